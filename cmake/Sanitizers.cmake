@@ -1,0 +1,7 @@
+# twind_sanitizers: -DTWIND_SANITIZERS=address,undefined builds everything instrumented.
+add_library(twind_sanitizers INTERFACE)
+if(TWIND_SANITIZERS)
+  target_compile_options(twind_sanitizers INTERFACE
+    -fsanitize=${TWIND_SANITIZERS} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(twind_sanitizers INTERFACE -fsanitize=${TWIND_SANITIZERS})
+endif()

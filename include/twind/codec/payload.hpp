@@ -1,0 +1,72 @@
+// Decoding of inbound telemetry payloads (CONTRACT.md, "Inbound telemetry"). No I/O, no clock,
+// no allocation per call once warmed up: safe on the per-message path.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "twind/core/types.hpp"
+
+namespace twind::codec {
+
+/// One numeric value of a payload. `name` is empty for a bare number or a {"value": ...} object
+/// (the value belongs to the topic's own signal); otherwise it is the frame member's key.
+struct Field {
+  std::string_view name;
+  double value = 0.0;
+};
+
+/// A member of a frame that could not be used: its key and why (e.g. a string, a null, an object,
+/// a non-finite number). The rest of the frame is still delivered.
+struct FieldError {
+  std::string_view name;
+  Reject reason = Reject::malformed;
+};
+
+/// The decoded form of one payload. Views point into the decoder and stay valid until its next
+/// decode() call.
+struct Payload {
+  bool has_ts = false;
+  double ts = 0.0;  ///< Unix seconds, only when has_ts
+  bool is_frame = false;
+  std::span<const Field> fields;
+  std::span<const FieldError> field_errors;  ///< frames only
+};
+
+/// Outcome of decode(): ok, or the reason the whole payload was refused.
+struct DecodeResult {
+  bool ok = false;
+  Reject reason = Reject::malformed;
+  [[nodiscard]] explicit operator bool() const noexcept { return ok; }
+};
+
+/// Accepts exactly the three payload shapes of the contract:
+///  - a bare JSON number, surrounding whitespace allowed: `2.97`
+///  - an object with a numeric "value" and an optional numeric "ts"; other members are ignored:
+///    `{"value": 2.97, "ts": 1732200000.125}`
+///  - a frame: an object without "value", with an optional numeric "ts" and numeric members named
+///    after signals: `{"ts": 1732200000.125, "temperature": 65.2, "rpm": 1500}`
+/// Refuses (whole payload): text longer than max_bytes (oversize), anything that is not strict
+/// JSON or not one of these shapes (malformed), a non-finite number or one that overflows a
+/// double (not_finite), a `ts` that is not a finite positive number (bad_timestamp), a frame
+/// with no usable member (malformed). Duplicate keys: the last one wins, as in most JSON
+/// libraries. Strings inside objects may use every JSON escape.
+class PayloadDecoder {
+ public:
+  explicit PayloadDecoder(std::size_t max_bytes = 64 * 1024);
+
+  [[nodiscard]] DecodeResult decode(std::string_view text, Payload& out);
+
+  [[nodiscard]] std::size_t max_bytes() const noexcept { return max_bytes_; }
+
+ private:
+  std::size_t max_bytes_;
+  std::vector<Field> fields_;
+  std::vector<FieldError> errors_;
+  std::vector<std::string> keys_;  // unescaped keys, reused between calls
+};
+
+}  // namespace twind::codec

@@ -1,0 +1,98 @@
+// The validated configuration as plain structs: what `twind check` accepts and what the daemon
+// and replay build their twins from. No yaml-cpp here; see loader.hpp for parsing.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "twind/core/types.hpp"
+#include "twind/model/linear.hpp"
+
+namespace twind::config {
+
+enum class ModelKind { state_space, transfer_function };
+enum class Domain { continuous, discrete };
+
+struct ModelSpec {
+  model::ModelId id;  ///< name and version, reported in twin/state
+  ModelKind kind = ModelKind::state_space;
+  Domain domain = Domain::continuous;
+  double dt = 0.0;  ///< seconds; discrete state space only
+  model::Matrix a, b, c, d;               ///< state space
+  std::vector<double> num, den;           ///< transfer function (SISO, continuous)
+  friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
+};
+
+struct SignalSpec {
+  std::string name;
+  Role role = Role::input;
+  std::string topic;  ///< may be empty when the signal only arrives in frames
+  double min = -1e300;
+  double max = 1e300;
+  /// Outputs: |residual| above `threshold` raises the divergence alert; below `clear_threshold`
+  /// (<= threshold; defaults to threshold) clears it. Unset: no divergence alert on this output.
+  std::optional<double> threshold;
+  std::optional<double> clear_threshold;
+  /// Seconds without a sample after which the signal is stale. Unset: never stale.
+  std::optional<double> stale_after;
+  friend bool operator==(const SignalSpec&, const SignalSpec&) = default;
+};
+
+struct DetectorSpec {
+  int raise_after = 1;  ///< consecutive samples above threshold to raise
+  int clear_after = 1;  ///< consecutive samples below clear threshold to clear
+  Severity severity = Severity::critical;        ///< divergence alerts
+  Severity stale_severity = Severity::warning;   ///< stale alerts
+  friend bool operator==(const DetectorSpec&, const DetectorSpec&) = default;
+};
+
+struct AssetSpec {
+  std::string id;
+  ModelSpec model;
+  /// Inputs in model order (columns of B), then outputs in model order (rows of C) — the
+  /// loader keeps the file's order within each role.
+  std::vector<SignalSpec> signals;
+  std::vector<std::string> frame_topics;  ///< topics carrying frames for this asset
+  DetectorSpec detector;
+  friend bool operator==(const AssetSpec&, const AssetSpec&) = default;
+};
+
+struct TlsSpec {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  friend bool operator==(const TlsSpec&, const TlsSpec&) = default;
+};
+
+struct BrokerSpec {
+  std::string uri = "tcp://127.0.0.1:1883";
+  std::string client_id = "twind";
+  double keepalive = 30.0;  ///< seconds
+  bool clean_session = true;
+  std::string username;
+  std::string password_file;  ///< read at connect time; never logged
+  std::string password_env;   ///< name of an environment variable holding the password
+  std::optional<TlsSpec> tls;
+  friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
+};
+
+struct TopicsSpec {
+  std::string state = "twin/state";    ///< may contain {asset}
+  std::string alert = "twin/alert";    ///< may contain {asset}
+  std::string status = "twin/status";
+  friend bool operator==(const TopicsSpec&, const TopicsSpec&) = default;
+};
+
+struct Config {
+  std::string source;  ///< the file it was read from
+  double tick = 0.5;   ///< seconds between twin/state publications
+  std::size_t max_payload_bytes = 64 * 1024;
+  BrokerSpec broker;
+  TopicsSpec topics;
+  std::vector<AssetSpec> assets;
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+}  // namespace twind::config

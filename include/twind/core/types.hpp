@@ -1,0 +1,67 @@
+// Vocabulary shared by every layer: light enough to include anywhere.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace twind {
+
+/// Whether a signal drives the model (input, a column of B) or is predicted by it
+/// (output, a row of C).
+enum class Role : std::uint8_t { input, output };
+
+/// How urgent an alert is; carried verbatim into `twin/alert`.
+enum class Severity : std::uint8_t { info, warning, critical };
+
+/// Why an inbound message (or one value in it) was refused. Every reason is counted.
+enum class Reject : std::uint8_t {
+  malformed,       ///< not JSON, or not one of the accepted payload shapes
+  not_finite,      ///< NaN, infinity, or a number too large for a double
+  out_of_bounds,   ///< outside the signal's configured [min, max]
+  oversize,        ///< longer than the configured payload limit
+  unknown_topic,   ///< no configured signal or frame listens on the topic
+  unknown_signal,  ///< a frame member that names no signal of the asset
+  ts_backwards,    ///< event time earlier than what the twin already integrated to
+  bad_timestamp,   ///< `ts` present but not a finite, positive number
+};
+inline constexpr std::size_t kRejectKinds = 8;
+
+constexpr std::string_view to_string(Role r) noexcept {
+  return r == Role::input ? "input" : "output";
+}
+
+constexpr std::string_view to_string(Severity s) noexcept {
+  switch (s) {
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::critical:
+      return "critical";
+  }
+  return "critical";
+}
+
+constexpr std::string_view to_string(Reject r) noexcept {
+  switch (r) {
+    case Reject::malformed:
+      return "malformed";
+    case Reject::not_finite:
+      return "not_finite";
+    case Reject::out_of_bounds:
+      return "out_of_bounds";
+    case Reject::oversize:
+      return "oversize";
+    case Reject::unknown_topic:
+      return "unknown_topic";
+    case Reject::unknown_signal:
+      return "unknown_signal";
+    case Reject::ts_backwards:
+      return "ts_backwards";
+    case Reject::bad_timestamp:
+      return "bad_timestamp";
+  }
+  return "malformed";
+}
+
+}  // namespace twind

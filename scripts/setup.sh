@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything twind needs to build, test and run its demo on Debian 12 (bookworm).
+# Idempotent: packages already present are skipped, so a second run costs a dpkg query.
+# Used by the README, by .ci/run and by docker/Dockerfile's build stage, so the path that
+# is tested is the path that ships.
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake ninja-build pkg-config ccache
+  libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev
+  nlohmann-json3-dev libeigen3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
+  libcli11-dev libcpp-httplib-dev libsystemd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+RUNTIME_PKGS=(mosquitto mosquitto-clients)
+
+want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}")
+if [[ "${1:-}" == "--runtime-only" ]]; then want=("${RUNTIME_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# policy-rc.d keeps the mosquitto package from starting its system service on install:
+# tests and the demo start their own broker on a free loopback port.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: done"
