@@ -1,6 +1,7 @@
 // Vocabulary shared by every layer: light enough to include anywhere.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -26,6 +27,15 @@ enum class Reject : std::uint8_t {
 };
 inline constexpr std::size_t kRejectKinds = 8;
 
+/// The condition an alert names (`"id"` in `twin/alert`).
+enum class AlertId : std::uint8_t {
+  divergence,  ///< |measured - predicted| of an output crossed its threshold
+  stale,       ///< a signal has not arrived within its stale_after
+};
+
+/// An asset's summary status in `twin/state`.
+enum class Status : std::uint8_t { starting, ok, alert, stale };
+
 constexpr std::string_view to_string(Role r) noexcept {
   return r == Role::input ? "input" : "output";
 }
@@ -40,6 +50,24 @@ constexpr std::string_view to_string(Severity s) noexcept {
       return "critical";
   }
   return "critical";
+}
+
+constexpr std::string_view to_string(AlertId a) noexcept {
+  return a == AlertId::divergence ? "divergence" : "stale";
+}
+
+constexpr std::string_view to_string(Status s) noexcept {
+  switch (s) {
+    case Status::starting:
+      return "starting";
+    case Status::ok:
+      return "ok";
+    case Status::alert:
+      return "alert";
+    case Status::stale:
+      return "stale";
+  }
+  return "starting";
 }
 
 constexpr std::string_view to_string(Reject r) noexcept {

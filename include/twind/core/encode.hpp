@@ -1,0 +1,21 @@
+// The outbound payloads of CONTRACT.md ("Outbound"): `twin/state` and `twin/alert`, as compact
+// JSON. Deterministic: the same twin and time give the same bytes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "twind/core/twin.hpp"
+
+namespace twind::core {
+
+/// Appends the `twin/state` payload of `twin` as due at `ts` to `out`.
+void encode_state(const AssetTwin& twin, double ts, std::string& out);
+
+/// Appends the `twin/alert` payload of one transition to `out`.
+void encode_alert(const AssetTwin& twin, const AlertEvent& event, std::string& out);
+
+/// The human line of an alert, also its "message": `divergence 0.183 > 0.15 on y`.
+[[nodiscard]] std::string alert_message(const AssetTwin& twin, const AlertEvent& event);
+
+}  // namespace twind::core

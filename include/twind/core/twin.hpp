@@ -1,0 +1,128 @@
+// One asset's twin: the event-time engine of CONTRACT.md ("Timing semantics").
+// Pure: no I/O, no clock. Time is handed in with every call; results go to an AlertSink.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "twind/core/asset.hpp"
+#include "twind/core/detector.hpp"
+#include "twind/core/types.hpp"
+
+namespace twind::core {
+
+class AssetTwin;
+
+/// One alert transition, decided on the sample (or check) that crossed the threshold.
+struct AlertEvent {
+  AlertId id = AlertId::divergence;
+  std::size_t signal = 0;  ///< index into AssetDef::signals
+  bool raised = true;      ///< false: cleared
+  double ts = 0.0;         ///< event time of the deciding sample (stale: the check time)
+  double value = 0.0;      ///< |residual| for divergence, seconds since last sample for stale
+  double threshold = 0.0;  ///< the threshold crossed (clear threshold when cleared)
+  Severity severity = Severity::critical;
+};
+
+/// Receives alert transitions as they are decided. Called synchronously on the caller's thread.
+class AlertSink {
+ public:
+  virtual void on_alert(const AssetTwin& twin, const AlertEvent& event) = 0;
+
+ protected:
+  ~AlertSink() = default;
+};
+
+/// Per-signal view of a twin, for encoders and tests.
+struct SignalView {
+  bool has_value = false;
+  double value = 0.0;  ///< last accepted measurement
+  bool has_prediction = false;
+  double predicted = 0.0;  ///< outputs: model prediction at the measurement's event time
+  double residual = 0.0;   ///< outputs: value - predicted
+  double last_arrival = 0.0;
+  bool divergence_active = false;
+  double divergence_since = 0.0;
+  bool stale_active = false;
+  double stale_since = 0.0;
+};
+
+/// The twin of one asset.
+///
+/// Event time: the model state x stands at time t_model. A sample at ts >= t_model first
+/// advances x to ts with the inputs held since their last samples (zero-order hold), then:
+/// an input sample replaces the held input; an output sample is compared with the prediction at
+/// ts and feeds that output's divergence detector. Samples with ts < the latest accepted ts are
+/// refused (ts_backwards). The state is initialised by least squares from the latest outputs as
+/// soon as every input and every output has been seen once; until then the status is `starting`.
+///
+/// Not thread-safe: one thread owns a twin.
+class AssetTwin {
+ public:
+  /// `start` is the time the twin starts waiting for data (arrival clock): a signal with
+  /// stale_after that never arrives becomes stale at start + stale_after.
+  AssetTwin(std::shared_ptr<const AssetDef> def, double start);
+
+  /// The per-sample path: validates the value against the signal's bounds and the event time
+  /// against the twin's, then integrates. Returns the reason when the sample is refused (the
+  /// twin is then untouched); alerts decided by the sample go to `sink` before it returns.
+  std::optional<Reject> on_sample(std::size_t signal, double value, double ts, double arrival,
+                                  AlertSink& sink);
+
+  /// Raises stale alerts for signals whose last arrival is more than stale_after before `now`
+  /// (arrival clock). Called on every tick and before each message to the asset.
+  void check_stale(double now, AlertSink& sink);
+
+  /// Numbers the next state publication: 1 on the first call, then 2, 3, ...
+  std::uint64_t next_seq() noexcept { return ++seq_; }
+  /// The number of the latest state publication (0 before the first).
+  [[nodiscard]] std::uint64_t seq() const noexcept { return seq_; }
+
+  [[nodiscard]] const AssetDef& def() const noexcept { return *def_; }
+  [[nodiscard]] const std::shared_ptr<const AssetDef>& def_ptr() const noexcept { return def_; }
+  [[nodiscard]] Status status() const noexcept;
+  [[nodiscard]] bool initialised() const noexcept { return initialised_; }
+  [[nodiscard]] double model_time() const noexcept { return t_model_; }
+  [[nodiscard]] std::span<const double> state() const noexcept { return x_; }
+  [[nodiscard]] const SignalView& signal(std::size_t i) const noexcept { return signals_[i]; }
+  [[nodiscard]] std::size_t active_alerts() const noexcept { return active_alerts_; }
+
+  /// The divergence figure of the asset: the output with the largest |residual| relative to its
+  /// threshold (or the largest |residual| where no output has a threshold). Empty before any
+  /// comparison.
+  struct Divergence {
+    std::size_t signal = 0;
+    double value = 0.0;
+    bool has_threshold = false;
+    double threshold = 0.0;
+  };
+  [[nodiscard]] std::optional<Divergence> divergence() const noexcept;
+
+ private:
+  void try_initialise(double ts);
+  void compare(std::size_t signal, double ts, AlertSink& sink);
+  void emit(AlertSink& sink, const AlertEvent& e);
+
+  std::shared_ptr<const AssetDef> def_;
+  std::vector<double> x_;       // model state at t_model_
+  std::vector<double> u_;       // held inputs
+  std::vector<double> y_meas_;  // latest measured outputs
+  std::vector<double> y_pred_;  // scratch for predictions
+  std::vector<SignalView> signals_;
+  std::vector<HysteresisDetector> detectors_;  // one per signal (used by outputs)
+  model::StepMemo memo_;
+  double t_model_ = 0.0;
+  double t_latest_ = -std::numeric_limits<double>::infinity();
+  std::uint64_t seq_ = 0;
+  std::size_t seen_ = 0;  // signals seen at least once
+  std::size_t active_alerts_ = 0;
+  std::size_t stale_count_ = 0;
+  bool initialised_ = false;
+};
+
+}  // namespace twind::core

@@ -1,0 +1,83 @@
+#include "twind/core/asset.hpp"
+
+#include "twind/config/config.hpp"
+#include "twind/model/linear.hpp"
+
+namespace twind::core {
+
+std::size_t AssetDef::find_signal(std::string_view name) const noexcept {
+  for (std::size_t i = 0; i < signals.size(); ++i) {
+    if (signals[i].name == name) return i;
+  }
+  return signals.size();
+}
+
+std::shared_ptr<const model::Model> build_model(const config::AssetSpec& spec) {
+  const config::ModelSpec& m = spec.model;
+  if (m.kind == config::ModelKind::transfer_function) {
+    return model::make_transfer_function(m.id, m.num, m.den);
+  }
+  if (m.domain == config::Domain::discrete) {
+    return model::make_discrete_state_space(m.id, m.a, m.b, m.c, m.d, m.dt);
+  }
+  return model::make_continuous_state_space(m.id, m.a, m.b, m.c, m.d);
+}
+
+std::string expand_topic(std::string_view pattern, std::string_view asset) {
+  static constexpr std::string_view kPlaceholder = "{asset}";
+  std::string out;
+  out.reserve(pattern.size() + asset.size());
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t hit = pattern.find(kPlaceholder, pos);
+    if (hit == std::string_view::npos) break;
+    out.append(pattern.substr(pos, hit - pos));
+    out.append(asset);
+    pos = hit + kPlaceholder.size();
+  }
+  out.append(pattern.substr(pos));
+  return out;
+}
+
+std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
+                                              const std::string& state_topic,
+                                              const std::string& alert_topic) {
+  auto def = std::make_shared<AssetDef>();
+  def->id = spec.id;
+  def->model = build_model(spec);
+  def->raise_after = spec.detector.raise_after;
+  def->clear_after = spec.detector.clear_after;
+  def->severity = spec.detector.severity;
+  def->stale_severity = spec.detector.stale_severity;
+  def->state_topic = expand_topic(state_topic, spec.id);
+  def->alert_topic = expand_topic(alert_topic, spec.id);
+
+  // Inputs first, then outputs, each in the order of the file: that order is the model's.
+  for (const Role role : {Role::input, Role::output}) {
+    std::size_t index = 0;
+    for (const config::SignalSpec& s : spec.signals) {
+      if (s.role != role) continue;
+      SignalDef d;
+      d.name = s.name;
+      d.role = s.role;
+      d.index = index++;
+      d.min = s.min;
+      d.max = s.max;
+      d.has_threshold = s.threshold.has_value();
+      d.threshold = s.threshold.value_or(0.0);
+      d.clear_threshold = s.clear_threshold.value_or(d.threshold);
+      d.stale_after = s.stale_after.value_or(0.0);
+      def->signals.push_back(std::move(d));
+    }
+    (role == Role::input ? def->n_inputs : def->n_outputs) = index;
+  }
+  if (def->n_inputs != def->model->inputs() || def->n_outputs != def->model->outputs()) {
+    throw model::ModelError(
+        "asset " + spec.id + ": the model has " + std::to_string(def->model->inputs()) +
+        " inputs and " + std::to_string(def->model->outputs()) + " outputs, the signals " +
+        std::to_string(def->n_inputs) + " and " + std::to_string(def->n_outputs));
+  }
+  return def;
+}
+
+}  // namespace twind::core

@@ -1,0 +1,133 @@
+#include "twind/core/encode.hpp"
+
+#include <array>
+#include <charconv>
+
+#include "twind/codec/json_writer.hpp"
+
+namespace twind::core {
+namespace {
+
+// Three significant digits: enough to read an alert at a glance; the exact figures travel in
+// "value" and "threshold".
+void append_short(std::string& out, double v) {
+  std::array<char, 32> buf{};
+  const auto r =
+      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::general, 3);
+  out.append(buf.data(), r.ptr);
+}
+
+void write_optional(codec::JsonWriter& w, bool has, double v) {
+  if (has) {
+    w.value(v);
+  } else {
+    w.null();
+  }
+}
+
+}  // namespace
+
+void encode_state(const AssetTwin& twin, double ts, std::string& out) {
+  const AssetDef& def = twin.def();
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("asset").value(def.id);
+  w.key("seq").value(static_cast<std::uint64_t>(twin.seq()));
+  w.key("ts").value(ts);
+  w.key("model").begin_object();
+  w.key("name").value(def.model->id().name);
+  w.key("version").value(def.model->id().version);
+  w.end_object();
+
+  w.key("signals").begin_object();
+  for (std::size_t i = 0; i < def.signals.size(); ++i) {
+    const SignalDef& sd = def.signals[i];
+    const SignalView& sv = twin.signal(i);
+    w.key(sd.name).begin_object();
+    if (sd.role == Role::input) {
+      w.key("value");
+      write_optional(w, sv.has_value, sv.value);
+    } else {
+      w.key("measured");
+      write_optional(w, sv.has_value, sv.value);
+      w.key("predicted");
+      write_optional(w, sv.has_prediction, sv.predicted);
+      w.key("residual");
+      write_optional(w, sv.has_prediction, sv.residual);
+    }
+    w.end_object();
+  }
+  w.end_object();
+
+  const auto divergence = twin.divergence();
+  w.key("divergence");
+  write_optional(w, divergence.has_value(), divergence ? divergence->value : 0.0);
+  w.key("threshold");
+  write_optional(w, divergence && divergence->has_threshold,
+                 divergence ? divergence->threshold : 0.0);
+  w.key("status").value(to_string(twin.status()));
+
+  w.key("active_alerts").begin_array();
+  for (std::size_t i = 0; i < def.signals.size(); ++i) {
+    const SignalView& sv = twin.signal(i);
+    // Same order on every tick: by signal, divergence before stale.
+    if (sv.divergence_active) {
+      w.begin_object();
+      w.key("id").value(to_string(AlertId::divergence));
+      w.key("signal").value(def.signals[i].name);
+      w.key("severity").value(to_string(def.severity));
+      w.key("since").value(sv.divergence_since);
+      w.end_object();
+    }
+    if (sv.stale_active) {
+      w.begin_object();
+      w.key("id").value(to_string(AlertId::stale));
+      w.key("signal").value(def.signals[i].name);
+      w.key("severity").value(to_string(def.stale_severity));
+      w.key("since").value(sv.stale_since);
+      w.end_object();
+    }
+  }
+  w.end_array();
+  w.end_object();
+}
+
+std::string alert_message(const AssetTwin& twin, const AlertEvent& e) {
+  const std::string& signal = twin.def().signals[e.signal].name;
+  std::string m;
+  if (e.id == AlertId::divergence) {
+    m = "divergence ";
+    append_short(m, e.value);
+    m += e.raised ? " > " : " < ";
+    append_short(m, e.threshold);
+    m += " on ";
+    m += signal;
+  } else if (e.raised) {
+    m = "no " + signal + " for ";
+    append_short(m, e.value);
+    m += " s (stale after ";
+    append_short(m, e.threshold);
+    m += " s)";
+  } else {
+    m = signal + " arriving again";
+  }
+  return m;
+}
+
+void encode_alert(const AssetTwin& twin, const AlertEvent& e, std::string& out) {
+  const AssetDef& def = twin.def();
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("asset").value(def.id);
+  w.key("ts").value(e.ts);
+  w.key("id").value(to_string(e.id));
+  w.key("signal").value(def.signals[e.signal].name);
+  w.key("state").value(e.raised ? "raised" : "cleared");
+  w.key("severity").value(to_string(e.severity));
+  w.key("value").value(e.value);
+  w.key("threshold").value(e.threshold);
+  w.key("message").value(alert_message(twin, e));
+  w.end_object();
+}
+
+}  // namespace twind::core

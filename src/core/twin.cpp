@@ -1,0 +1,161 @@
+#include "twind/core/twin.hpp"
+
+#include <cmath>
+#include <utility>
+
+namespace twind::core {
+
+AssetTwin::AssetTwin(std::shared_ptr<const AssetDef> def, double start)
+    : def_(std::move(def)),
+      x_(def_->model->states(), 0.0),
+      u_(def_->n_inputs, 0.0),
+      y_meas_(def_->n_outputs, 0.0),
+      y_pred_(def_->n_outputs, 0.0),
+      signals_(def_->signals.size()),
+      detectors_(def_->signals.size()) {
+  // A signal that never arrives goes stale counting from the twin's start.
+  for (auto& s : signals_) s.last_arrival = start;
+}
+
+std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, double ts,
+                                           double arrival, AlertSink& sink) {
+  const SignalDef& sd = def_->signals[signal];
+  if (!std::isfinite(value)) return Reject::not_finite;
+  if (value < sd.min || value > sd.max) return Reject::out_of_bounds;
+  if (!std::isfinite(ts)) return Reject::bad_timestamp;
+  if (ts < t_latest_) return Reject::ts_backwards;
+  t_latest_ = ts;
+
+  SignalView& sv = signals_[signal];
+  sv.last_arrival = arrival;
+  if (sv.stale_active) {
+    sv.stale_active = false;
+    --stale_count_;
+    emit(sink, {AlertId::stale, signal, false, ts, 0.0, sd.stale_after, def_->stale_severity});
+  }
+  if (!sv.has_value) ++seen_;
+  sv.has_value = true;
+  sv.value = value;
+
+  if (initialised_ && ts > t_model_) {
+    if (!def_->model->advance(x_, u_, ts - t_model_, memo_)) {
+      // The model's state left the doubles: start again from the measurements rather than
+      // publish NaN. (A model_diverged alert is the next step here.)
+      initialised_ = false;
+    }
+    t_model_ = ts;
+  }
+
+  if (sd.role == Role::input) {
+    u_[sd.index] = value;
+  } else {
+    y_meas_[sd.index] = value;
+  }
+
+  if (!initialised_) {
+    try_initialise(ts);
+    return std::nullopt;
+  }
+  if (sd.role == Role::output) compare(signal, ts, sink);
+  return std::nullopt;
+}
+
+void AssetTwin::try_initialise(double ts) {
+  if (seen_ < signals_.size()) return;
+  def_->model->initial_state(y_meas_, u_, x_);
+  memo_ = {};
+  t_model_ = ts;
+  initialised_ = true;
+  // The outputs that started the twin are explained by construction (exactly where C has full
+  // column rank); record that comparison so the state shows a prediction from the first tick.
+  def_->model->output(x_, u_, y_pred_);
+  for (std::size_t i = def_->n_inputs; i < signals_.size(); ++i) {
+    SignalView& sv = signals_[i];
+    const std::size_t j = def_->signals[i].index;
+    sv.has_prediction = true;
+    sv.predicted = y_pred_[j];
+    sv.residual = y_meas_[j] - y_pred_[j];
+  }
+}
+
+void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
+  const SignalDef& sd = def_->signals[signal];
+  SignalView& sv = signals_[signal];
+  def_->model->output(x_, u_, y_pred_);
+  sv.has_prediction = true;
+  sv.predicted = y_pred_[sd.index];
+  sv.residual = sv.value - sv.predicted;
+  if (!sd.has_threshold) return;
+
+  const double magnitude = std::abs(sv.residual);
+  const HysteresisDetector::Settings settings{sd.threshold, sd.clear_threshold, def_->raise_after,
+                                              def_->clear_after};
+  switch (detectors_[signal].update(magnitude, settings)) {
+    case Transition::raised:
+      sv.divergence_active = true;
+      sv.divergence_since = ts;
+      emit(sink, {AlertId::divergence, signal, true, ts, magnitude, sd.threshold, def_->severity});
+      break;
+    case Transition::cleared:
+      sv.divergence_active = false;
+      emit(sink,
+           {AlertId::divergence, signal, false, ts, magnitude, sd.clear_threshold, def_->severity});
+      break;
+    case Transition::none:
+      break;
+  }
+}
+
+void AssetTwin::check_stale(double now, AlertSink& sink) {
+  for (std::size_t i = 0; i < signals_.size(); ++i) {
+    const SignalDef& sd = def_->signals[i];
+    SignalView& sv = signals_[i];
+    if (sd.stale_after <= 0.0 || sv.stale_active) continue;
+    const double silent = now - sv.last_arrival;
+    if (silent > sd.stale_after) {
+      sv.stale_active = true;
+      sv.stale_since = now;
+      ++stale_count_;
+      emit(sink, {AlertId::stale, i, true, now, silent, sd.stale_after, def_->stale_severity});
+    }
+  }
+}
+
+void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {
+  if (e.raised) {
+    ++active_alerts_;
+  } else {
+    --active_alerts_;
+  }
+  sink.on_alert(*this, e);
+}
+
+Status AssetTwin::status() const noexcept {
+  if (stale_count_ > 0) return Status::stale;
+  if (!initialised_) return Status::starting;
+  if (active_alerts_ > 0) return Status::alert;
+  return Status::ok;
+}
+
+std::optional<AssetTwin::Divergence> AssetTwin::divergence() const noexcept {
+  std::optional<Divergence> best;
+  double best_score = -1.0;
+  for (std::size_t i = def_->n_inputs; i < signals_.size(); ++i) {
+    const SignalView& sv = signals_[i];
+    if (!sv.has_prediction) continue;
+    const SignalDef& sd = def_->signals[i];
+    const double magnitude = std::abs(sv.residual);
+    // Outputs with a threshold rank by how close they are to it; without one, by magnitude
+    // (and after every thresholded output, which are the ones an operator configured to watch).
+    const double score = sd.has_threshold ? magnitude / sd.threshold : magnitude;
+    const bool better = !best || (sd.has_threshold && !best->has_threshold) ||
+                        (sd.has_threshold == best->has_threshold && score > best_score);
+    if (better) {
+      best = Divergence{i, magnitude, sd.has_threshold, sd.threshold};
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+}  // namespace twind::core

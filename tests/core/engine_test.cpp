@@ -1,0 +1,149 @@
+#include "twind/core/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "../support/fixtures.hpp"
+#include "../support/recording_sink.hpp"
+
+namespace twind::core {
+namespace {
+
+using testing::CollectingSink;
+using testing::seed_config;
+
+constexpr std::size_t kY = 1;
+
+// Arrange: an engine over the seed plant that has seen y = u = 1 at t = 1.
+struct Started {
+  Engine sut{seed_config(), 0.0};
+  CollectingSink sink;
+  Started() {
+    sut.on_message("plant/y", "1", 1.0, sink);
+    sut.on_message("plant/u", "1", 1.0, sink);
+  }
+  std::string state_json() {
+    std::string s;
+    encode_state(sut.twin(0), 1.5, s);
+    return s;
+  }
+};
+
+TEST(Engine, BareNumbersOnSignalTopicsReachTheirSignals) {
+  Started f;
+  EXPECT_TRUE(f.sut.twin(0).initialised());
+  EXPECT_EQ(f.sut.counters().values, 2u);
+  EXPECT_EQ(f.sut.counters().rejected_total(), 0u);
+}
+
+TEST(Engine, ValueObjectWithTsIsIntegratedInEventTimeNotArrivalTime) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  sut.on_message("plant/y", R"({"value": 0, "ts": 100.0})", 500.0, sink);
+  sut.on_message("plant/u", R"({"value": 1, "ts": 100.0})", 500.0, sink);
+  sut.on_message("plant/y", R"({"value": 0.5, "ts": 101.0})", 500.1, sink);
+  // x' = -x + u from 0 with u = 1 for one second of event time: 1 - e^-1.
+  EXPECT_NEAR(sut.twin(0).signal(kY).predicted, 1.0 - std::exp(-1.0), 1e-12);
+  EXPECT_DOUBLE_EQ(sut.twin(0).model_time(), 101.0);
+}
+
+TEST(Engine, FrameOnFrameTopicFeedsEverySignalItNames) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  sut.on_message("plant/frame", R"({"ts": 10, "u": 2, "y": 1})", 10.0, sink);
+  EXPECT_TRUE(sut.twin(0).initialised());
+  EXPECT_EQ(sut.twin(0).signal(0).value, 2.0);
+  EXPECT_EQ(sut.twin(0).signal(kY).value, 1.0);
+}
+
+TEST(Engine, FrameOnASignalTopicIsAcceptedToo) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  sut.on_message("plant/y", R"({"u": 2, "y": 1})", 10.0, sink);
+  EXPECT_TRUE(sut.twin(0).initialised());
+}
+
+TEST(Engine, FrameAppliesInputsBeforeOutputsWhateverTheKeyOrder) {
+  config::Config c = seed_config();
+  c.assets[0].model.d = {1, 1, {2.0}};  // y = x + 2u: the prediction depends on this instant's u
+  Engine sut(c, 0.0);
+  CollectingSink sink;
+  sut.on_message("plant/frame", R"({"u": 0, "y": 0})", 1.0, sink);
+  sut.on_message("plant/frame", R"({"y": 2, "u": 1})", 1.0, sink);
+  EXPECT_NEAR(sut.twin(0).signal(kY).predicted, 2.0, 1e-12);
+  EXPECT_NEAR(sut.twin(0).signal(kY).residual, 0.0, 1e-12);
+}
+
+TEST(Engine, UnknownFrameMemberIsCountedAndTheRestDelivered) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  sut.on_message("plant/frame", R"({"u": 2, "y": 1, "w": 3})", 1.0, sink);
+  EXPECT_EQ(sut.counters().rejected[static_cast<std::size_t>(Reject::unknown_signal)], 1u);
+  EXPECT_EQ(sut.counters().values, 2u);
+}
+
+TEST(Engine, TickPublishesOneStatePerAssetWithIncreasingSeq) {
+  Started f;
+  f.sut.tick(1.5, f.sink);
+  f.sut.tick(2.0, f.sink);
+  ASSERT_EQ(f.sink.states.size(), 2u);
+  EXPECT_EQ(f.sut.twin(0).seq(), 2u);
+  EXPECT_NE(f.sink.states[1].json.find(R"("seq":2)"), std::string::npos);
+  EXPECT_EQ(f.sut.counters().states, 2u);
+}
+
+TEST(Engine, TickRaisesStaleBeforePublishingTheState) {
+  Started f;
+  f.sut.tick(2.6, f.sink);
+  ASSERT_EQ(f.sink.alerts.size(), 1u);
+  EXPECT_EQ(f.sink.alerts[0].event.id, AlertId::stale);
+  ASSERT_EQ(f.sink.states.size(), 1u);
+  EXPECT_EQ(f.sink.states[0].status, Status::stale);
+  EXPECT_EQ(f.sut.counters().alerts, 1u);
+}
+
+struct BadInput {
+  const char* name;
+  const char* topic;
+  std::string payload;
+  Reject reason;
+};
+
+class EngineBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(EngineBadInput, IsCountedByReasonAndLeavesTheTwinUnchanged) {
+  Started f;
+  const std::string before = f.state_json();
+  const auto values_before = f.sut.counters().values;
+  f.sut.on_message(GetParam().topic, GetParam().payload, 1.2, f.sink);
+  EXPECT_EQ(f.sut.counters().rejected[static_cast<std::size_t>(GetParam().reason)], 1u);
+  EXPECT_EQ(f.sut.counters().rejected_total(), 1u);
+  EXPECT_EQ(f.sut.counters().values, values_before);
+  ASSERT_EQ(f.sink.rejects.size(), 1u);
+  EXPECT_EQ(f.sink.rejects[0].reason, GetParam().reason);
+  EXPECT_EQ(f.state_json(), before);
+  EXPECT_TRUE(f.sink.alerts.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryKind, EngineBadInput,
+    ::testing::Values(
+        BadInput{"MalformedJson", "plant/y", "{\"value\": 2.97", Reject::malformed},
+        BadInput{"Text", "plant/y", "hello", Reject::malformed},
+        BadInput{"NanLiteral", "plant/y", "NaN", Reject::malformed},
+        BadInput{"Overflow", "plant/y", "1e999", Reject::not_finite},
+        BadInput{"AboveMax", "plant/y", "1000.001", Reject::out_of_bounds},
+        BadInput{"BelowMin", "plant/u", "-5000", Reject::out_of_bounds},
+        BadInput{"Oversize", "plant/y", std::string(64 * 1024 + 1, ' '), Reject::oversize},
+        BadInput{"UnknownTopic", "plant/z", "1", Reject::unknown_topic},
+        BadInput{"TsBackwards", "plant/y", R"({"value": 1, "ts": 0.5})", Reject::ts_backwards},
+        BadInput{"TsNotANumber", "plant/y", R"({"value": 1, "ts": "x"})", Reject::bad_timestamp},
+        BadInput{"BareNumberOnFrameTopic", "plant/frame", "1", Reject::malformed},
+        BadInput{"FrameWithOnlyUnknownMember", "plant/frame", R"({"w": 1})",
+                 Reject::unknown_signal}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+}  // namespace
+}  // namespace twind::core

@@ -1,0 +1,222 @@
+#include "twind/core/twin.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "../support/fixtures.hpp"
+#include "../support/recording_sink.hpp"
+#include "twind/sim/closed_loop.hpp"
+
+namespace twind::core {
+namespace {
+
+using testing::CollectingSink;
+using testing::seed_config;
+
+constexpr std::size_t kU = 0;  // signal indices in the compiled seed asset: inputs first
+constexpr std::size_t kY = 1;
+
+AssetTwin make_seed_twin(double start = 0.0, config::Config c = seed_config()) {
+  return AssetTwin(compile_asset(c.assets.at(0), c.topics.state, c.topics.alert), start);
+}
+
+// Feeds one closed-loop sample the way the plant publishes it: y measured, then u answered.
+void feed(AssetTwin& sut, const sim::Sample& s, CollectingSink& sink) {
+  ASSERT_FALSE(sut.on_sample(kY, s.y, s.t, s.t, sink).has_value());
+  ASSERT_FALSE(sut.on_sample(kU, s.u, s.t, s.t, sink).has_value());
+}
+
+double max_residual_over_run(const std::vector<double>& times) {
+  sim::Scenario sc;
+  sc.wear_at = -1.0;
+  sc.y0 = 0.5;
+  sim::ClosedLoop plant(sc, times.front());
+  AssetTwin sut = make_seed_twin(times.front());
+  CollectingSink sink;
+  double worst = 0.0;
+  for (std::size_t k = 1; k < times.size(); ++k) {
+    const sim::Sample s = plant.step_to(times[k]);
+    sut.on_sample(kY, s.y, s.t, s.t, sink);
+    if (sut.initialised()) worst = std::max(worst, std::abs(sut.signal(kY).residual));
+    sut.on_sample(kU, s.u, s.t, s.t, sink);
+  }
+  EXPECT_TRUE(sut.initialised());
+  EXPECT_TRUE(sink.alerts.empty());
+  return worst;
+}
+
+std::vector<double> regular_times(double t0, double dt, double duration) {
+  std::vector<double> t;
+  const auto n = static_cast<std::size_t>(duration / dt);
+  for (std::size_t k = 0; k <= n; ++k) t.push_back(t0 + static_cast<double>(k) * dt);
+  return t;
+}
+
+class EventTimeInvariance : public ::testing::TestWithParam<double> {};
+
+TEST_P(EventTimeInvariance, HealthyPlantGivesZeroResidualWhateverTheSampleInterval) {
+  EXPECT_LT(max_residual_over_run(regular_times(0.0, GetParam(), 20.0)), 1e-9);
+}
+
+TEST_P(EventTimeInvariance, HealthyPlantGivesZeroResidualOnUnixTimestamps) {
+  EXPECT_LT(max_residual_over_run(regular_times(1732200000.0, GetParam(), 20.0)), 1e-9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Intervals, EventTimeInvariance, ::testing::Values(0.01, 0.02, 0.1, 0.5));
+
+TEST(EventTimeInvariance, HealthyPlantGivesZeroResidualWithJitteredTimestamps) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> gap(0.001, 0.3);
+  std::vector<double> t{1732200000.0};
+  while (t.back() < 1732200020.0) t.push_back(t.back() + gap(rng));
+  EXPECT_LT(max_residual_over_run(t), 1e-9);
+}
+
+TEST(AssetTwin, StatusIsStartingUntilEveryInputAndOutputHasArrived) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  EXPECT_EQ(sut.status(), Status::starting);
+  sut.on_sample(kY, 1.0, 0.1, 0.1, sink);
+  EXPECT_EQ(sut.status(), Status::starting);
+  EXPECT_FALSE(sut.signal(kY).has_prediction);
+  sut.on_sample(kU, 1.0, 0.1, 0.1, sink);
+  EXPECT_EQ(sut.status(), Status::ok);
+}
+
+TEST(AssetTwin, StateStartsFromTheMeasurementsSoAMidRunStartRaisesNoAlarm) {
+  sim::Scenario sc;
+  sc.wear_at = -1.0;
+  sim::ClosedLoop plant(sc, 0.0);
+  for (int k = 0; k < 250; ++k) plant.step();  // 5 s in: y is near 3, far from the model's 0
+  AssetTwin sut = make_seed_twin(plant.time());
+  CollectingSink sink;
+  for (int k = 0; k < 100; ++k) feed(sut, plant.step(), sink);
+  EXPECT_TRUE(sink.alerts.empty());
+  EXPECT_NEAR(sut.signal(kY).residual, 0.0, 1e-9);
+}
+
+TEST(AssetTwin, WearIsDetectedWithinATenthOfASecondAndNotBefore) {
+  sim::Scenario sc;  // the seed scenario: wear at 3 s moves the pole from -1 to -2
+  sim::ClosedLoop plant(sc, 0.0);
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  double wear = -1.0;
+  for (int k = 0; k < 400; ++k) {
+    const sim::Sample s = plant.step();
+    if (s.wear_injected) wear = s.t;
+    feed(sut, s, sink);
+  }
+  ASSERT_DOUBLE_EQ(wear, 3.0);
+  ASSERT_FALSE(sink.alerts.empty());
+  const AlertEvent& first = sink.alerts.front().event;
+  EXPECT_EQ(first.id, AlertId::divergence);
+  EXPECT_TRUE(first.raised);
+  EXPECT_GT(first.ts, wear);
+  EXPECT_LE(first.ts, wear + 0.1);
+  EXPECT_GT(first.value, 0.15);
+  EXPECT_EQ(sut.status(), Status::alert);
+}
+
+TEST(AssetTwin, OutOfBoundsValueIsRefusedAndLeavesTheTwinUntouched) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  sut.on_sample(kY, 1.0, 1.0, 1.0, sink);
+  sut.on_sample(kU, 1.0, 1.0, 1.0, sink);
+  const double before = sut.state()[0];
+  EXPECT_EQ(sut.on_sample(kY, 1000.5, 2.0, 2.0, sink), Reject::out_of_bounds);
+  EXPECT_EQ(sut.on_sample(kU, -1e9, 2.0, 2.0, sink), Reject::out_of_bounds);
+  EXPECT_EQ(sut.state()[0], before);
+  EXPECT_EQ(sut.model_time(), 1.0);
+  EXPECT_EQ(sut.signal(kY).value, 1.0);
+}
+
+TEST(AssetTwin, NonFiniteValueIsRefused) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  EXPECT_EQ(sut.on_sample(kY, std::nan(""), 1.0, 1.0, sink), Reject::not_finite);
+  EXPECT_EQ(sut.on_sample(kY, INFINITY, 1.0, 1.0, sink), Reject::not_finite);
+  EXPECT_FALSE(sut.signal(kY).has_value);
+}
+
+TEST(AssetTwin, TimestampGoingBackwardsIsRefused) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  sut.on_sample(kY, 1.0, 5.0, 5.0, sink);
+  sut.on_sample(kU, 1.0, 5.0, 5.0, sink);
+  EXPECT_EQ(sut.on_sample(kY, 1.0, 4.999, 5.1, sink), Reject::ts_backwards);
+  EXPECT_FALSE(sut.on_sample(kY, 1.0, 5.0, 5.1, sink).has_value());  // equal time is fine
+  EXPECT_EQ(sut.model_time(), 5.0);
+}
+
+TEST(AssetTwin, SilentSignalGoesStaleAfterStaleAfterAndClearsOnArrival) {
+  AssetTwin sut = make_seed_twin(10.0);
+  CollectingSink sink;
+  sut.on_sample(kY, 1.0, 10.0, 10.0, sink);
+  sut.on_sample(kU, 1.0, 10.0, 10.0, sink);
+  sut.check_stale(11.5, sink);  // exactly stale_after: not yet
+  EXPECT_TRUE(sink.alerts.empty());
+  sut.check_stale(11.6, sink);
+  ASSERT_EQ(sink.alerts.size(), 1u);
+  EXPECT_EQ(sink.alerts[0].event.id, AlertId::stale);
+  EXPECT_TRUE(sink.alerts[0].event.raised);
+  EXPECT_EQ(sink.alerts[0].event.signal, kY);
+  EXPECT_EQ(sut.status(), Status::stale);
+  sut.check_stale(12.0, sink);  // raised once, not on every check
+  EXPECT_EQ(sink.alerts.size(), 1u);
+  sut.on_sample(kY, 1.0, 12.1, 12.1, sink);
+  ASSERT_EQ(sink.alerts.size(), 2u);
+  EXPECT_FALSE(sink.alerts[1].event.raised);
+  EXPECT_EQ(sut.status(), Status::ok);
+}
+
+TEST(AssetTwin, SignalThatNeverArrivesGoesStaleCountingFromTheStart) {
+  AssetTwin sut = make_seed_twin(100.0);
+  CollectingSink sink;
+  sut.check_stale(101.0, sink);
+  EXPECT_TRUE(sink.alerts.empty());
+  sut.check_stale(101.6, sink);
+  ASSERT_EQ(sink.alerts.size(), 1u);  // only y has stale_after in the seed configuration
+  EXPECT_EQ(sink.alerts[0].event.signal, kY);
+}
+
+TEST(AssetTwin, DivergenceClearsOnlyBelowTheClearThreshold) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  // u = 0 and the twin starts at y = 0: the model predicts 0 throughout, so the residual is the
+  // measured value itself.
+  sut.on_sample(kU, 0.0, 0.0, 0.0, sink);
+  sut.on_sample(kY, 0.0, 0.0, 0.0, sink);
+  const std::vector<double> ys = {0.2, 0.12, 0.11, 0.05};
+  for (std::size_t k = 0; k < ys.size(); ++k) {
+    const double t = 0.1 * static_cast<double>(k + 1);
+    sut.on_sample(kY, ys[k], t, t, sink);
+  }
+  ASSERT_EQ(sink.alerts.size(), 2u);
+  EXPECT_TRUE(sink.alerts[0].event.raised);
+  EXPECT_DOUBLE_EQ(sink.alerts[0].event.ts, 0.1);
+  EXPECT_FALSE(sink.alerts[1].event.raised);
+  EXPECT_DOUBLE_EQ(sink.alerts[1].event.ts, 0.4);
+  EXPECT_DOUBLE_EQ(sink.alerts[1].event.threshold, 0.1);
+}
+
+TEST(AssetTwin, DebounceNeedsRaiseAfterConsecutiveSamples) {
+  config::Config c = seed_config();
+  c.assets[0].detector.raise_after = 3;
+  AssetTwin sut = make_seed_twin(0.0, c);
+  CollectingSink sink;
+  sut.on_sample(kU, 0.0, 0.0, 0.0, sink);
+  sut.on_sample(kY, 0.0, 0.0, 0.0, sink);
+  const std::vector<double> ys = {0.2, 0.2, 0.0, 0.2, 0.2, 0.2};
+  for (std::size_t k = 0; k < ys.size(); ++k) {
+    const double t = 0.1 * static_cast<double>(k + 1);
+    sut.on_sample(kY, ys[k], t, t, sink);
+  }
+  ASSERT_EQ(sink.alerts.size(), 1u);
+  EXPECT_DOUBLE_EQ(sink.alerts[0].event.ts, 0.6);
+}
+
+}  // namespace
+}  // namespace twind::core
