@@ -17,9 +17,18 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json_number(std::string& out, double v);
 void append_json_number(std::string& out, std::int64_t v);
 void append_json_number(std::string& out, std::uint64_t v);
+// Plain int and unsigned would be ambiguous between the overloads above.
+inline void append_json_number(std::string& out, int v) {
+  append_json_number(out, static_cast<std::int64_t>(v));
+}
+inline void append_json_number(std::string& out, unsigned v) {
+  append_json_number(out, static_cast<std::uint64_t>(v));
+}
 
 /// Builds one JSON object or array by appending to a string; the caller keeps the structure
-/// well formed (key() before each member value inside objects).
+/// well formed (key() before each member value inside objects). Commas are inserted between
+/// siblings; no whitespace is written. Keys and string values are escaped by
+/// append_json_string, numbers written by append_json_number (non-finite doubles as null).
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
@@ -32,6 +41,8 @@ class JsonWriter {
   JsonWriter& value(double v);
   JsonWriter& value(std::int64_t v);
   JsonWriter& value(std::uint64_t v);
+  JsonWriter& value(int v) { return value(static_cast<std::int64_t>(v)); }
+  JsonWriter& value(unsigned v) { return value(static_cast<std::uint64_t>(v)); }
   JsonWriter& value(std::string_view s);
   JsonWriter& value(const char* s) { return value(std::string_view(s)); }
   JsonWriter& value(bool b);

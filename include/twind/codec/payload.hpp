@@ -54,6 +54,19 @@ struct DecodeResult {
 /// double (not_finite), a `ts` that is not a finite positive number (bad_timestamp), a frame
 /// with no usable member (malformed). Duplicate keys: the last one wins, as in most JSON
 /// libraries. Strings inside objects may use every JSON escape.
+///
+/// Details of the contract:
+///  - When several reasons apply, the first of this list wins: oversize (checked before any
+///    scanning), malformed syntax (including nesting deeper than 64 arrays/objects), a "value"
+///    that is not a number (malformed) or overflows (not_finite), a bad "ts" (bad_timestamp), a
+///    frame without a usable member (malformed).
+///  - Members other than "value" and "ts" of a {"value": ...} object are validated as JSON and
+///    otherwise ignored, whatever they hold.
+///  - A frame's fields and field_errors come in document order of each key's last occurrence;
+///    a key occurs in at most one of them. Keys are compared after unescaping.
+///  - A number too small for a double reads as 0 (as strtod does); one too large is not_finite.
+///  - Names view the input text (keys without escapes) or the decoder's own buffers.
+/// Thread safety: one decoder per thread; decode() never throws except std::bad_alloc.
 class PayloadDecoder {
  public:
   explicit PayloadDecoder(std::size_t max_bytes = 64 * 1024);
@@ -63,10 +76,28 @@ class PayloadDecoder {
   [[nodiscard]] std::size_t max_bytes() const noexcept { return max_bytes_; }
 
  private:
+  // One frame member as scanned, before duplicate keys are resolved. An escaped key is kept
+  // as an index into keys_, since keys_ may reallocate (moving short strings) while scanning.
+  struct Member {
+    static constexpr std::size_t kInText = static_cast<std::size_t>(-1);
+    std::string_view name;      // into the text, when key == kInText
+    std::size_t key = kInText;  // else the index of its unescaped form in keys_
+    double value = 0.0;
+    bool usable = false;      // a finite number, else `reason`
+    bool superseded = false;  // a later member has the same key
+    Reject reason = Reject::malformed;
+  };
+
+  [[nodiscard]] DecodeResult decode_text(std::string_view text, Payload& out);
+  void resolve_members();
+
   std::size_t max_bytes_;
   std::vector<Field> fields_;
   std::vector<FieldError> errors_;
   std::vector<std::string> keys_;  // unescaped keys, reused between calls
+  std::size_t keys_used_ = 0;      // how many of keys_ the current payload holds
+  std::vector<Member> members_;
+  std::vector<std::size_t> order_;  // scratch for finding duplicates in large frames
 };
 
 }  // namespace twind::codec
