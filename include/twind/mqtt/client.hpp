@@ -1,0 +1,105 @@
+// The broker behind a small interface: the live daemon and twin-sim talk to a Client; the Paho
+// adapter (paho_client.hpp) is the real one, FakeBroker (fake.hpp) the in-memory one for unit
+// tests. No Paho header here.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twind::mqtt {
+
+struct Tls {
+  std::string ca_file;    ///< trust store for the broker's certificate
+  std::string cert_file;  ///< client certificate (optional, with key_file)
+  std::string key_file;
+};
+
+/// A message published by the broker on the client's behalf if the connection dies uncleanly.
+struct Will {
+  std::string topic;
+  std::string payload;
+  int qos = 1;
+  bool retained = true;
+};
+
+struct ConnectOptions {
+  std::string uri = "tcp://127.0.0.1:1883";
+  std::string client_id = "twind";
+  std::chrono::seconds keepalive{30};
+  bool clean_session = true;
+  std::string username;
+  std::string password;  ///< already resolved from file or environment; never logged
+  std::optional<Tls> tls;
+  std::optional<Will> will;
+  /// Reconnect backoff: first retry after min_retry, doubling up to max_retry (with jitter).
+  std::chrono::milliseconds min_retry{250};
+  std::chrono::milliseconds max_retry{8000};
+  /// Bound of the reliable (QoS >= 1) outbox: messages not yet acknowledged by the broker,
+  /// kept across disconnections and sent again after a reconnect. Past it the oldest is dropped
+  /// and counted.
+  std::size_t max_outbox = 10000;
+};
+
+/// Events from the client. Called on the client's own threads: implementations must not block
+/// (hand the work to another thread) and must not call stop() from inside.
+class Handler {
+ public:
+  virtual void on_connected() = 0;
+  virtual void on_disconnected(const std::string& cause) = 0;
+  virtual void on_message(std::string_view topic, std::string_view payload) = 0;
+
+ protected:
+  ~Handler() = default;
+};
+
+struct ClientStats {
+  std::uint64_t connects = 0;          ///< successful connections, the first one included
+  std::uint64_t connect_failures = 0;  ///< attempts that failed
+  std::uint64_t published = 0;         ///< messages handed to the broker connection
+  std::uint64_t delivered = 0;         ///< QoS >= 1 messages acknowledged by the broker
+  std::uint64_t dropped = 0;           ///< messages lost: QoS 0 while disconnected, outbox overflow
+  std::uint64_t received = 0;
+  std::size_t outbox = 0;              ///< QoS >= 1 messages awaiting acknowledgement now
+};
+
+/// An MQTT connection that keeps itself up.
+///
+/// Contract: start() returns at once and connects in the background, retrying with capped
+/// exponential backoff for as long as the client runs, also after every later loss. After each
+/// (re)connection it subscribes again to every topic filter given to subscribe() and then calls
+/// Handler::on_connected(). publish() never blocks and never throws. QoS 0 messages published
+/// while disconnected are dropped (and counted); QoS >= 1 messages are kept in the outbox until
+/// the broker acknowledges them, across disconnections, in order. All member functions are
+/// thread-safe.
+class Client {
+ public:
+  Client() = default;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  virtual ~Client() = default;
+
+  virtual void start(Handler& handler) = 0;
+  /// Adds topic filters (subscribed now if connected, and after every reconnection).
+  virtual void subscribe(const std::vector<std::string>& filters, int qos) = 0;
+  /// Returns false when the message was dropped.
+  virtual bool publish(std::string_view topic, std::string_view payload, int qos,
+                       bool retained) = 0;
+  [[nodiscard]] virtual bool connected() const = 0;
+  [[nodiscard]] virtual ClientStats stats() const = 0;
+  /// Publishes `last` (if any, e.g. the retained `offline` status) then waits up to `timeout`
+  /// for the outbox to drain, and disconnects cleanly (so the broker does not publish the will).
+  /// Returns whether everything was acknowledged in time. Idempotent.
+  virtual bool stop(const std::optional<Will>& last, std::chrono::milliseconds timeout) = 0;
+};
+
+/// The Paho MQTT C++ implementation. Throws std::invalid_argument for an unusable URI.
+[[nodiscard]] std::unique_ptr<Client> make_paho_client(const ConnectOptions& options);
+
+}  // namespace twind::mqtt
