@@ -1,6 +1,8 @@
 #include "twind/core/engine.hpp"
 
+#include <algorithm>
 #include <numeric>
+#include <sstream>
 
 #include "twind/config/config.hpp"
 
@@ -30,25 +32,130 @@ std::uint64_t Counters::rejected_total() const noexcept {
 Engine::Engine(const config::Config& config, double start) : decoder_(config.max_payload_bytes) {
   twins_.reserve(config.assets.size());
   for (const config::AssetSpec& spec : config.assets) {
-    const auto asset = static_cast<std::uint32_t>(twins_.size());
     twins_.emplace_back(compile_asset(spec, config.topics.state, config.topics.alert), start);
-    const AssetDef& def = twins_.back().def();
+  }
+  specs_ = config.assets;
+  build_routes();
+}
+
+void Engine::build_routes() {
+  routes_.clear();
+  topics_.clear();
+  for (std::size_t a = 0; a < twins_.size(); ++a) {
+    const config::AssetSpec& spec = specs_[a];
+    const AssetDef& def = twins_[a].def();
     auto add = [&](const std::string& topic, std::uint32_t signal) {
       auto [it, inserted] = routes_.try_emplace(topic);
       if (inserted) topics_.push_back(topic);
-      it->second.push_back(Route{asset, signal});
+      it->second.push_back(Route{static_cast<std::uint32_t>(a), signal});
     };
-    for (std::size_t i = 0; i < def.signals.size(); ++i) {
-      // The spec's signal order and the definition's differ (inputs are moved first): route by
-      // name so each topic reaches the signal it was configured for.
-      for (const config::SignalSpec& s : spec.signals) {
-        if (s.name == def.signals[i].name && !s.topic.empty()) {
-          add(s.topic, static_cast<std::uint32_t>(i));
-        }
-      }
+    // The definition lists inputs first: route by name so each topic reaches its signal.
+    for (const config::SignalSpec& s : spec.signals) {
+      if (!s.topic.empty()) add(s.topic, static_cast<std::uint32_t>(def.find_signal(s.name)));
     }
     for (const std::string& topic : spec.frame_topics) add(topic, Route::kFrame);
   }
+}
+
+namespace {
+
+bool same_signals(const config::AssetSpec& a, const config::AssetSpec& b) {
+  if (a.signals.size() != b.signals.size()) return false;
+  for (std::size_t i = 0; i < a.signals.size(); ++i) {
+    if (a.signals[i].name != b.signals[i].name || a.signals[i].role != b.signals[i].role) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string opt(const std::optional<double>& v) {
+  return v ? num(*v) : "none";
+}
+
+// The settings of one asset that a reload may change without restarting its twin.
+void describe_settings(const config::AssetSpec& a, const config::AssetSpec& b,
+                       std::vector<std::string>& out) {
+  const std::string p = b.id + ": ";
+  for (std::size_t i = 0; i < a.signals.size(); ++i) {
+    const config::SignalSpec& x = a.signals[i];
+    const config::SignalSpec& y = b.signals[i];
+    const std::string s = p + y.name + ".";
+    if (x.topic != y.topic) out.push_back(s + "topic " + x.topic + " -> " + y.topic);
+    if (x.min != y.min) out.push_back(s + "min " + num(x.min) + " -> " + num(y.min));
+    if (x.max != y.max) out.push_back(s + "max " + num(x.max) + " -> " + num(y.max));
+    if (x.threshold != y.threshold) {
+      out.push_back(s + "threshold " + opt(x.threshold) + " -> " + opt(y.threshold));
+    }
+    if (x.clear_threshold != y.clear_threshold) {
+      out.push_back(s + "clear_threshold " + opt(x.clear_threshold) + " -> " +
+                    opt(y.clear_threshold));
+    }
+    if (x.stale_after != y.stale_after) {
+      out.push_back(s + "stale_after " + opt(x.stale_after) + " -> " + opt(y.stale_after));
+    }
+  }
+  if (a.frame_topics != b.frame_topics) out.push_back(p + "frame topics changed");
+  if (a.detector != b.detector) out.push_back(p + "detector settings changed");
+}
+
+}  // namespace
+
+std::vector<std::string> Engine::reconfigure(const config::Config& next, double now, Sink& sink) {
+  // Build every definition first: a model that cannot be built throws before anything changes.
+  std::vector<std::shared_ptr<const AssetDef>> defs;
+  defs.reserve(next.assets.size());
+  for (const config::AssetSpec& spec : next.assets) {
+    defs.push_back(compile_asset(spec, next.topics.state, next.topics.alert));
+  }
+
+  std::vector<std::string> changes;
+  std::vector<AssetTwin> twins;
+  twins.reserve(next.assets.size());
+  CountingSink counting(sink, counters_);
+  for (std::size_t n = 0; n < next.assets.size(); ++n) {
+    const config::AssetSpec& spec = next.assets[n];
+    std::size_t old = 0;
+    while (old < specs_.size() && specs_[old].id != spec.id) ++old;
+    if (old == specs_.size()) {
+      changes.push_back(spec.id + ": added");
+      twins.emplace_back(defs[n], now);
+      continue;
+    }
+    const config::AssetSpec& before = specs_[old];
+    if (before.model != spec.model || !same_signals(before, spec)) {
+      changes.push_back(spec.id + ": model " + before.model.id.name + " v" +
+                        before.model.id.version + " -> " + spec.model.id.name + " v" +
+                        spec.model.id.version +
+                        (same_signals(before, spec) ? "" : " with new signals") +
+                        "; the twin restarts from the measurements");
+      twins.emplace_back(defs[n], now);
+      continue;
+    }
+    describe_settings(before, spec, changes);
+    twins.push_back(std::move(twins_[old]));
+    twins.back().rebind(defs[n], now, counting);
+  }
+  for (const config::AssetSpec& before : specs_) {
+    const bool kept = std::any_of(next.assets.begin(), next.assets.end(),
+                                  [&](const config::AssetSpec& s) { return s.id == before.id; });
+    if (!kept) changes.push_back(before.id + ": removed");
+  }
+  if (next.max_payload_bytes != decoder_.max_bytes()) {
+    changes.push_back("max_payload_bytes " + std::to_string(decoder_.max_bytes()) + " -> " +
+                      std::to_string(next.max_payload_bytes));
+    decoder_ = codec::PayloadDecoder(next.max_payload_bytes);
+  }
+  twins_ = std::move(twins);
+  specs_ = next.assets;
+  build_routes();
+  return changes;
 }
 
 void Engine::reject(std::string_view topic, Reject reason, double arrival, Sink& sink) {

@@ -106,6 +106,25 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
   }
 }
 
+void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink) {
+  def_ = std::move(def);
+  memo_ = {};  // it may point into the previous model instance's cache
+  for (std::size_t i = 0; i < signals_.size(); ++i) {
+    const SignalDef& sd = def_->signals[i];
+    SignalView& sv = signals_[i];
+    if (sv.divergence_active && !sd.has_threshold) {
+      sv.divergence_active = false;
+      detectors_[i].reset();
+      emit(sink, {AlertId::divergence, i, false, now, std::abs(sv.residual), 0.0, def_->severity});
+    }
+    if (sv.stale_active && sd.stale_after <= 0.0) {
+      sv.stale_active = false;
+      --stale_count_;
+      emit(sink, {AlertId::stale, i, false, now, now - sv.last_arrival, 0.0, def_->stale_severity});
+    }
+  }
+}
+
 void AssetTwin::check_stale(double now, AlertSink& sink) {
   for (std::size_t i = 0; i < signals_.size(); ++i) {
     const SignalDef& sd = def_->signals[i];

@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "../support/fixtures.hpp"
 #include "../support/recording_sink.hpp"
+#include "twind/model/linear.hpp"
 
 namespace twind::core {
 namespace {
@@ -102,6 +104,76 @@ TEST(Engine, TickRaisesStaleBeforePublishingTheState) {
   ASSERT_EQ(f.sink.states.size(), 1u);
   EXPECT_EQ(f.sink.states[0].status, Status::stale);
   EXPECT_EQ(f.sut.counters().alerts, 1u);
+}
+
+TEST(EngineReconfigure, ThresholdChangeKeepsTheTwinAndTakesEffectOnTheNextSample) {
+  Started f;
+  f.sut.tick(1.5, f.sink);
+  const std::vector<double> x_before(f.sut.twin(0).state().begin(), f.sut.twin(0).state().end());
+  config::Config next = seed_config();
+  next.assets[0].signals[1].threshold = 0.5;
+  next.assets[0].signals[1].clear_threshold = 0.4;
+
+  const auto changes = f.sut.reconfigure(next, 1.6, f.sink);
+
+  EXPECT_EQ(changes, (std::vector<std::string>{"plant: y.threshold 0.15 -> 0.5",
+                                               "plant: y.clear_threshold 0.1 -> 0.4"}));
+  EXPECT_TRUE(f.sut.twin(0).initialised());
+  EXPECT_EQ(f.sut.twin(0).seq(), 1u);
+  EXPECT_EQ(std::vector<double>(f.sut.twin(0).state().begin(), f.sut.twin(0).state().end()),
+            x_before);
+  // A residual of about 0.3 would have raised under 0.15; under 0.5 it does not.
+  f.sut.on_message("plant/y", "1.3", 1.7, f.sink);
+  EXPECT_TRUE(f.sink.alerts.empty());
+}
+
+TEST(EngineReconfigure, ModelChangeRestartsTheTwinFromTheMeasurements) {
+  Started f;
+  config::Config next = seed_config();
+  next.assets[0].model.id.version = "2";
+  next.assets[0].model.a = {1, 1, {-2.0}};
+  const auto changes = f.sut.reconfigure(next, 1.6, f.sink);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_NE(changes[0].find("model first-order-lag v1 -> first-order-lag v2"), std::string::npos);
+  EXPECT_FALSE(f.sut.twin(0).initialised());
+  EXPECT_EQ(f.sut.twin(0).status(), Status::starting);
+}
+
+TEST(EngineReconfigure, AddedAndRemovedAssetsAreReportedAndRouted) {
+  Started f;
+  config::Config next = seed_config();
+  next.assets[0].id = "pump2";
+  next.assets[0].signals[0].topic = "pump2/u";
+  next.assets[0].signals[1].topic = "pump2/y";
+  next.assets[0].frame_topics.clear();
+  const auto changes = f.sut.reconfigure(next, 2.0, f.sink);
+  EXPECT_EQ(changes, (std::vector<std::string>{"pump2: added", "plant: removed"}));
+  f.sut.on_message("plant/y", "1", 2.1, f.sink);
+  EXPECT_EQ(f.sut.counters().rejected[static_cast<std::size_t>(Reject::unknown_topic)], 1u);
+  f.sut.on_message("pump2/y", "1", 2.1, f.sink);
+  EXPECT_EQ(f.sut.twin(0).signal(kY).value, 1.0);
+}
+
+TEST(EngineReconfigure, RemovingTheThresholdClearsAnActiveDivergenceAlert) {
+  Started f;
+  f.sut.on_message("plant/y", "2", 1.1, f.sink);  // far from the prediction near 1
+  ASSERT_EQ(f.sink.alerts.size(), 1u);
+  config::Config next = seed_config();
+  next.assets[0].signals[1].threshold.reset();
+  next.assets[0].signals[1].clear_threshold.reset();
+  f.sut.reconfigure(next, 1.2, f.sink);
+  ASSERT_EQ(f.sink.alerts.size(), 2u);
+  EXPECT_FALSE(f.sink.alerts[1].event.raised);
+  EXPECT_EQ(f.sut.twin(0).status(), Status::ok);
+}
+
+TEST(EngineReconfigure, UnbuildableModelThrowsAndChangesNothing) {
+  Started f;
+  config::Config next = seed_config();
+  next.assets[0].model.b = {2, 1, {1.0, 1.0}};  // B has 2 rows for a 1-state A
+  EXPECT_THROW(f.sut.reconfigure(next, 2.0, f.sink), model::ModelError);
+  f.sut.on_message("plant/y", "1", 2.1, f.sink);
+  EXPECT_EQ(f.sut.counters().rejected_total(), 0u);
 }
 
 struct BadInput {

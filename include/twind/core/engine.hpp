@@ -13,12 +13,9 @@
 #include <vector>
 
 #include "twind/codec/payload.hpp"
+#include "twind/config/config.hpp"
 #include "twind/core/twin.hpp"
 #include "twind/core/types.hpp"
-
-namespace twind::config {
-struct Config;
-}
 
 namespace twind::core {
 
@@ -55,6 +52,15 @@ class Engine {
   /// Throws model::ModelError if a model cannot be built.
   Engine(const config::Config& config, double start);
 
+  /// Swaps in a new validated configuration without losing what the twins know. An asset whose
+  /// model and signals (names, roles, order) are unchanged keeps its twin (state, alerts, seq)
+  /// under the new thresholds, bounds and topics; an asset whose model or signals changed starts
+  /// again from the measurements; new assets start at `now`; removed ones are dropped. Alerts
+  /// cleared by the change go to `sink`. Returns one line per change, e.g.
+  /// `plant: y.threshold 0.15 -> 0.2`. Throws model::ModelError before changing anything if a
+  /// new model cannot be built.
+  std::vector<std::string> reconfigure(const config::Config& next, double now, Sink& sink);
+
   /// One inbound message. Decodes it, routes every value to its twin and integrates; alert
   /// transitions go to the sink as they are decided. Never throws for any payload.
   void on_message(std::string_view topic, std::string_view payload, double arrival, Sink& sink);
@@ -86,6 +92,9 @@ class Engine {
   void offer(AssetTwin& twin, std::size_t signal, double value, double ts, double arrival,
              std::string_view topic, Sink& sink);
 
+  void build_routes();
+
+  std::vector<config::AssetSpec> specs_;  // what each twin was built from, for reconfigure()
   std::vector<AssetTwin> twins_;
   std::unordered_map<std::string, std::vector<Route>, TopicHash, std::equal_to<>> routes_;
   std::vector<std::string> topics_;

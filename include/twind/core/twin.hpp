@@ -78,6 +78,13 @@ class AssetTwin {
   /// (arrival clock). Called on every tick and before each message to the asset.
   void check_stale(double now, AlertSink& sink);
 
+  /// Takes a new definition of the same asset (new thresholds, bounds, stale limits, topics) and
+  /// keeps everything the twin knows: model state, held inputs, measurements, active alerts and
+  /// seq. Precondition: `def` has the same signals (names, roles, order) and a model of the same
+  /// dimensions. An alert whose condition the new definition no longer watches (threshold or
+  /// stale_after removed) is cleared through `sink`, at time `now`.
+  void rebind(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink);
+
   /// Numbers the next state publication: 1 on the first call, then 2, 3, ...
   std::uint64_t next_seq() noexcept { return ++seq_; }
   /// The number of the latest state publication (0 before the first).
