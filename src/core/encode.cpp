@@ -92,6 +92,26 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
   w.end_object();
 }
 
+namespace {
+
+std::string fixed2(double v) {
+  std::array<char, 48> buf{};
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::fixed, 2);
+  return {buf.data(), r.ptr};
+}
+
+}  // namespace
+
+std::string console_line(const AssetTwin& twin, const AlertEvent& e, double t) {
+  const bool divergence = e.id == AlertId::divergence;
+  std::string s = "[t=" + fixed2(t) + "s] " + (e.raised ? "ALERT: " : "cleared: ");
+  s += std::string(to_string(e.id)) + " = " + fixed2(e.value) + (divergence ? "" : " s");
+  s += e.raised ? " > " : " < ";
+  s += fixed2(e.threshold) + (divergence ? "" : " s");
+  s += " (" + twin.def().id + "/" + twin.def().signals[e.signal].name + ")";
+  return s;
+}
+
 std::string alert_message(const AssetTwin& twin, const AlertEvent& e) {
   const std::string& signal = twin.def().signals[e.signal].name;
   std::string m;

@@ -15,6 +15,10 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out);
 /// Appends the `twin/alert` payload of one transition to `out`.
 void encode_alert(const AssetTwin& twin, const AlertEvent& event, std::string& out);
 
+/// The console form of an alert, as the seed example prints it:
+/// `[t=3.06s] ALERT: divergence = 0.18 > 0.15 (plant/y)`; `t` is the time since the run began.
+[[nodiscard]] std::string console_line(const AssetTwin& twin, const AlertEvent& event, double t);
+
 /// The human line of an alert, also its "message": `divergence 0.183 > 0.15 on y`.
 [[nodiscard]] std::string alert_message(const AssetTwin& twin, const AlertEvent& event);
 

@@ -1,0 +1,10 @@
+// The `twind` command line (CONTRACT.md "Executables"). main() only calls this.
+#pragma once
+
+namespace twind::app {
+
+/// Parses argv and runs the chosen command. Returns the process exit code: 0 success,
+/// 1 runtime failure, 2 bad usage or bad configuration.
+int run_cli(int argc, char** argv);
+
+}  // namespace twind::app

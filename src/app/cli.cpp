@@ -1,0 +1,145 @@
+#include "twind/app/cli.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "twind/app/replay.hpp"
+#include "twind/config/loader.hpp"
+#include "twind/core/engine.hpp"
+#include "twind/model/linear.hpp"
+#include "twind_version.hpp"
+
+namespace twind::app {
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kFailure = 1;
+constexpr int kBadUsage = 2;
+
+// Diagnostics go to stderr: stdout carries replay's output.
+void init_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("twind");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+// Loads and validates a configuration, printing every diagnostic. Empty on error.
+std::optional<config::Config> load(const std::string& path) {
+  config::LoadResult r = config::load_file(path);
+  for (const config::Diagnostic& d : r.diagnostics) std::cerr << d.str() << '\n';
+  if (!r.config) return std::nullopt;
+  // The models are built once here too, so that check refuses whatever replay or run would.
+  try {
+    core::Engine probe(*r.config, 0.0);
+  } catch (const model::ModelError& e) {
+    std::cerr << path << ":1:1: " << e.what() << '\n';
+    return std::nullopt;
+  }
+  return std::move(r.config);
+}
+
+int cmd_check(const std::string& path) {
+  const auto config = load(path);
+  if (!config) return kBadUsage;
+  std::size_t signals = 0;
+  for (const auto& a : config->assets) signals += a.signals.size();
+  std::cout << path << ": ok (" << config->assets.size() << " asset"
+            << (config->assets.size() == 1 ? "" : "s") << ", " << signals << " signals, tick "
+            << config->tick * 1000.0 << " ms)\n";
+  return kOk;
+}
+
+int cmd_replay(const std::string& config_path, const std::string& input,
+               const std::string& output) {
+  const auto config = load(config_path);
+  if (!config) return kBadUsage;
+
+  std::ifstream in(input, std::ios::binary);
+  if (!in) {
+    spdlog::error("cannot read recording {}", input);
+    return kFailure;
+  }
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (!output.empty()) {
+    file.open(output, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      spdlog::error("cannot write {}", output);
+      return kFailure;
+    }
+    out = &file;
+  }
+  std::ios::sync_with_stdio(false);
+  ReplayHooks hooks;
+  hooks.warn = [&](const std::string& msg) { spdlog::warn("{}: {}", input, msg); };
+  hooks.alert = [](const std::string& msg) { spdlog::info("{}", msg); };
+  const ReplaySummary summary = replay(*config, in, *out, hooks);
+  if (!*out) {
+    spdlog::error("writing the output failed");
+    return kFailure;
+  }
+  spdlog::info("replay: {}", summary.str());
+  return kOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"twind: a digital twin of an industrial machine beside its MQTT broker", "twind"};
+  app.set_version_flag("--version", std::string("twind ") + TWIND_VERSION);
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  std::string config_path;
+  bool print_keys = false;
+  auto* check = app.add_subcommand("check", "Validate a configuration (exit 0 valid, 2 not)");
+  auto* config_opt = check->add_option("-c,--config", config_path, "Configuration file");
+  check->add_flag("--keys", print_keys,
+                  "Print every configuration key as a Markdown table (docs/configuration.md)");
+  check->callback([&] {
+    if (!print_keys && config_opt->count() == 0) {
+      throw CLI::RequiredError("--config");
+    }
+  });
+
+  std::string input;
+  std::string output;
+  auto* replay_cmd =
+      app.add_subcommand("replay",
+                         "Run the twins over a recording (JSON Lines) and print what "
+                         "the daemon would publish");
+  replay_cmd->add_option("-c,--config", config_path, "Configuration file")->required();
+  replay_cmd->add_option("-i,--input", input, "Recording to replay")->required();
+  replay_cmd->add_option("-o,--output", output, "Output file (default: standard output)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kOk : kBadUsage;
+  }
+  init_logging(log_level);
+
+  try {
+    if (*check && print_keys) {
+      std::cout << config::key_table_markdown();
+      return kOk;
+    }
+    if (*check) return cmd_check(config_path);
+    if (*replay_cmd) return cmd_replay(config_path, input, output);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kFailure;
+  }
+  return kBadUsage;
+}
+
+}  // namespace twind::app

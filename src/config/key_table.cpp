@@ -1,0 +1,153 @@
+// The one table of configuration keys. The validator takes from it which keys each mapping
+// allows and which are required (default `required`); docs/configuration.md is rendered from it,
+// and a test keeps the two equal.
+#include <string>
+#include <vector>
+
+#include "twind/config/loader.hpp"
+
+namespace twind::config {
+
+const std::vector<KeyDoc>& key_table() {
+  static const std::vector<KeyDoc> table{
+      // path, type, default, meaning, rule
+      {"tick", "duration", "500ms", "Time between two `twin/state` publications of each asset.",
+       "> 0"},
+      {"max_payload_bytes", "integer", "65536",
+       "Inbound payloads longer than this are rejected (counted, never parsed).",
+       "16 to 16777216 (16 MiB)"},
+      {"broker", "mapping", "(all defaults)", "The MQTT broker twind connects to.", ""},
+      {"broker.uri", "string", "tcp://127.0.0.1:1883",
+       "Broker address; `twind run --broker` overrides it.",
+       "`scheme://host[:port]`, scheme tcp, ssl, mqtt, mqtts, ws or wss (a path only for ws/wss); "
+       "IPv6 hosts in brackets"},
+      {"broker.client_id", "string", "twind",
+       "MQTT client identifier; two clients with the same id disconnect each other.", "non-empty"},
+      {"broker.keepalive", "duration", "30s",
+       "MQTT keep-alive: the broker drops the connection (and publishes the last will) after "
+       "1.5 times this without traffic.",
+       "whole seconds, 1s to 65535s"},
+      {"broker.clean_session", "boolean", "true",
+       "Start every connection with a clean session (no queued messages from before).",
+       "true or false"},
+      {"broker.username", "string", "(none)", "User name sent to the broker.", ""},
+      {"broker.password_file", "string", "(none)",
+       "File holding the password (first line), read at connect time; never logged.",
+       "needs username; not with password_env"},
+      {"broker.password_env", "string", "(none)",
+       "Name of an environment variable holding the password.",
+       "`[A-Za-z_][A-Za-z0-9_]*`; needs username; not with password_file"},
+      {"broker.tls", "mapping", "(none: no TLS)",
+       "TLS settings; use them with an ssl://, mqtts:// or wss:// URI.", ""},
+      {"broker.tls.ca_file", "string", "required",
+       "PEM file of the certificate authorities trusted to sign the broker's certificate.",
+       "non-empty"},
+      {"broker.tls.cert_file", "string", "(none)", "PEM client certificate, for mutual TLS.",
+       "together with key_file"},
+      {"broker.tls.key_file", "string", "(none)", "PEM private key of cert_file.",
+       "together with cert_file"},
+      {"topics", "mapping", "(all defaults)", "Topics twind publishes to.", ""},
+      {"topics.state", "string", "twin/state (twin/{asset}/state with several assets)",
+       "Every tick, each asset's measured and predicted signals, residuals and status.",
+       "no + or #; `{asset}` is replaced by the asset id and is required with several assets"},
+      {"topics.alert", "string", "twin/alert (twin/{asset}/alert with several assets)",
+       "Alert transitions (raised, cleared).",
+       "no + or #; `{asset}` is replaced by the asset id and is required with several assets"},
+      {"topics.status", "string", "twin/status",
+       "Retained online/offline status of the daemon (offline is the last will).",
+       "no + or #, no `{asset}`"},
+      {"assets", "list of mappings", "required", "The twinned assets, one model each.",
+       "at least one"},
+      {"assets[].id", "string", "required",
+       "Asset name, reported in `twin/state` and `twin/alert` and substituted for `{asset}`.",
+       "`[A-Za-z0-9_.-]+`, unique"},
+      {"assets[].model", "mapping", "required", "The asset's linear time-invariant model.", ""},
+      {"assets[].model.name", "string", "required", "Model name, reported in `twin/state`.",
+       "non-empty"},
+      {"assets[].model.version", "scalar", "required",
+       "Model version, reported in `twin/state`; kept as written (`3` and `\"3\"` are both "
+       "`3`).",
+       "non-empty"},
+      {"assets[].model.kind", "state_space or transfer_function", "state_space",
+       "How the model is written.", ""},
+      {"assets[].model.domain", "continuous or discrete", "continuous",
+       "Continuous time (x' = Ax + Bu) or discrete time (x[k+1] = Ax[k] + Bu[k]).",
+       "discrete only for state_space"},
+      {"assets[].model.dt", "duration", "required when discrete",
+       "Sample time of a discrete model.", "> 0; only when discrete"},
+      {"assets[].model.A", "matrix", "required for state_space",
+       "State matrix: a list of rows of numbers, like `[[-1, 0], [0, -2]]`.",
+       "n x n, n >= 1; finite numbers"},
+      {"assets[].model.B", "matrix", "required for state_space",
+       "Input matrix; column j belongs to the j-th input signal.",
+       "n x m, m = number of input signals"},
+      {"assets[].model.C", "matrix", "required for state_space",
+       "Output matrix; row i belongs to the i-th output signal.",
+       "p x n, p = number of output signals"},
+      {"assets[].model.D", "matrix", "zeros", "Feedthrough matrix.", "p x m"},
+      {"assets[].model.num", "list of numbers", "required for transfer_function",
+       "Numerator coefficients, highest power of s first.",
+       "non-empty, finite; no longer than den (proper)"},
+      {"assets[].model.den", "list of numbers", "required for transfer_function",
+       "Denominator coefficients, highest power of s first (`[1, 1]` is s + 1).",
+       "at least 2, finite, den[0] != 0"},
+      {"assets[].signals", "list of mappings", "required",
+       "The asset's signals. Inputs map to B's columns and outputs to C's rows, each in file "
+       "order.",
+       "at least one input and one output; exactly one of each for a transfer_function"},
+      {"assets[].signals[].name", "string", "required",
+       "Signal name, also its key in frames and in `twin/state`.",
+       "`[A-Za-z_][A-Za-z0-9_]*`, unique in the asset, not `ts` or `value`"},
+      {"assets[].signals[].role", "input or output", "required",
+       "Inputs drive the model; outputs are predicted and compared with their measurements.", ""},
+      {"assets[].signals[].topic", "string", "(none: frames only)",
+       "Topic carrying this signal alone (`2.97` or `{\"value\": 2.97, \"ts\": ...}`).",
+       "no + or #; used once in the file; required when the asset has no frames"},
+      {"assets[].signals[].min", "number", "(no bound)",
+       "Values below are rejected as out of bounds.", "finite; < max"},
+      {"assets[].signals[].max", "number", "(no bound)",
+       "Values above are rejected as out of bounds.", "finite; > min"},
+      {"assets[].signals[].threshold", "number", "(none: no divergence alert)",
+       "A divergence alert is raised when |measured - predicted| exceeds it.", "outputs only; > 0"},
+      {"assets[].signals[].clear_threshold", "number", "threshold",
+       "The divergence alert clears when |measured - predicted| falls below it.",
+       "outputs only; needs threshold; > 0 and <= threshold"},
+      {"assets[].signals[].stale_after", "duration", "(none: never stale)",
+       "Time without a sample after which the signal is stale (status `stale`, alert `stale`).",
+       "> 0"},
+      {"assets[].frames", "list of strings", "(none)",
+       "Topics carrying frames of this asset: `{\"ts\": ..., \"<signal>\": value, ...}`.",
+       "no + or #; each used once in the file"},
+      {"assets[].detector", "mapping", "(all defaults)", "How alerts are raised and cleared.", ""},
+      {"assets[].detector.raise_after", "integer", "1",
+       "Consecutive samples above the threshold needed to raise a divergence alert.",
+       "1 to 1000000"},
+      {"assets[].detector.clear_after", "integer", "1",
+       "Consecutive samples below the clear threshold needed to clear it.", "1 to 1000000"},
+      {"assets[].detector.severity", "info, warning or critical", "critical",
+       "Severity of divergence alerts.", ""},
+      {"assets[].detector.stale_severity", "info, warning or critical", "warning",
+       "Severity of stale alerts.", ""},
+  };
+  return table;
+}
+
+std::string key_table_markdown() {
+  // Pipes would end a cell early; everything else in the table is Markdown already.
+  const auto cell = [](const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+      if (c == '|') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  std::string md = "| Key | Type | Default | Meaning | Rule |\n| --- | --- | --- | --- | --- |\n";
+  for (const KeyDoc& k : key_table()) {
+    md += "| `" + k.path + "` | " + cell(k.type) + " | " + cell(k.default_value) + " | " +
+          cell(k.meaning) + " | " + cell(k.rule) + " |\n";
+  }
+  return md;
+}
+
+}  // namespace twind::config

@@ -1,0 +1,246 @@
+#include "scalars.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+#include <vector>
+
+namespace twind::config::detail {
+namespace {
+
+// ASCII classes by hand: <cctype> depends on the locale, and these rules must not.
+constexpr bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+constexpr bool is_alpha(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool is_number_char(char c) noexcept {
+  return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+constexpr std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<double> parse_number(std::string_view text) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  // YAML's spellings of the special values; the caller refuses them with a clearer message
+  // than "not a number" would be.
+  static constexpr std::array<std::string_view, 3> kInfs{".inf", ".Inf", ".INF"};
+  static constexpr std::array<std::string_view, 3> kNans{".nan", ".NaN", ".NAN"};
+  std::string_view body = text;
+  bool negative = false;
+  if (!body.empty() && (body.front() == '+' || body.front() == '-')) {
+    negative = body.front() == '-';
+    body.remove_prefix(1);
+  }
+  if (std::find(kInfs.begin(), kInfs.end(), body) != kInfs.end()) return negative ? -kInf : kInf;
+  if (text == kNans[0] || text == kNans[1] || text == kNans[2]) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  // from_chars alone would also take `inf`, `nan` and `infinity`, which YAML reads as strings.
+  if (body.empty() || !std::all_of(body.begin(), body.end(), is_number_char) ||
+      std::none_of(body.begin(), body.end(), is_digit) || body.front() == '+' ||
+      body.front() == '-') {
+    return std::nullopt;
+  }
+  double value = 0.0;
+  const auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
+  if (end != body.data() + body.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // Out of range is either overflow (1e999) or underflow (1e-999): tell them apart by the
+    // exponent's sign.
+    const auto e = body.find_first_of("eE");
+    const bool underflow = e != std::string_view::npos && e + 1 < body.size() && body[e + 1] == '-';
+    value = underflow ? 0.0 : kInf;
+  } else if (ec != std::errc{}) {
+    return std::nullopt;
+  }
+  return negative ? -value : value;
+}
+
+std::optional<long long> parse_integer(std::string_view text) {
+  std::string_view body = text;
+  bool negative = false;
+  if (!body.empty() && (body.front() == '+' || body.front() == '-')) {
+    negative = body.front() == '-';
+    body.remove_prefix(1);
+  }
+  if (body.empty() || !std::all_of(body.begin(), body.end(), is_digit)) return std::nullopt;
+  unsigned long long magnitude = 0;
+  const auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), magnitude);
+  constexpr auto kMax = static_cast<unsigned long long>(std::numeric_limits<long long>::max());
+  // Saturate rather than fail, so a huge count is reported as out of range, not as "not an
+  // integer".
+  if (ec == std::errc::result_out_of_range || magnitude > kMax) magnitude = kMax;
+  if (end != body.data() + body.size()) return std::nullopt;
+  const auto v = static_cast<long long>(magnitude);
+  return negative ? -v : v;
+}
+
+Duration parse_duration(std::string_view text) {
+  const std::string_view s = trim(text);
+  const auto number_end = std::find_if_not(s.begin(), s.end(), is_number_char);
+  const auto split = static_cast<std::size_t>(number_end - s.begin());
+  const auto number = parse_number(s.substr(0, split));
+  if (split == 0 || !number) return {};
+  const std::string_view unit = trim(s.substr(split));
+  Duration d;
+  if (unit.empty()) {
+    d.status = Duration::Status::no_unit;
+    d.seconds = *number;
+    return d;
+  }
+  d.status = Duration::Status::ok;
+  if (unit == "ms") {
+    d.seconds = *number / 1000.0;  // division keeps 20ms exactly 0.02, not 20 * 0.001
+  } else if (unit == "s") {
+    d.seconds = *number;
+  } else if (unit == "min") {
+    d.seconds = *number * 60.0;
+  } else if (unit == "h") {
+    d.seconds = *number * 3600.0;
+  } else {
+    d.status = Duration::Status::bad_unit;
+  }
+  return d;
+}
+
+bool is_identifier(std::string_view text) noexcept {
+  if (text.empty() || is_digit(text.front())) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return is_alpha(c) || is_digit(c) || c == '_'; });
+}
+
+bool is_asset_id(std::string_view text) noexcept {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool is_env_name(std::string_view text) noexcept {
+  return is_identifier(text);
+}
+
+std::optional<std::string> topic_problem(std::string_view topic) {
+  if (topic.empty()) return "a non-empty topic";
+  if (topic.find_first_of("+#") != std::string_view::npos) {
+    return "a topic without the MQTT wildcards + and #";
+  }
+  if (topic.find('\0') != std::string_view::npos) return "a topic without NUL characters";
+  if (topic.size() > 65535) return "a topic of at most 65535 bytes";
+  return std::nullopt;
+}
+
+std::optional<std::string> uri_problem(std::string_view uri) {
+  static constexpr std::array<std::string_view, 6> kSchemes{"tcp",   "ssl", "mqtt",
+                                                            "mqtts", "ws",  "wss"};
+  const auto sep = uri.find("://");
+  if (sep == std::string_view::npos) {
+    return "a URI like tcp://127.0.0.1:1883 (scheme tcp, ssl, mqtt, mqtts, ws or wss)";
+  }
+  const std::string_view scheme = uri.substr(0, sep);
+  if (std::find(kSchemes.begin(), kSchemes.end(), scheme) == kSchemes.end()) {
+    return "a URI with the scheme tcp://, ssl://, mqtt://, mqtts://, ws:// or wss://";
+  }
+  const std::string_view rest = uri.substr(sep + 3);
+  if (rest.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return "a URI without spaces";
+  }
+  const auto slash = rest.find('/');
+  const std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos && scheme != "ws" && scheme != "wss") {
+    return "no path after the host (only ws:// and wss:// URIs have one)";
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return "a closing ] after the IPv6 address";
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return "nothing but :port after the IPv6 address";
+      has_port = true;
+      port = after.substr(1);
+    }
+  } else {
+    const auto colon = authority.find(':');
+    if (colon != std::string_view::npos) {
+      if (authority.find(':', colon + 1) != std::string_view::npos) {
+        return "an IPv6 address in brackets, like tcp://[::1]:1883";
+      }
+      host = authority.substr(0, colon);
+      has_port = true;
+      port = authority.substr(colon + 1);
+    }
+  }
+  if (host.empty()) return "a host name or address after " + std::string(scheme) + "://";
+  if (has_port) {
+    const auto p = parse_integer(port);
+    if (port.empty() || !std::all_of(port.begin(), port.end(), is_digit) || !p || *p < 1 ||
+        *p > 65535) {
+      return "a port from 1 to 65535";
+    }
+  }
+  return std::nullopt;
+}
+
+std::string format_number(double v) {
+  std::array<char, 32> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  if (ec != std::errc{}) return "?";
+  return std::string(buf.data(), end);
+}
+
+std::string quote(std::string_view text, std::size_t max_chars) {
+  static constexpr std::string_view kHex = "0123456789abcdef";
+  std::string out = "\"";
+  const bool cut = text.size() > max_chars;
+  for (const char c : cut ? text.substr(0, max_chars) : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += kHex[u >> 4U];
+      out += kHex[u & 0xfU];
+    } else {
+      out += c;
+    }
+  }
+  if (cut) out += "...";
+  out += '"';
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace twind::config::detail

@@ -1,0 +1,57 @@
+// Internal to twind_config: the text-level rules of the configuration (numbers, durations,
+// names, topics, URIs), free of yaml-cpp so they read and test as plain string functions.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace twind::config::detail {
+
+/// A number as YAML 1.2's core schema writes it (`-1`, `+2.5`, `1e-3`, `.inf`, `.nan`), the
+/// whole text or nothing. May return a non-finite value; the caller decides whether it is allowed.
+[[nodiscard]] std::optional<double> parse_number(std::string_view text);
+
+/// A decimal integer with an optional sign, the whole text or nothing.
+[[nodiscard]] std::optional<long long> parse_integer(std::string_view text);
+
+struct Duration {
+  enum class Status {
+    ok,           ///< `seconds` is set (maybe non-finite or <= 0: the caller checks the range)
+    no_unit,      ///< a bare number: the unit is ambiguous
+    bad_unit,     ///< a number followed by something other than ms, s, min, h
+    not_a_number  ///< does not start with a number
+  };
+  Status status = Status::not_a_number;
+  double seconds = 0.0;
+};
+/// `<number><unit>` with unit ms, s, min or h, optionally separated by spaces.
+[[nodiscard]] Duration parse_duration(std::string_view text);
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: signal names, also frame keys.
+[[nodiscard]] bool is_identifier(std::string_view text) noexcept;
+/// `[A-Za-z0-9_.-]+`: asset ids, substituted for `{asset}` in topics.
+[[nodiscard]] bool is_asset_id(std::string_view text) noexcept;
+/// `[A-Za-z_][A-Za-z0-9_]*`, the portable shape of an environment variable's name.
+[[nodiscard]] bool is_env_name(std::string_view text) noexcept;
+
+/// What is wrong with a concrete MQTT topic name (the `expected ...` half of a message), or
+/// nothing when it is a valid topic to publish or subscribe to literally.
+[[nodiscard]] std::optional<std::string> topic_problem(std::string_view topic);
+
+/// What is wrong with a broker URI, or nothing when it is `scheme://host[:port][/path]` with a
+/// scheme Paho accepts.
+[[nodiscard]] std::optional<std::string> uri_problem(std::string_view uri);
+
+/// The shortest text that reads back as `v` (`0.15`, `1e+300`).
+[[nodiscard]] std::string format_number(double v);
+
+/// `text` in double quotes with quotes, backslashes and control characters escaped, cut to
+/// `max_chars` with `...` so a pasted blob does not flood the terminal.
+[[nodiscard]] std::string quote(std::string_view text, std::size_t max_chars = 60);
+
+/// Levenshtein distance, for `did you mean` suggestions.
+[[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace twind::config::detail

@@ -1,0 +1,172 @@
+#include "twind/app/replay.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../support/fixtures.hpp"
+#include "twind/sim/recording.hpp"
+
+namespace twind::app {
+namespace {
+
+using nlohmann::json;
+using testing::seed_config;
+
+constexpr double kT0 = 1732200000.0;
+
+struct Replayed {
+  std::string text;
+  std::vector<json> lines;
+  ReplaySummary summary;
+  std::vector<std::string> log;
+  std::vector<std::string> alert_lines;
+
+  [[nodiscard]] std::vector<json> on(const std::string& topic) const {
+    std::vector<json> out;
+    for (const json& l : lines) {
+      if (l["topic"] == topic) out.push_back(l);
+    }
+    return out;
+  }
+};
+
+Replayed run_replay(const std::string& recording, const config::Config& c = seed_config()) {
+  Replayed r;
+  std::istringstream in(recording);
+  std::ostringstream out;
+  ReplayHooks hooks;
+  hooks.warn = [&](const std::string& m) { r.log.push_back(m); };
+  hooks.alert = [&](const std::string& m) { r.alert_lines.push_back(m); };
+  r.summary = replay(c, in, out, hooks);
+  r.text = out.str();
+  std::istringstream lines(r.text);
+  for (std::string l; std::getline(lines, l);) r.lines.push_back(json::parse(l));
+  return r;
+}
+
+std::string seed_recording(const sim::RecordingOptions& opt = {}) {
+  std::string out;
+  sim::record(sim::Scenario{}, opt, out);
+  return out;
+}
+
+TEST(SeedScenario, RaisesDivergenceWithinATenthOfASecondOfTheWearAndNothingBefore) {
+  const Replayed sut = run_replay(seed_recording());
+  const auto alerts = sut.on("twin/alert");
+  ASSERT_EQ(alerts.size(), 1u);  // raised once and, with the plant still worn, never cleared
+  const json& a = alerts[0]["payload"];
+  EXPECT_EQ(a["id"], "divergence");
+  EXPECT_EQ(a["state"], "raised");
+  EXPECT_EQ(a["signal"], "y");
+  const double delay = a["ts"].get<double>() - (kT0 + 3.0);
+  EXPECT_GT(delay, 0.0);
+  EXPECT_LE(delay, 0.1);
+  EXPECT_DOUBLE_EQ(alerts[0]["t"].get<double>(), a["ts"].get<double>());
+  EXPECT_GT(a["value"].get<double>(), 0.15);
+  ASSERT_EQ(sut.alert_lines.size(), 1u);
+  EXPECT_EQ(sut.alert_lines[0].rfind("[t=3.0", 0), 0u) << sut.alert_lines[0];
+  EXPECT_NE(sut.alert_lines[0].find("ALERT: divergence = 0.1"), std::string::npos);
+  EXPECT_NE(sut.alert_lines[0].find(" > 0.15 (plant/y)"), std::string::npos);
+}
+
+TEST(SeedScenario, PublishesOneStatePerTickInRecordingTime) {
+  const Replayed sut = run_replay(seed_recording());
+  const auto states = sut.on("twin/state");
+  ASSERT_EQ(states.size(), 16u);  // ticks at t0, t0 + 0.5, ..., t0 + 7.5
+  for (std::size_t k = 0; k < states.size(); ++k) {
+    const double due = kT0 + 0.5 * static_cast<double>(k);
+    EXPECT_DOUBLE_EQ(states[k]["t"].get<double>(), due);
+    EXPECT_DOUBLE_EQ(states[k]["payload"]["ts"].get<double>(), due);
+    EXPECT_EQ(states[k]["payload"]["seq"], k + 1);
+  }
+  EXPECT_EQ(states[5]["payload"]["status"], "ok");       // t0 + 2.5, before the wear
+  EXPECT_EQ(states.back()["payload"]["status"], "alert");
+  EXPECT_EQ(sut.summary.states, 16u);
+  EXPECT_EQ(sut.summary.messages, 800u);
+  EXPECT_EQ(sut.summary.values, 800u);
+}
+
+TEST(SeedScenario, HealthyRunRaisesNoAlertAndKeepsResidualsAtRoundingLevel) {
+  sim::Scenario healthy;
+  healthy.wear_at = -1.0;
+  std::string rec;
+  sim::record(healthy, {}, rec);
+  const Replayed sut = run_replay(rec);
+  EXPECT_TRUE(sut.on("twin/alert").empty());
+  for (const json& s : sut.on("twin/state")) {
+    if (s["payload"]["status"] == "starting") continue;
+    EXPECT_EQ(s["payload"]["status"], "ok");
+    EXPECT_LT(std::abs(s["payload"]["signals"]["y"]["residual"].get<double>()), 1e-9);
+  }
+}
+
+TEST(SeedScenario, FramesGiveTheSameAlertAsSeparateTopics) {
+  sim::RecordingOptions frames;
+  frames.frame_topic = "plant/frame";
+  const Replayed a = run_replay(seed_recording());
+  const Replayed b = run_replay(seed_recording(frames));
+  ASSERT_EQ(b.on("twin/alert").size(), 1u);
+  EXPECT_EQ(a.on("twin/alert")[0]["payload"], b.on("twin/alert")[0]["payload"]);
+}
+
+TEST(Replay, SameInputGivesByteIdenticalOutput) {
+  const std::string rec = seed_recording();
+  EXPECT_EQ(run_replay(rec).text, run_replay(rec).text);
+}
+
+TEST(Replay, InvalidLinesAreReportedWithTheirNumberSkippedAndChangeNothingElse) {
+  const std::string rec = seed_recording();
+  std::string noisy;
+  std::istringstream in(rec);
+  std::size_t n = 0;
+  for (std::string l; std::getline(in, l);) {
+    noisy += l + '\n';
+    if (++n == 10) noisy += "this is not json\n";
+    if (n == 20) noisy += "{\"t\": 1, \"payload\": \"1\"}\n";
+  }
+  const Replayed clean = run_replay(rec);
+  const Replayed sut = run_replay(noisy);
+  EXPECT_EQ(sut.summary.bad_lines, 2u);
+  ASSERT_GE(sut.log.size(), 2u);
+  EXPECT_EQ(sut.log[0].rfind("line 11: ", 0), 0u) << sut.log[0];
+  EXPECT_EQ(sut.log[1].rfind("line 22: ", 0), 0u) << sut.log[1];
+  EXPECT_NE(sut.log[1].find("topic"), std::string::npos) << sut.log[1];
+  EXPECT_EQ(sut.text, clean.text);
+}
+
+TEST(Replay, LineGoingBackInTimeIsSkipped) {
+  const std::string rec = R"({"t":10,"topic":"plant/y","payload":"1"}
+{"t":10,"topic":"plant/u","payload":"1"}
+{"t":9,"topic":"plant/y","payload":"5"}
+{"t":10.5,"topic":"plant/y","payload":"1"}
+)";
+  const Replayed sut = run_replay(rec);
+  EXPECT_EQ(sut.summary.bad_lines, 1u);
+  EXPECT_TRUE(sut.on("twin/alert").empty());
+  EXPECT_EQ(sut.summary.values, 3u);
+}
+
+TEST(Replay, RejectedPayloadsAreCountedAndLoggedAtMostOncePerSecondPerTopic) {
+  std::string rec;
+  for (int k = 0; k < 100; ++k) {
+    rec += R"({"t":)" + std::to_string(10.0 + 0.01 * k) + R"(,"topic":"plant/y","payload":"NaN"})" + "\n";
+  }
+  const Replayed sut = run_replay(rec);
+  EXPECT_EQ(sut.summary.rejected[static_cast<std::size_t>(Reject::malformed)], 100u);
+  EXPECT_EQ(sut.log.size(), 1u);
+  EXPECT_NE(sut.summary.str().find("100 rejected (malformed 100)"), std::string::npos)
+      << sut.summary.str();
+}
+
+TEST(Replay, EmptyInputGivesEmptyOutput) {
+  const Replayed sut = run_replay("");
+  EXPECT_TRUE(sut.text.empty());
+  EXPECT_EQ(sut.summary.lines, 0u);
+}
+
+}  // namespace
+}  // namespace twind::app
