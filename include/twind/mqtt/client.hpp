@@ -66,7 +66,7 @@ struct ClientStats {
   std::uint64_t delivered = 0;         ///< QoS >= 1 messages acknowledged by the broker
   std::uint64_t dropped = 0;           ///< messages lost: QoS 0 while disconnected, outbox overflow
   std::uint64_t received = 0;
-  std::size_t outbox = 0;              ///< QoS >= 1 messages awaiting acknowledgement now
+  std::size_t outbox = 0;  ///< QoS >= 1 messages awaiting acknowledgement now
 };
 
 /// An MQTT connection that keeps itself up.
@@ -87,8 +87,11 @@ class Client {
 
   virtual void start(Handler& handler) = 0;
   /// Adds topic filters (subscribed now if connected, and after every reconnection).
+  /// Throws std::invalid_argument for an invalid filter (valid_topic_filter() in topic.hpp) or a
+  /// QoS outside 0..2; then none of `filters` is added.
   virtual void subscribe(const std::vector<std::string>& filters, int qos) = 0;
-  /// Returns false when the message was dropped.
+  /// Returns false when the message was dropped: QoS 0 while disconnected, an invalid topic name
+  /// or QoS, or after stop().
   virtual bool publish(std::string_view topic, std::string_view payload, int qos,
                        bool retained) = 0;
   [[nodiscard]] virtual bool connected() const = 0;
@@ -99,7 +102,24 @@ class Client {
   virtual bool stop(const std::optional<Will>& last, std::chrono::milliseconds timeout) = 0;
 };
 
-/// The Paho MQTT C++ implementation. Throws std::invalid_argument for an unusable URI.
+/// The Paho MQTT C++ implementation (MQTT 3.1.1). Throws std::invalid_argument for an unusable
+/// URI (scheme other than tcp, mqtt, ssl, mqtts, ws, wss; no host) and for `tls` with a plaintext
+/// scheme: TLS is never given up for plaintext. An ssl/mqtts/wss URI without `tls` verifies the
+/// broker against the system trust store; the certificate chain and the host name are verified.
+///
+/// Threads: one worker thread per client connects, subscribes, sends, and calls on_connected()
+/// and on_disconnected(cause); on_message() runs on Paho's receive thread. A failed attempt is
+/// reported as on_disconnected("connect to URI failed: ...") with Paho's reason (never the
+/// password), a loss as on_disconnected("connection to URI lost..."). No callback follows stop().
+///
+/// Delivery is at least once: QoS >= 1 messages in flight when a connection drops are sent again
+/// after the reconnection, so a subscriber may see duplicates (and, with clean_session = false,
+/// Paho's own retransmission adds some). stop() outlasts `timeout` by at most ~3 s (the clean
+/// disconnection from a hung broker); a pending connection attempt is abandoned. Destroying a
+/// running client is stop(std::nullopt, 0 ms).
+///
+/// Paho C 1.3.12 connects a second client of the same process only after ~2 s
+/// (eclipse-paho/paho.mqtt.c#1430); a single client connects at once.
 [[nodiscard]] std::unique_ptr<Client> make_paho_client(const ConnectOptions& options);
 
 }  // namespace twind::mqtt

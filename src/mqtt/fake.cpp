@@ -1,0 +1,323 @@
+#include "twind/mqtt/fake.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "twind/mqtt/topic.hpp"
+
+namespace twind::mqtt {
+
+struct FakeBroker::State {
+  explicit State(bool keep) : keep_retained(keep) {}
+
+  // Recursive because handlers run under the lock and may publish again (see fake.hpp).
+  mutable std::recursive_mutex mu;
+  std::condition_variable_any cv;
+  const bool keep_retained;
+  bool up = true;
+  std::optional<std::string> refusal;
+  std::map<std::string, FakeMessage, std::less<>> retained;
+  std::vector<FakeMessage> log;
+  std::vector<FakeClient*> clients;
+
+  bool registered(const FakeClient* c) const {
+    return std::find(clients.begin(), clients.end(), c) != clients.end();
+  }
+
+  // By value: a handler publishing re-entrantly may grow `log` while we deliver.
+  void route(FakeMessage m) {
+    if (m.retained) {
+      if (m.payload.empty()) {
+        retained.erase(m.topic);
+      } else {
+        retained.insert_or_assign(m.topic, m);
+      }
+    }
+    log.push_back(m);
+    // A snapshot: handlers may create or destroy clients while we iterate.
+    const std::vector<FakeClient*> snapshot = clients;
+    for (FakeClient* c : snapshot) {
+      if (!registered(c) || !c->connected_ || c->handler_ == nullptr) continue;
+      const bool match = std::any_of(c->filters_.begin(), c->filters_.end(), [&](const auto& f) {
+        return topic_matches(f.first, m.topic);
+      });
+      if (!match) continue;
+      ++c->stats_.received;
+      c->handler_->on_message(m.topic, m.payload);
+    }
+  }
+
+  void deliver_retained(FakeClient& c, const std::vector<std::string>& filters) {
+    std::vector<FakeMessage> matching;
+    for (const auto& [topic, m] : retained) {
+      if (std::any_of(filters.begin(), filters.end(),
+                      [&](const std::string& f) { return topic_matches(f, topic); })) {
+        matching.push_back(m);
+      }
+    }
+    for (const FakeMessage& m : matching) {
+      if (!registered(&c) || !c.connected_) return;
+      ++c.stats_.received;
+      c.handler_->on_message(m.topic, m.payload);
+    }
+  }
+
+  void reconnect_all() {
+    const std::vector<FakeClient*> snapshot = clients;
+    for (FakeClient* c : snapshot) {
+      if (registered(c)) c->try_connect_locked();
+    }
+  }
+};
+
+namespace {
+
+std::size_t reliable_count(const std::deque<FakeMessage>& outbox) {
+  return static_cast<std::size_t>(
+      std::count_if(outbox.begin(), outbox.end(), [](const FakeMessage& m) { return m.qos > 0; }));
+}
+
+}  // namespace
+
+FakeBroker::FakeBroker(bool keep_retained) : state_(std::make_shared<State>(keep_retained)) {}
+
+FakeBroker::~FakeBroker() = default;
+
+std::unique_ptr<FakeClient> FakeBroker::make_client(ConnectOptions options) {
+  return std::make_unique<FakeClient>(state_, std::move(options));
+}
+
+void FakeBroker::take_down() {
+  std::lock_guard lock(state_->mu);
+  state_->up = false;
+  if (!state_->keep_retained) state_->retained.clear();
+  const std::vector<FakeClient*> snapshot = state_->clients;
+  for (FakeClient* c : snapshot) {
+    if (!state_->registered(c) || !c->connected_) continue;
+    c->connected_ = false;
+    c->handler_->on_disconnected("broker down");
+  }
+}
+
+void FakeBroker::bring_up() {
+  std::lock_guard lock(state_->mu);
+  state_->up = true;
+  state_->reconnect_all();
+}
+
+bool FakeBroker::is_up() const {
+  std::lock_guard lock(state_->mu);
+  return state_->up;
+}
+
+void FakeBroker::refuse_connections(std::string cause) {
+  std::lock_guard lock(state_->mu);
+  state_->refusal = std::move(cause);
+}
+
+void FakeBroker::accept_connections() {
+  std::lock_guard lock(state_->mu);
+  state_->refusal.reset();
+  if (state_->up) state_->reconnect_all();
+}
+
+bool FakeBroker::publish(std::string_view topic, std::string_view payload, int qos, bool retained) {
+  std::lock_guard lock(state_->mu);
+  if (!state_->up || !valid_topic_name(topic) || qos < 0 || qos > 2) return false;
+  state_->route(FakeMessage{std::string(topic), std::string(payload), qos, retained, {}});
+  return true;
+}
+
+std::vector<FakeMessage> FakeBroker::messages() const {
+  std::lock_guard lock(state_->mu);
+  return state_->log;
+}
+
+std::vector<FakeMessage> FakeBroker::messages_on(std::string_view filter) const {
+  std::lock_guard lock(state_->mu);
+  std::vector<FakeMessage> out;
+  for (const FakeMessage& m : state_->log) {
+    if (topic_matches(filter, m.topic)) out.push_back(m);
+  }
+  return out;
+}
+
+void FakeBroker::clear_messages() {
+  std::lock_guard lock(state_->mu);
+  state_->log.clear();
+}
+
+std::optional<FakeMessage> FakeBroker::retained(std::string_view topic) const {
+  std::lock_guard lock(state_->mu);
+  const auto it = state_->retained.find(topic);
+  if (it == state_->retained.end()) return std::nullopt;
+  return it->second;
+}
+
+std::size_t FakeBroker::connected_clients() const {
+  std::lock_guard lock(state_->mu);
+  return static_cast<std::size_t>(std::count_if(state_->clients.begin(), state_->clients.end(),
+                                                [](const FakeClient* c) { return c->connected_; }));
+}
+
+FakeClient::FakeClient(std::shared_ptr<FakeBroker::State> state, ConnectOptions options)
+    : state_(std::move(state)), options_(std::move(options)) {
+  std::lock_guard lock(state_->mu);
+  state_->clients.push_back(this);
+}
+
+FakeClient::~FakeClient() {
+  std::lock_guard lock(state_->mu);
+  connected_ = false;  // a clean disconnect: no will
+  std::erase(state_->clients, this);
+  state_->cv.notify_all();
+}
+
+void FakeClient::start(Handler& handler) {
+  std::lock_guard lock(state_->mu);
+  if (started_ || stopped_ || killed_) return;
+  handler_ = &handler;
+  started_ = true;
+  try_connect_locked();
+}
+
+void FakeClient::subscribe(const std::vector<std::string>& filters, int qos) {
+  if (qos < 0 || qos > 2) {
+    throw std::invalid_argument("subscribe: got QoS " + std::to_string(qos) +
+                                ", expected 0, 1 or 2");
+  }
+  for (const std::string& f : filters) {
+    if (!valid_topic_filter(f)) {
+      throw std::invalid_argument("subscribe: got topic filter \"" + f +
+                                  "\", expected a valid MQTT topic filter");
+    }
+  }
+  std::lock_guard lock(state_->mu);
+  for (const std::string& f : filters) {
+    const auto it = std::find_if(filters_.begin(), filters_.end(),
+                                 [&](const auto& existing) { return existing.first == f; });
+    if (it == filters_.end()) {
+      filters_.emplace_back(f, qos);
+    } else {
+      it->second = qos;
+    }
+  }
+  if (connected_) state_->deliver_retained(*this, filters);
+}
+
+bool FakeClient::publish(std::string_view topic, std::string_view payload, int qos, bool retained) {
+  std::lock_guard lock(state_->mu);
+  if (stopped_ || killed_ || qos < 0 || qos > 2 || !valid_topic_name(topic)) {
+    ++stats_.dropped;
+    return false;
+  }
+  return publish_locked(
+      FakeMessage{std::string(topic), std::string(payload), qos, retained, options_.client_id});
+}
+
+bool FakeClient::publish_locked(FakeMessage m) {
+  if (connected_ && !flushing_) {
+    const bool reliable = m.qos > 0;
+    state_->route(std::move(m));
+    ++stats_.published;
+    if (reliable) ++stats_.delivered;
+    return true;
+  }
+  if (connected_) {
+    // Published by a handler while the outbox is being flushed: after it, to keep the order.
+    outbox_.push_back(std::move(m));
+    return true;
+  }
+  if (m.qos == 0 || options_.max_outbox == 0) {
+    ++stats_.dropped;
+    return false;
+  }
+  if (reliable_count(outbox_) >= options_.max_outbox) {
+    const auto oldest = std::find_if(outbox_.begin(), outbox_.end(),
+                                     [](const FakeMessage& o) { return o.qos > 0; });
+    outbox_.erase(oldest);
+    ++stats_.dropped;
+  }
+  outbox_.push_back(std::move(m));
+  return true;
+}
+
+void FakeClient::try_connect_locked() {
+  if (!started_ || stopped_ || killed_ || connected_) return;
+  if (!state_->up || state_->refusal) {
+    ++stats_.connect_failures;
+    handler_->on_disconnected(state_->up ? "connection refused: " + *state_->refusal
+                                         : std::string("connection refused: broker down"));
+    return;
+  }
+  connected_ = true;
+  ++stats_.connects;
+  std::vector<std::string> filters;
+  for (const auto& f : filters_) filters.push_back(f.first);
+  state_->deliver_retained(*this, filters);
+  flushing_ = true;
+  while (connected_ && !outbox_.empty() && state_->registered(this)) {
+    FakeMessage m = std::move(outbox_.front());
+    outbox_.pop_front();
+    const bool reliable = m.qos > 0;
+    state_->route(std::move(m));
+    ++stats_.published;
+    if (reliable) ++stats_.delivered;
+  }
+  flushing_ = false;
+  state_->cv.notify_all();
+  if (connected_) handler_->on_connected();
+}
+
+bool FakeClient::connected() const {
+  std::lock_guard lock(state_->mu);
+  return connected_;
+}
+
+ClientStats FakeClient::stats() const {
+  std::lock_guard lock(state_->mu);
+  ClientStats s = stats_;
+  s.outbox = reliable_count(outbox_);
+  return s;
+}
+
+bool FakeClient::stop(const std::optional<Will>& last, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state_->mu);
+  if (stopped_) return stop_result_;
+  if (started_ && !killed_) {
+    if (last && valid_topic_name(last->topic)) {
+      publish_locked(FakeMessage{last->topic, last->payload, std::max(1, last->qos), last->retained,
+                                 options_.client_id});
+    }
+    state_->cv.wait_for(lock, timeout, [&] { return reliable_count(outbox_) == 0 || killed_; });
+  }
+  connected_ = false;  // a clean disconnect: no will
+  stopped_ = true;
+  stop_result_ = reliable_count(outbox_) == 0;
+  return stop_result_;
+}
+
+void FakeClient::kill() {
+  std::lock_guard lock(state_->mu);
+  if (killed_ || stopped_) return;
+  killed_ = true;
+  const bool was_connected = connected_;
+  connected_ = false;
+  state_->cv.notify_all();
+  if (was_connected && options_.will && valid_topic_name(options_.will->topic)) {
+    const Will& w = *options_.will;
+    state_->route(FakeMessage{w.topic, w.payload, w.qos, w.retained, options_.client_id});
+  }
+}
+
+std::vector<std::pair<std::string, int>> FakeClient::filters() const {
+  std::lock_guard lock(state_->mu);
+  return filters_;
+}
+
+}  // namespace twind::mqtt
