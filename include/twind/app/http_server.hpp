@@ -1,0 +1,86 @@
+// The daemon's read-only HTTP endpoint, for dashboards, Prometheus and health checks:
+//
+//   GET /state            200 application/json: a JSON array of every asset's latest twin/state
+//   GET /state/{asset}    200 application/json: that asset's latest twin/state, or 404
+//   GET /metrics          200 text/plain; version=0.0.4 (Prometheus text exposition)
+//   GET /healthz          200 "ok", or 503 with the health detail
+//
+// HEAD is answered like GET without the body. Any other method on one of these paths is 405
+// (with `Allow: GET, HEAD`); any other path is 404. Every response carries
+// `Cache-Control: no-store` and closes its connection (these are one-shot polls, and it keeps
+// stop() prompt). cpp-httplib stays behind a pimpl: this header includes none of it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace twind::app {
+
+/// What the server shows, taken afresh for every request.
+struct HttpSnapshot {
+  /// Every asset's latest `twin/state` payload as (asset id, payload JSON text), in the order
+  /// GET /state lists them. Each payload must be one complete JSON value (it is copied into the
+  /// response as is, not parsed). An asset with no state yet is simply absent, so
+  /// GET /state/{asset} answers 404 for it.
+  std::vector<std::pair<std::string, std::string>> states;
+  /// The Prometheus text exposition served on GET /metrics, verbatim.
+  std::string metrics;
+  /// GET /healthz: 200 "ok" when true, else 503 with health_detail as the body.
+  bool healthy = false;
+  std::string health_detail;
+
+  /// The body of GET /state: "[" + the payloads joined with "," + "]".
+  [[nodiscard]] std::string state_array() const;
+};
+
+class HttpServer {
+ public:
+  /// Called on the server's worker threads, possibly several at once: it must be thread-safe
+  /// and should be quick (copy out under a lock). If it throws, the request gets a 500.
+  using SnapshotFn = std::function<HttpSnapshot()>;
+
+  /// Configures, does not bind. `host` is an address or name to bind ("127.0.0.1", "0.0.0.0",
+  /// "::1"); `port` 0 picks any free port (see port()). Throws std::invalid_argument when port
+  /// is outside 0..65535 or snapshot is empty.
+  HttpServer(std::string host, int port, SnapshotFn snapshot);
+  /// Stops the server if it runs.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  HttpServer(HttpServer&&) = delete;
+  HttpServer& operator=(HttpServer&&) = delete;
+
+  /// Binds and starts serving on a background thread; when it returns, connections are accepted.
+  /// Throws std::runtime_error when the address cannot be bound (in use, not local, bad name),
+  /// std::logic_error when called a second time (a stopped server is not restarted).
+  void start();
+  /// The bound port once start() has returned (the chosen one when constructed with 0), before
+  /// that the configured one.
+  [[nodiscard]] int port() const noexcept;
+  /// Stops accepting, lets requests in flight finish and joins the server's threads (well under
+  /// a second unless a snapshot call hangs). Idempotent; a no-op before start(). Thread-safe
+  /// with respect to start() and itself, but must not be called from within the snapshot
+  /// function.
+  void stop() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// For the Docker HEALTHCHECK (`twind health --url URL`): GETs `url`, of the form
+/// `http://host[:port][/path][?query]` (port 80 by default, IPv6 hosts in brackets; no https, no
+/// credentials), without following redirects. Returns 0 when the answer is 2xx, else 1:
+/// connection refused, timeout, any other status, or a malformed URL (Docker reserves exit code
+/// 2, so it is never returned). Connecting, sending and receiving are each bounded by `timeout`.
+/// When `error` is given, it receives a one-line reason for a 1 ("HTTP 503: broker
+/// disconnected", "cannot get http://127.0.0.1:9100/healthz: Connection", "bad URL '...': port
+/// must be 1..65535"), and is cleared for a 0. Never throws.
+int http_health_probe(const std::string& url, std::chrono::milliseconds timeout,
+                      std::string* error = nullptr);
+
+}  // namespace twind::app

@@ -1,0 +1,318 @@
+#include "twind/app/http_server.hpp"
+
+// Class layouts depend on CPPHTTPLIB_*_SUPPORT: the flags come from pkg-config (PkgConfig::HTTPLIB)
+// and must match the ones the packaged library was compiled with.
+#include <httplib.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace twind::app {
+namespace {
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kText = "text/plain; charset=utf-8";
+constexpr const char* kPrometheus = "text/plain; version=0.0.4; charset=utf-8";
+
+enum class Route { kNone, kStates, kAssetState, kMetrics, kHealth };
+
+Route classify(const std::string& path, std::string& asset) {
+  if (path == "/state") return Route::kStates;
+  if (path == "/metrics") return Route::kMetrics;
+  if (path == "/healthz") return Route::kHealth;
+  constexpr std::string_view kPrefix = "/state/";
+  if (path.size() > kPrefix.size() && path.compare(0, kPrefix.size(), kPrefix) == 0 &&
+      path.find('/', kPrefix.size()) == std::string::npos) {
+    asset = path.substr(kPrefix.size());  // httplib has already percent-decoded req.path
+    return Route::kAssetState;
+  }
+  return Route::kNone;
+}
+
+void reply(httplib::Response& res, int status, const std::string& body, const char* type) {
+  res.status = status;
+  res.set_content(body, type);
+}
+
+}  // namespace
+
+std::string HttpSnapshot::state_array() const {
+  std::size_t size = 2 + (states.empty() ? 0 : states.size() - 1);
+  for (const auto& s : states) size += s.second.size();
+  std::string out;
+  out.reserve(size);
+  out += '[';
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    if (i != 0) out += ',';
+    out += states[i].second;
+  }
+  out += ']';
+  return out;
+}
+
+struct HttpServer::Impl {
+  Impl(std::string h, int p, SnapshotFn fn)
+      : host(std::move(h)), configured_port(p), bound_port(p), snapshot(std::move(fn)) {}
+
+  void handle(const httplib::Request& req, httplib::Response& res) const {
+    res.set_header("Cache-Control", "no-store");
+    std::string asset;
+    const Route route = classify(req.path, asset);
+    if (route == Route::kNone) {
+      reply(res, 404, "not found\n", kText);
+      return;
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+      res.set_header("Allow", "GET, HEAD");
+      reply(res, 405, "method not allowed\n", kText);
+      return;
+    }
+    HttpSnapshot snap;
+    try {
+      snap = snapshot();
+    } catch (const std::exception& e) {
+      reply(res, 500, std::string("snapshot failed: ") + e.what() + "\n", kText);
+      return;
+    } catch (...) {
+      reply(res, 500, "snapshot failed\n", kText);
+      return;
+    }
+    switch (route) {
+      case Route::kStates:
+        reply(res, 200, snap.state_array(), kJson);
+        return;
+      case Route::kAssetState:
+        for (const auto& [id, payload] : snap.states) {
+          if (id == asset) {
+            reply(res, 200, payload, kJson);
+            return;
+          }
+        }
+        reply(res, 404, "no state for asset '" + asset + "'\n", kText);
+        return;
+      case Route::kMetrics:
+        reply(res, 200, snap.metrics, kPrometheus);
+        return;
+      case Route::kHealth:
+        if (snap.healthy) {
+          reply(res, 200, "ok\n", kText);
+        } else {
+          reply(res, 503, (snap.health_detail.empty() ? "unhealthy" : snap.health_detail) + "\n",
+                kText);
+        }
+        return;
+      case Route::kNone:
+        break;
+    }
+  }
+
+  const std::string host;
+  const int configured_port;
+  std::atomic<int> bound_port;
+  const SnapshotFn snapshot;
+
+  httplib::Server server;
+  std::thread thread;
+  std::atomic<bool> listen_returned{false};
+  std::mutex mutex;  // start() and stop()
+  bool started = false;
+};
+
+HttpServer::HttpServer(std::string host, int port, SnapshotFn snapshot) {
+  if (port < 0 || port > 65535) {
+    throw std::invalid_argument("HttpServer: port " + std::to_string(port) +
+                                " is outside 0..65535");
+  }
+  if (!snapshot) throw std::invalid_argument("HttpServer: snapshot function is empty");
+  impl_ = std::make_unique<Impl>(std::move(host), port, std::move(snapshot));
+
+  httplib::Server& s = impl_->server;
+  // All routing happens here, before httplib reads a request body, so that every method on
+  // every path gets our 404/405 instead of httplib's 400 for methods it has no table for.
+  Impl* impl = impl_.get();
+  s.set_pre_routing_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    impl->handle(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // One request per connection and short timeouts: a worker blocked in an idle keep-alive wait
+  // would otherwise hold stop() for httplib's default 5 s.
+  s.set_keep_alive_max_count(1);
+  s.set_keep_alive_timeout(1);
+  s.set_read_timeout(2, 0);
+  s.set_write_timeout(2, 0);
+  // httplib's default pool is max(8, cores - 1) threads; a polled endpoint needs few.
+  s.new_task_queue = [] { return new httplib::ThreadPool(4); };
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+void HttpServer::start() {
+  Impl& m = *impl_;
+  const std::lock_guard lock(m.mutex);
+  if (m.started) throw std::logic_error("HttpServer::start called twice");
+
+  errno = 0;
+  int bound = -1;
+  if (m.configured_port == 0) {
+    bound = m.server.bind_to_any_port(m.host);
+  } else if (m.server.bind_to_port(m.host, m.configured_port)) {
+    bound = m.configured_port;
+  }
+  if (bound <= 0) {
+    const int err = errno;
+    std::string what = "cannot listen on " + m.host + ":" + std::to_string(m.configured_port);
+    if (err != 0) what += ": " + std::system_category().message(err);
+    throw std::runtime_error(what);
+  }
+  m.bound_port = bound;
+  m.started = true;
+
+  m.thread = std::thread([&m] {
+    m.server.listen_after_bind();
+    m.listen_returned = true;
+  });
+  // httplib's stop() does nothing until the listening thread has set is_running(): waiting for
+  // it here means a stop() right after start() cannot be lost (0.11 has no wait_until_ready()).
+  while (!m.server.is_running() && !m.listen_returned) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (m.listen_returned && !m.server.is_running()) {
+    m.thread.join();
+    throw std::runtime_error("cannot serve on " + m.host + ":" + std::to_string(bound));
+  }
+}
+
+int HttpServer::port() const noexcept {
+  return impl_->bound_port;
+}
+
+void HttpServer::stop() noexcept {
+  Impl& m = *impl_;
+  const std::lock_guard lock(m.mutex);
+  if (!m.thread.joinable()) return;
+  m.server.stop();
+  try {
+    m.thread.join();
+  } catch (const std::system_error&) {  // only if joining ourselves: documented as forbidden
+    m.thread.detach();
+  }
+}
+
+namespace {
+
+struct ParsedUrl {
+  std::string host;  // without IPv6 brackets
+  int port = 80;
+  std::string path;
+};
+
+bool parse_http_url(const std::string& url, ParsedUrl& out, std::string& why) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.size() < kScheme.size() || url.compare(0, kScheme.size(), kScheme) != 0) {
+    why = "expected http://host[:port][/path]";
+    return false;
+  }
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      why = "control character or space in URL";
+      return false;
+    }
+  }
+  const std::size_t auth_begin = kScheme.size();
+  std::size_t auth_end = url.find_first_of("/?#", auth_begin);
+  if (auth_end == std::string::npos) auth_end = url.size();
+  const std::string_view authority(url.data() + auth_begin, auth_end - auth_begin);
+  if (authority.find('@') != std::string_view::npos) {
+    why = "credentials in URL are not supported";
+    return false;
+  }
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) {
+      why = "malformed IPv6 host";
+      return false;
+    }
+    out.host = std::string(authority.substr(1, close - 1));
+    const std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        why = "malformed IPv6 host";
+        return false;
+      }
+      port_text = rest.substr(1);
+      if (port_text.empty()) port_text = "x";  // "host:" has a colon and no port
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) port_text = "x";
+    }
+  }
+  if (out.host.empty()) {
+    why = "no host";
+    return false;
+  }
+  if (!port_text.empty()) {
+    int port = 0;
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+        port > 65535) {
+      why = "port must be 1..65535";
+      return false;
+    }
+    out.port = port;
+  }
+  out.path = auth_end == url.size() ? std::string("/") : url.substr(auth_end);
+  if (out.path.front() != '/') out.path.insert(0, 1, '/');  // "http://h?x" -> "/?x"
+  return true;
+}
+
+}  // namespace
+
+int http_health_probe(const std::string& url, std::chrono::milliseconds timeout,
+                      std::string* error) {
+  const auto fail = [error](std::string why) {
+    if (error != nullptr) *error = std::move(why);
+    return 1;
+  };
+  try {
+    ParsedUrl u;
+    std::string why;
+    if (!parse_http_url(url, u, why)) return fail("bad URL '" + url + "': " + why);
+
+    httplib::Client client(u.host, u.port);
+    client.set_connection_timeout(timeout);
+    client.set_read_timeout(timeout);
+    client.set_write_timeout(timeout);
+    client.set_follow_location(false);
+    client.set_keep_alive(false);
+
+    const httplib::Result res = client.Get(u.path);
+    if (!res) {
+      return fail("cannot get " + url + ": " + httplib::to_string(res.error()));
+    }
+    if (res->status < 200 || res->status > 299) {
+      std::string body = res->body.substr(0, res->body.find('\n'));
+      if (body.size() > 200) body.resize(200);
+      return fail("HTTP " + std::to_string(res->status) + (body.empty() ? "" : ": " + body));
+    }
+    if (error != nullptr) error->clear();
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(std::string("probe failed: ") + e.what());
+  }
+}
+
+}  // namespace twind::app

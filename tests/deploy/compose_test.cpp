@@ -1,0 +1,282 @@
+// Checks docker-compose.yml, docker/mosquitto.conf and docker/Dockerfile against each other and
+// against the repository, without a Docker engine (none runs on CI machines): yaml-cpp parses the
+// compose file, so a syntax error fails here too.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kRepo = TWIND_REPO_DIR;
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> strings(const YAML::Node& list) {
+  std::vector<std::string> out;
+  if (list && list.IsSequence()) {
+    for (const auto& n : list) out.push_back(n.as<std::string>());
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The value following `flag` in an argument list, or "" when absent.
+std::string argument_after(const std::vector<std::string>& args, const std::string& flag) {
+  const auto it = std::find(args.begin(), args.end(), flag);
+  return it == args.end() || it + 1 == args.end() ? std::string() : *(it + 1);
+}
+
+// "mosquitto.conf": directive -> values, in order (comments and blank lines dropped).
+std::multimap<std::string, std::string> read_mosquitto_conf() {
+  std::multimap<std::string, std::string> out;
+  std::istringstream in(read_text(kRepo / "docker/mosquitto.conf"));
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    std::istringstream words(line.substr(first));
+    std::string key;
+    std::string rest;
+    words >> key;
+    std::getline(words >> std::ws, rest);
+    out.emplace(key, rest);
+  }
+  return out;
+}
+
+// Dockerfile instructions with their continuation lines joined, comments dropped.
+std::vector<std::string> read_dockerfile() {
+  std::vector<std::string> out;
+  std::istringstream in(read_text(kRepo / "docker/Dockerfile"));
+  std::string joined;
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    if (!line.empty() && line.back() == '\\') {
+      joined += line.substr(0, line.size() - 1) + " ";
+      continue;
+    }
+    out.push_back(joined + line);
+    joined.clear();
+  }
+  return out;
+}
+
+class ComposeFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_THROW(compose_ = YAML::LoadFile((kRepo / "docker-compose.yml").string()));
+    services_ = compose_["services"];
+    ASSERT_TRUE(services_ && services_.IsMap());
+  }
+
+  YAML::Node service(const std::string& name) const { return services_[name]; }
+
+  YAML::Node compose_;
+  YAML::Node services_;
+};
+
+TEST_F(ComposeFile, DefinesMosquittoTwindAndTwinSim) {
+  EXPECT_TRUE(service("mosquitto"));
+  EXPECT_TRUE(service("twind"));
+  EXPECT_TRUE(service("twin-sim"));
+}
+
+TEST_F(ComposeFile, MosquittoIsEclipseMosquitto2WithTheRepositorysConfigReadOnly) {
+  const YAML::Node m = service("mosquitto");
+
+  EXPECT_EQ(m["image"].as<std::string>(), "eclipse-mosquitto:2");
+  EXPECT_TRUE(contains(strings(m["volumes"]),
+                       "./docker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro"));
+}
+
+TEST_F(ComposeFile, EveryBindMountSourceExistsInTheRepository) {
+  for (const auto& entry : services_) {
+    for (const std::string& v : strings(entry.second["volumes"])) {
+      if (v.rfind("./", 0) != 0) continue;  // a named volume
+      const fs::path source = kRepo / v.substr(2, v.find(':') - 2);
+      EXPECT_TRUE(fs::exists(source)) << entry.first << ": " << v;
+    }
+  }
+}
+
+TEST_F(ComposeFile, EveryNamedVolumeIsDeclared) {
+  const YAML::Node declared = compose_["volumes"];
+  for (const auto& entry : services_) {
+    for (const std::string& v : strings(entry.second["volumes"])) {
+      if (v.rfind("./", 0) == 0 || v.rfind('/', 0) == 0) continue;
+      const std::string name = v.substr(0, v.find(':'));
+      EXPECT_TRUE(declared && declared[name]) << entry.first << ": volume " << name;
+    }
+  }
+}
+
+TEST_F(ComposeFile, EveryPublishedPortIsBoundToTheHostsLoopbackOnly) {
+  int published = 0;
+  for (const auto& entry : services_) {
+    for (const std::string& p : strings(entry.second["ports"])) {
+      ++published;
+      EXPECT_EQ(p.rfind("127.0.0.1:", 0), 0u) << entry.first << ": " << p;
+    }
+  }
+  EXPECT_EQ(published, 2);  // the broker's 1883 and twind's 9100
+}
+
+TEST_F(ComposeFile, TwindIsBuiltFromDockerfileWithTheRepositoryAsContext) {
+  const YAML::Node build = service("twind")["build"];
+
+  ASSERT_TRUE(build);
+  EXPECT_EQ(build["context"].as<std::string>(), ".");
+  EXPECT_EQ(build["dockerfile"].as<std::string>(), "docker/Dockerfile");
+  EXPECT_TRUE(fs::exists(kRepo / build["dockerfile"].as<std::string>()));
+}
+
+TEST_F(ComposeFile, ServicesFromTheImageRunOnAReadOnlyRootWithATmpfsTmp) {
+  for (const char* name : {"twind", "twin-sim"}) {
+    const YAML::Node s = service(name);
+    EXPECT_TRUE(s["read_only"] && s["read_only"].as<bool>()) << name;
+    EXPECT_TRUE(contains(strings(s["tmpfs"]), "/tmp")) << name;
+  }
+}
+
+TEST_F(ComposeFile, TwindReadsTheRepositorysConfigMountedReadOnlyAtEtcTwind) {
+  const YAML::Node t = service("twind");
+  const std::vector<std::string> command = strings(t["command"]);
+
+  EXPECT_TRUE(contains(strings(t["volumes"]), "./config:/etc/twind:ro"));
+  ASSERT_FALSE(command.empty());
+  EXPECT_EQ(command.front(), "run");
+  const std::string config = argument_after(command, "-c");
+  ASSERT_EQ(config.rfind("/etc/twind/", 0), 0u) << config;
+  EXPECT_TRUE(fs::exists(kRepo / "config" / config.substr(std::string("/etc/twind/").size())))
+      << config << " is not in config/";
+}
+
+TEST_F(ComposeFile, BrokerUriNamesTheMosquittoServiceAndTheListenerPort) {
+  const auto conf = read_mosquitto_conf();
+  ASSERT_EQ(conf.count("listener"), 1u);
+  const std::string port = conf.find("listener")->second;
+  const std::string expected = "tcp://mosquitto:" + port;
+
+  for (const char* name : {"twind", "twin-sim"}) {
+    EXPECT_EQ(argument_after(strings(service(name)["command"]), "--broker"), expected) << name;
+  }
+  EXPECT_TRUE(contains(strings(service("mosquitto")["ports"]), "127.0.0.1:" + port + ":" + port));
+}
+
+TEST_F(ComposeFile, ClientsStartAfterTheBroker) {
+  for (const char* name : {"twind", "twin-sim"}) {
+    EXPECT_TRUE(service(name)["depends_on"]["mosquitto"]) << name;
+  }
+}
+
+TEST_F(ComposeFile, TwindRestartsUnlessStoppedAndKeepsTheImagesHealthcheck) {
+  const YAML::Node t = service("twind");
+
+  EXPECT_EQ(t["restart"].as<std::string>(), "unless-stopped");
+  EXPECT_FALSE(t["healthcheck"]) << "the image's HEALTHCHECK is the one to use";
+}
+
+TEST_F(ComposeFile, TwinSimIsTheSameImageRunAsTwinSimOnceWithWearAt30) {
+  const YAML::Node s = service("twin-sim");
+
+  EXPECT_EQ(s["image"].as<std::string>(), service("twind")["image"].as<std::string>());
+  EXPECT_EQ(strings(s["entrypoint"]), std::vector<std::string>{"twin-sim"});
+  EXPECT_EQ(argument_after(strings(s["command"]), "--wear-at"), "30");
+  EXPECT_EQ(s["restart"].as<std::string>(), "no");
+}
+
+TEST_F(ComposeFile, TwinSimRunsLongEnoughToReachTheWear) {
+  const std::vector<std::string> command = strings(service("twin-sim")["command"]);
+  const std::string duration = argument_after(command, "--duration");
+
+  // twin-sim's default duration (8 s) would end the run before a wear at 30 s.
+  ASSERT_FALSE(duration.empty());
+  EXPECT_GT(std::stod(duration), std::stod(argument_after(command, "--wear-at")) + 10.0);
+}
+
+TEST_F(ComposeFile, TwindsHttpEndpointListensOnTheContainersInterfacesAtThePublishedPort) {
+  const std::string http = argument_after(strings(service("twind")["command"]), "--http");
+
+  // twind's default (127.0.0.1) would be unreachable through the published port.
+  EXPECT_EQ(http.rfind("0.0.0.0:", 0), 0u) << http;
+  const std::string port = http.substr(http.find(':') + 1);
+  EXPECT_TRUE(contains(strings(service("twind")["ports"]), "127.0.0.1:" + port + ":" + port));
+}
+
+TEST_F(ComposeFile, TwindsPublishedPortIsTheOneTheImageExposesAndProbes) {
+  std::string exposed;
+  std::string healthcheck;
+  for (const std::string& line : read_dockerfile()) {
+    if (line.rfind("EXPOSE ", 0) == 0) exposed = line.substr(7);
+    if (line.rfind("HEALTHCHECK ", 0) == 0) healthcheck = line;
+  }
+
+  ASSERT_FALSE(exposed.empty());
+  EXPECT_TRUE(contains(strings(service("twind")["ports"]), "127.0.0.1:" + exposed + ":" + exposed));
+  EXPECT_NE(healthcheck.find("http://127.0.0.1:" + exposed + "/healthz"), std::string::npos)
+      << healthcheck;
+}
+
+TEST(MosquittoConf, ListensOnEveryInterfaceOfTheContainer) {
+  const auto conf = read_mosquitto_conf();
+
+  ASSERT_EQ(conf.count("listener"), 1u);
+  // "listener PORT" with no address binds every interface; with one it would bind only that.
+  EXPECT_EQ(conf.find("listener")->second.find(' '), std::string::npos);
+}
+
+TEST(MosquittoConf, AnonymousAccessIsOnAndTheFileSaysHowToTurnItOff) {
+  const auto conf = read_mosquitto_conf();
+  const std::string text = read_text(kRepo / "docker/mosquitto.conf");
+
+  ASSERT_EQ(conf.count("allow_anonymous"), 1u);
+  EXPECT_EQ(conf.find("allow_anonymous")->second, "true");  // Mosquitto 2 refuses all otherwise
+  EXPECT_NE(text.find("password_file"), std::string::npos);
+  EXPECT_NE(text.find("production"), std::string::npos);
+}
+
+TEST(MosquittoConf, PersistenceIsOnInAComposeVolume) {
+  const auto conf = read_mosquitto_conf();
+  const YAML::Node compose = YAML::LoadFile((kRepo / "docker-compose.yml").string());
+
+  ASSERT_EQ(conf.count("persistence"), 1u);
+  EXPECT_EQ(conf.find("persistence")->second, "true");
+  ASSERT_EQ(conf.count("persistence_location"), 1u);
+  std::string location = conf.find("persistence_location")->second;
+  while (location.size() > 1 && location.back() == '/') location.pop_back();
+  bool mounted = false;
+  for (const std::string& v : strings(compose["services"]["mosquitto"]["volumes"])) {
+    const auto colon = v.find(':');
+    const std::string source = v.substr(0, colon);
+    const std::string target = v.substr(colon + 1, v.find(':', colon + 1) - colon - 1);
+    if (target == location && source.rfind("./", 0) != 0) mounted = true;
+  }
+  EXPECT_TRUE(mounted) << location << " is not a named volume of the mosquitto service";
+}
+
+TEST(MosquittoConf, LogsGoToTheContainerLog) {
+  const auto conf = read_mosquitto_conf();
+
+  ASSERT_GE(conf.count("log_dest"), 1u);
+  const std::string dest = conf.find("log_dest")->second;
+  EXPECT_TRUE(dest == "stderr" || dest == "stdout") << dest;
+}
+
+}  // namespace
