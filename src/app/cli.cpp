@@ -4,11 +4,15 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
+#include "twind/app/http_server.hpp"
 #include "twind/app/replay.hpp"
+#include "twind/app/run.hpp"
 #include "twind/config/loader.hpp"
 #include "twind/core/engine.hpp"
 #include "twind/model/linear.hpp"
@@ -110,6 +114,27 @@ int run_cli(int argc, char** argv) {
     }
   });
 
+  RunOptions run_opts;
+  auto* run_cmd = app.add_subcommand("run",
+                                     "Run every asset's twin live against the MQTT broker "
+                                     "until SIGINT or SIGTERM (SIGHUP reloads)");
+  run_cmd->add_option("-c,--config", run_opts.config_path, "Configuration file")->required();
+  run_cmd->add_option("--broker", run_opts.broker_override,
+                      "Broker URI, overriding the file's broker.uri, e.g. tcp://127.0.0.1:1883");
+  run_cmd
+      ->add_option("--http", run_opts.http_listen,
+                   "host:port for /state, /metrics and /healthz, or 'off'")
+      ->capture_default_str();
+
+  std::string health_url = "http://127.0.0.1:9100/healthz";
+  double health_timeout = 2.0;
+  auto* health_cmd = app.add_subcommand(
+      "health", "Probe a running twind's /healthz (exit 0 healthy, 1 not): for HEALTHCHECK");
+  health_cmd->add_option("--url", health_url, "The URL to GET")->capture_default_str();
+  health_cmd->add_option("--timeout", health_timeout, "Seconds to wait")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   std::string input;
   std::string output;
   auto* replay_cmd =
@@ -134,6 +159,14 @@ int run_cli(int argc, char** argv) {
       return kOk;
     }
     if (*check) return cmd_check(config_path);
+    if (*run_cmd) return run_daemon(run_opts);
+    if (*health_cmd) {
+      std::string error;
+      const int rc = http_health_probe(
+          health_url, std::chrono::milliseconds(std::lround(health_timeout * 1000.0)), &error);
+      if (rc != 0) std::cerr << "unhealthy: " << error << '\n';
+      return rc;
+    }
     if (*replay_cmd) return cmd_replay(config_path, input, output);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -1,24 +1,148 @@
-// twin-sim: the plant emulator. This build writes the scenario as a recording (--record); the
-// MQTT publisher arrives with the live daemon.
+// twin-sim: the physical plant emulator. The seed plant G(s)=1/(s+1) under a PI controller,
+// published over MQTT in real time (--broker) or written as a recording (--record), with wear
+// injected at a chosen time by hot-swapping the plant model.
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
+#include "twind/codec/json_writer.hpp"
+#include "twind/mqtt/client.hpp"
 #include "twind/sim/recording.hpp"
 #include "twind_version.hpp"
 
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) {
+  g_stop = true;
+}
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class Quiet final : public twind::mqtt::Handler {
+ public:
+  void on_connected() override { connected = true; }
+  void on_disconnected(const std::string& cause) override {
+    if (connected.exchange(false))
+      std::fprintf(stderr, "twin-sim: lost the broker: %s\n", cause.c_str());
+  }
+  void on_message(std::string_view, std::string_view) override {}
+  std::atomic<bool> connected{false};
+};
+
+struct Publishing {
+  std::string broker;
+  std::string client_id = "twin-sim";
+  std::string u_topic = "plant/u";
+  std::string y_topic = "plant/y";
+  std::string frame_topic;
+  bool bare = false;
+  int qos = 0;
+  double connect_timeout = 10.0;
+};
+
+std::string value_payload(double v, double ts, bool bare) {
+  std::string out;
+  if (bare) {
+    twind::codec::append_json_number(out, v);
+    return out;
+  }
+  twind::codec::JsonWriter w(out);
+  w.begin_object().key("value").value(v).key("ts").value(ts).end_object();
+  return out;
+}
+
+int run_live(const twind::sim::Scenario& sc, double duration, const Publishing& p) {
+  twind::mqtt::ConnectOptions o;
+  o.uri = p.broker;
+  o.client_id = p.client_id;
+  auto client = twind::mqtt::make_paho_client(o);
+  Quiet handler;
+  client->start(handler);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(p.connect_timeout);
+  while (!handler.connected && !g_stop && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!handler.connected) {
+    std::fprintf(stderr, "twin-sim: no broker at %s after %.0f s\n", p.broker.c_str(),
+                 p.connect_timeout);
+    client->stop(std::nullopt, std::chrono::milliseconds(100));
+    return 1;
+  }
+
+  const double t0 = wall_now();
+  const auto start = std::chrono::steady_clock::now();
+  twind::sim::ClosedLoop loop(sc, t0);
+  std::printf(
+      "[t=0.00s] twin-sim: G(s)=%g/(s%+g) under PI (Kp=%g, Ki=%g) every %g ms on %s\n",
+      sc.nominal.gain, -sc.nominal.pole, sc.controller.kp, sc.controller.ki, sc.dt * 1000.0,
+      p.frame_topic.empty() ? (p.u_topic + ", " + p.y_topic).c_str() : p.frame_topic.c_str());
+  std::fflush(stdout);
+  const auto samples = static_cast<std::uint64_t>(duration / sc.dt + 0.5);
+  std::uint64_t k = 0;
+  std::uint64_t refused = 0;
+  for (; k < samples && !g_stop; ++k) {
+    std::this_thread::sleep_until(start +
+                                  std::chrono::duration<double>(static_cast<double>(k) * sc.dt));
+    const twind::sim::Sample s = loop.step();
+    if (s.wear_injected) {
+      std::printf("[t=%.2fs] wear injected: pole %g -> %g", s.t - t0, sc.nominal.pole,
+                  sc.worn.pole);
+      if (sc.worn.gain != sc.nominal.gain)
+        std::printf(", gain %g -> %g", sc.nominal.gain, sc.worn.gain);
+      std::printf(" (unix time %.3f)\n", s.t);
+      std::fflush(stdout);
+    }
+    bool ok = true;
+    if (!p.frame_topic.empty()) {
+      std::string out;
+      twind::codec::JsonWriter w(out);
+      w.begin_object().key("ts").value(s.t).key("u").value(s.u).key("y").value(s.y).end_object();
+      ok = client->publish(p.frame_topic, out, p.qos, false);
+    } else {
+      // The output is measured first and the controller answers: y then u, at one instant.
+      ok = client->publish(p.y_topic, value_payload(s.y, s.t, p.bare), p.qos, false) &&
+           client->publish(p.u_topic, value_payload(s.u, s.t, p.bare), p.qos, false);
+    }
+    if (!ok) ++refused;
+  }
+  client->stop(std::nullopt, std::chrono::milliseconds(1000));
+  std::printf("[t=%.2fs] twin-sim: %llu samples published%s\n", wall_now() - t0,
+              static_cast<unsigned long long>(k), refused ? " (some while disconnected)" : "");
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"twin-sim: emulates the seed plant G(s)=1/(s+1) under a PI controller", "twin-sim"};
+  CLI::App app{
+      "twin-sim: emulates the seed plant G(s)=1/(s+1) under a PI controller (Kp=4, "
+      "Ki=1.2, output clamped to +-15, setpoint 3), with wear injected by hot-swapping "
+      "the plant's model",
+      "twin-sim"};
   app.set_version_flag("--version", std::string("twin-sim ") + TWIND_VERSION);
   twind::sim::Scenario sc;
-  twind::sim::RecordingOptions opt;
+  twind::sim::RecordingOptions rec;
+  Publishing pub;
   std::string record_path;
-  app.add_option("--record", record_path,
-                 "Write the run as a recording (JSON Lines) to FILE, "
-                 "as fast as it computes ('-' for stdout)")
-      ->required();
-  app.add_option("--duration", opt.duration, "Seconds to run")
+  double duration = 8.0;
+  auto* broker = app.add_option("--broker", pub.broker,
+                                "Publish live to this MQTT broker, e.g. "
+                                "tcp://127.0.0.1:1883");
+  auto* record = app.add_option("--record", record_path,
+                                "Instead, write the run as a recording "
+                                "(JSON Lines) to FILE at full speed "
+                                "('-' for stdout)");
+  broker->excludes(record);
+  app.add_option("--duration", duration, "Seconds to run")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--wear-at", sc.wear_at,
@@ -29,18 +153,47 @@ int main(int argc, char** argv) {
   app.add_option("--wear-gain", sc.worn.gain, "Plant gain after the wear")->capture_default_str();
   app.add_option("--dt", sc.dt, "Controller and sample period, seconds")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 10.0));
   app.add_option("--noise", sc.noise_std, "Standard deviation of measurement noise on y")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--seed", sc.seed, "Noise seed")->capture_default_str();
-  app.add_option("--t0", opt.t0, "Unix time of the first sample")->capture_default_str();
-  app.add_option("--frame-topic", opt.frame_topic,
-                 "Publish frames {ts,u,y} on this topic instead of plant/u and plant/y");
+  app.add_option("--t0", rec.t0, "Recording only: Unix time of the first sample")
+      ->capture_default_str();
+  app.add_option("--u-topic", pub.u_topic, "Topic of the control input")->capture_default_str();
+  app.add_option("--y-topic", pub.y_topic, "Topic of the plant output")->capture_default_str();
+  app.add_option("--frame-topic", pub.frame_topic,
+                 "Publish frames {ts,u,y} on this topic instead of the u and y topics");
+  app.add_flag("--bare", pub.bare,
+               "Publish bare numbers without ts (twind then uses the arrival "
+               "time; broker latency shows up as residual noise)");
+  app.add_option("--qos", pub.qos, "QoS of the telemetry")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1));
+  app.add_option("--client-id", pub.client_id, "MQTT client id")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  if (pub.broker.empty() && record_path.empty()) {
+    std::cerr << "twin-sim: say where to: --broker URI or --record FILE\n";
+    return 2;
+  }
+  if (!pub.broker.empty()) {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    try {
+      return run_live(sc, duration, pub);
+    } catch (const std::exception& e) {
+      std::cerr << "twin-sim: " << e.what() << '\n';
+      return 1;
+    }
+  }
+
+  rec.duration = duration;
+  rec.u_topic = pub.u_topic;
+  rec.y_topic = pub.y_topic;
+  rec.frame_topic = pub.frame_topic;
   std::string out;
-  const auto summary = twind::sim::record(sc, opt, out);
+  const auto summary = twind::sim::record(sc, rec, out);
   if (record_path == "-") {
     std::cout << out;
   } else {
@@ -53,7 +206,7 @@ int main(int argc, char** argv) {
   }
   std::cerr << "twin-sim: " << summary.samples << " samples";
   if (summary.wear_time >= 0.0) {
-    std::fprintf(stderr, ", wear injected at t=%.2fs: pole %g -> %g", summary.wear_time - opt.t0,
+    std::fprintf(stderr, ", wear injected at t=%.2fs: pole %g -> %g", summary.wear_time - rec.t0,
                  sc.nominal.pole, sc.worn.pole);
   }
   std::cerr << '\n';

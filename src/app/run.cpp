@@ -1,0 +1,247 @@
+#include "twind/app/run.hpp"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "twind/app/daemon.hpp"
+#include "twind/app/http_server.hpp"
+#include "twind/app/systemd_notify.hpp"
+#include "twind/config/loader.hpp"
+#include "twind/core/engine.hpp"
+#include "twind/model/linear.hpp"
+
+namespace twind::app {
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kFailure = 1;
+constexpr int kBadConfig = 2;
+
+std::optional<config::Config> load_config(const std::string& path, bool at_start) {
+  config::LoadResult r = config::load_file(path);
+  for (const config::Diagnostic& d : r.diagnostics) {
+    if (d.is_error) {
+      spdlog::error("{}", d.str());
+    } else {
+      spdlog::warn("{}", d.str());
+    }
+  }
+  if (!r.config) {
+    spdlog::error(at_start ? "invalid configuration, not starting"
+                           : "reload refused: the new configuration is invalid; the running one "
+                             "stays");
+    return std::nullopt;
+  }
+  return std::move(r.config);
+}
+
+// The password from broker.password_file or broker.password_env. Never logged.
+std::optional<std::string> resolve_password(const config::BrokerSpec& b) {
+  if (!b.password_file.empty()) {
+    struct stat st {};
+    if (::stat(b.password_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+      spdlog::warn("the password file {} is readable by every user; chmod o-r it", b.password_file);
+    }
+    std::ifstream f(b.password_file);
+    if (!f) {
+      spdlog::error("cannot read the password file {}: {}", b.password_file, std::strerror(errno));
+      return std::nullopt;
+    }
+    std::string pw;
+    std::getline(f, pw);
+    while (!pw.empty() && (pw.back() == '\r' || pw.back() == ' ')) pw.pop_back();
+    return pw;
+  }
+  if (!b.password_env.empty()) {
+    const char* v = std::getenv(b.password_env.c_str());
+    if (v == nullptr) {
+      spdlog::error("the environment variable {} (broker.password_env) is not set", b.password_env);
+      return std::nullopt;
+    }
+    return std::string(v);
+  }
+  return std::string();
+}
+
+mqtt::ConnectOptions connect_options(const config::Config& c, std::string password) {
+  mqtt::ConnectOptions o;
+  o.uri = c.broker.uri;
+  o.client_id = c.broker.client_id;
+  o.keepalive = std::chrono::seconds(static_cast<long>(std::lround(c.broker.keepalive)));
+  o.clean_session = c.broker.clean_session;
+  o.username = c.broker.username;
+  o.password = std::move(password);
+  if (c.broker.tls) {
+    o.tls = mqtt::Tls{c.broker.tls->ca_file, c.broker.tls->cert_file, c.broker.tls->key_file};
+  }
+  o.will = mqtt::Will{c.topics.status, Daemon::status_payload("offline", 0.0), 1, true};
+  return o;
+}
+
+// "host:port", "[v6]:port" or "off". Empty host: not given.
+std::optional<std::pair<std::string, int>> parse_listen(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= s.size()) return std::nullopt;
+  std::string host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = 0;
+  for (char c : s.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (host.empty() || port > 65535) return std::nullopt;
+  return std::make_pair(host, port);
+}
+
+double wall_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Healthy: connected to the broker and the engine loop ticked recently.
+HttpSnapshot http_view(const Daemon& daemon, double tick) {
+  const auto s = daemon.snapshot();
+  HttpSnapshot h;
+  h.states = s->states;
+  h.metrics = s->metrics;
+  const double age = wall_now() - s->ts;
+  if (!s->connected) {
+    h.health_detail = "not connected to the broker";
+  } else if (s->ticks > 0 && age > 3.0 * tick + 1.0) {
+    h.health_detail = "the engine loop has not ticked for " + std::to_string(age) + " s";
+  } else {
+    h.healthy = true;
+  }
+  return h;
+}
+
+}  // namespace
+
+int run_daemon(const RunOptions& options) {
+  // Block the signals before any thread exists, so every thread inherits the mask and only the
+  // signal thread below receives them (synchronously, with sigwait: no async-signal-safety
+  // traps in handlers).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto config = load_config(options.config_path, true);
+  if (!config) return kBadConfig;
+  if (!options.broker_override.empty()) config->broker.uri = options.broker_override;
+  auto password = resolve_password(config->broker);
+  if (!password) return kBadConfig;
+
+  std::optional<std::pair<std::string, int>> listen;
+  if (options.http_listen != "off") {
+    listen = parse_listen(options.http_listen);
+    if (!listen) {
+      spdlog::error("--http: got \"{}\", expected host:port (e.g. 127.0.0.1:9100) or off",
+                    options.http_listen);
+      return kBadConfig;
+    }
+  }
+
+  // The systemd watchdog is fed from the engine loop's ticks: a stuck loop gets restarted.
+  const auto watchdog = watchdog_interval();
+  auto last_ping = std::chrono::steady_clock::now();
+  DaemonOptions dopts;
+  dopts.on_tick = [&] {
+    if (!watchdog) return;
+    const auto t = std::chrono::steady_clock::now();
+    if (t - last_ping >= *watchdog / 4) {
+      notify_watchdog();
+      last_ping = t;
+    }
+  };
+
+  std::unique_ptr<mqtt::Client> client;
+  std::unique_ptr<Daemon> daemon;
+  std::unique_ptr<HttpServer> http;
+  try {
+    client = mqtt::make_paho_client(connect_options(*config, std::move(*password)));
+    daemon = std::make_unique<Daemon>(*config, *client, dopts);
+    if (listen) {
+      const double tick = config->tick;
+      Daemon* d = daemon.get();
+      http = std::make_unique<HttpServer>(listen->first, listen->second,
+                                          [d, tick] { return http_view(*d, tick); });
+      http->start();
+      spdlog::info("http: /state, /metrics and /healthz on {}:{}", listen->first, http->port());
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("cannot start: {}", e.what());
+    return kBadConfig;
+  }
+  const std::string broker_uri = config->broker.uri;
+  spdlog::info("twind starting: {} asset(s), tick {} ms, broker {}", config->assets.size(),
+               config->tick * 1000.0, broker_uri);
+
+  std::atomic<bool> stopping{false};
+  std::thread signal_thread([&] {
+    while (!stopping) {
+      timespec timeout{0, 200'000'000};
+      const int sig = sigtimedwait(&signals, nullptr, &timeout);
+      if (sig == SIGINT || sig == SIGTERM) {
+        spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        notify_stopping();
+        daemon->stop();
+        return;
+      }
+      if (sig == SIGHUP) {
+        spdlog::info("SIGHUP received: reloading {}", options.config_path);
+        notify_reloading();
+        if (auto next = load_config(options.config_path, false)) {
+          if (!options.broker_override.empty()) next->broker.uri = options.broker_override;
+          daemon->reload(std::move(*next));
+        }
+        notify_ready();
+      }
+    }
+  });
+
+  int code = kOk;
+  try {
+    client->start(*daemon);
+    // Ready once configured and serving: not gated on the broker, which may come later (the
+    // client keeps retrying); /healthz and the status line tell whether it is connected.
+    notify_ready();
+    notify_status("running; connecting to " + broker_uri);
+    daemon->run();
+  } catch (const std::exception& e) {
+    spdlog::critical("twind failed: {}", e.what());
+    code = kFailure;
+  }
+  stopping = true;
+  signal_thread.join();
+  if (http) http->stop();
+
+  // Publish `offline` ourselves (a clean disconnect suppresses the will) and give in-flight
+  // alerts a bounded time to be acknowledged: the whole stop stays under 2 s.
+  const mqtt::Will offline{config->topics.status, Daemon::status_payload("offline", wall_now()), 1,
+                           true};
+  const bool flushed = client->stop(offline, std::chrono::milliseconds(1500));
+  const mqtt::ClientStats stats = client->stats();
+  const auto snap = daemon->snapshot();
+  spdlog::info(
+      "twind stopped: {} messages in, {} ticks, {} alerts; {} messages published, {} "
+      "acknowledged{}",
+      snap->messages, snap->ticks, snap->alerts, stats.published, stats.delivered,
+      flushed ? "" : "; some were not acknowledged before the deadline");
+  return code;
+}
+
+}  // namespace twind::app
