@@ -17,19 +17,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=0
-for _ in $(seq 50); do
-  candidate=$((20000 + RANDOM % 20000))
-  if port_free "$candidate"; then port=$candidate; break; fi
-done
-[[ $port -ne 0 ]] || { echo "no free port found"; exit 1; }
-broker="tcp://127.0.0.1:$port"
-
-sed "s/@PORT@/$port/" scripts/demo/mosquitto.conf.in >"$work/mosquitto.conf"
-/usr/sbin/mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
-pids+=($!)
-for _ in $(seq 100); do port_free "$port" || break; sleep 0.05; done
+source scripts/lib/broker.sh
+start_broker "$work"
+pids+=("$BROKER_PID")
+port=$BROKER_PORT
+broker=$BROKER_URI
 echo "== mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -n1 | awk '{print $3}') on $broker (pid ${pids[0]})"
 
 mosquitto_sub -h 127.0.0.1 -p "$port" -t 'twin/#' -v >"$work/twin.log" &

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "nodelay.hpp"
 #include "twind/mqtt/client.hpp"
 #include "twind/mqtt/internal/backoff.hpp"
 #include "twind/mqtt/topic.hpp"
@@ -531,6 +532,7 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
 // on a loss or on stop(). Called and returns with `lk` held.
 void PahoClient::serve_connection(std::unique_lock<std::mutex>& lk) {
   connected_.store(true);
+  detail::disable_nagle_to_port(detail::uri_port(options_.uri));
   bool announced = false;
   while (true) {
     if (lost_) {

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Measures twind's latency over a real broker on this machine: a Debian mosquitto on a free
+# loopback port, twind with the seed configuration, and bench/live_latency.cpp publishing the
+# deciding telemetry and timing twind's alerts and states. Every process started here is stopped
+# by its PID.   bench/live_latency.sh [ROUNDS]   (default 200; about 10 s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source scripts/lib/broker.sh
+start_broker "$work"
+pids+=("$BROKER_PID")
+build/twind run -c config/twind.yaml --broker "$BROKER_URI" --http off >"$work/twind.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q "connected to the broker" "$work/twind.log" && break; sleep 0.05; done
+echo "broker $BROKER_URI, twind $(build/twind --version | awk '{print $2}'), $(nproc) cores"
+build/bench/twind_live_latency "$BROKER_URI" "${1:-200}"

@@ -1,0 +1,21 @@
+# Shared by the demo and bench scripts: a Debian mosquitto on a free loopback port.
+# start_broker WORKDIR: sets BROKER_PORT, BROKER_URI and BROKER_PID (the caller stops it by PID).
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_broker() {
+  local work=$1 candidate
+  BROKER_PORT=0
+  for _ in $(seq 50); do
+    candidate=$((20000 + RANDOM % 20000))
+    if port_free "$candidate"; then BROKER_PORT=$candidate; break; fi
+  done
+  [[ $BROKER_PORT -ne 0 ]] || { echo "no free port found" >&2; return 1; }
+  BROKER_URI="tcp://127.0.0.1:$BROKER_PORT"
+  sed "s/@PORT@/$BROKER_PORT/" "$(dirname "${BASH_SOURCE[0]}")/../demo/mosquitto.conf.in" \
+    >"$work/mosquitto.conf"
+  /usr/sbin/mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
+  BROKER_PID=$!
+  for _ in $(seq 100); do port_free "$BROKER_PORT" || return 0; sleep 0.05; done
+  echo "mosquitto did not start; see $work/mosquitto.log" >&2
+  return 1
+}

@@ -1,0 +1,20 @@
+// Paho C 1.3.12 leaves Nagle's algorithm on for its socket and has no hook to change that. With
+// it on, a small PUBLISH written while an earlier small packet (a PUBACK) is unacknowledged waits
+// for the broker's delayed ACK: every QoS 1 alert then arrives ~40 ms late (measured:
+// bench/live_latency.sh). So after each connection the adapter finds its socket to the broker
+// among the process's descriptors and sets TCP_NODELAY on it.
+#pragma once
+
+#include <string>
+
+namespace twind::mqtt::detail {
+
+/// The TCP port an MQTT URI names (1883 for tcp:// and mqtt://, 8883 for ssl:// and mqtts://,
+/// 80/443 for ws:// and wss:// when the URI gives none); 0 when it cannot be read.
+int uri_port(const std::string& uri);
+
+/// Sets TCP_NODELAY on every connected TCP socket of this process whose peer port is `port`.
+/// Returns how many sockets it set. Never throws; failures are ignored (latency, not safety).
+int disable_nagle_to_port(int port) noexcept;
+
+}  // namespace twind::mqtt::detail
