@@ -7,15 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source scripts/lib/broker.sh
+init_work
 start_broker "$work"
 pids+=("$BROKER_PID")
 build/twind run -c config/twind.yaml --broker "$BROKER_URI" --http off >"$work/twind.log" 2>&1 &

@@ -8,16 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 source scripts/lib/broker.sh
+init_work
+
 start_broker "$work"
 pids+=("$BROKER_PID")
 port=$BROKER_PORT

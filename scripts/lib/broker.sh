@@ -1,4 +1,17 @@
-# Shared by the demo and bench scripts: a Debian mosquitto on a free loopback port.
+# Shared by the demo and bench scripts: a work directory and the processes started in it, and a
+# Debian mosquitto on a free loopback port. Source it, then call `init_work`: on exit, every
+# process whose PID was added to `pids` is stopped by that PID and the work directory removed.
+init_work() {
+  work=$(mktemp -d)
+  pids=()
+  trap cleanup_work EXIT
+}
+cleanup_work() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+
 # start_broker WORKDIR: sets BROKER_PORT, BROKER_URI and BROKER_PID (the caller stops it by PID).
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

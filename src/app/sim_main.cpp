@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include "twind/codec/json_writer.hpp"
@@ -86,7 +87,9 @@ int run_live(const twind::sim::Scenario& sc, double duration, const Publishing& 
       sc.nominal.gain, -sc.nominal.pole, sc.controller.kp, sc.controller.ki, sc.dt * 1000.0,
       p.frame_topic.empty() ? (p.u_topic + ", " + p.y_topic).c_str() : p.frame_topic.c_str());
   std::fflush(stdout);
-  const auto samples = static_cast<std::uint64_t>(duration / sc.dt + 0.5);
+  // duration 0: until SIGINT or SIGTERM.
+  const auto samples = duration > 0.0 ? static_cast<std::uint64_t>(duration / sc.dt + 0.5)
+                                      : std::numeric_limits<std::uint64_t>::max();
   std::uint64_t k = 0;
   std::uint64_t refused = 0;
   for (; k < samples && !g_stop; ++k) {
@@ -188,6 +191,10 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (duration <= 0.0) {
+    std::cerr << "twin-sim: --record needs a --duration > 0\n";
+    return 2;
+  }
   rec.duration = duration;
   rec.u_topic = pub.u_topic;
   rec.y_topic = pub.y_topic;

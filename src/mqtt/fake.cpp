@@ -187,16 +187,7 @@ void FakeClient::start(Handler& handler) {
 }
 
 void FakeClient::subscribe(const std::vector<std::string>& filters, int qos) {
-  if (qos < 0 || qos > 2) {
-    throw std::invalid_argument("subscribe: got QoS " + std::to_string(qos) +
-                                ", expected 0, 1 or 2");
-  }
-  for (const std::string& f : filters) {
-    if (!valid_topic_filter(f)) {
-      throw std::invalid_argument("subscribe: got topic filter \"" + f +
-                                  "\", expected a valid MQTT topic filter");
-    }
-  }
+  check_subscription(filters, qos);
   std::lock_guard lock(state_->mu);
   for (const std::string& f : filters) {
     const auto it = std::find_if(filters_.begin(), filters_.end(),

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 
 namespace twind::mqtt {
 namespace {
@@ -96,6 +97,19 @@ bool topic_matches(std::string_view filter, std::string_view topic) {
       topic_done = true;
     } else {
       t = t_end + 1;
+    }
+  }
+}
+
+void check_subscription(const std::vector<std::string>& filters, int qos) {
+  if (qos < 0 || qos > 2) {
+    throw std::invalid_argument("subscribe: got QoS " + std::to_string(qos) +
+                                ", expected 0, 1 or 2");
+  }
+  for (const std::string& f : filters) {
+    if (!valid_topic_filter(f)) {
+      throw std::invalid_argument("subscribe: got topic filter \"" + f +
+                                  "\", expected a valid MQTT topic filter");
     }
   }
 }

@@ -2,7 +2,9 @@
 // no allocation, safe from any thread.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace twind::mqtt {
 
@@ -20,5 +22,9 @@ namespace twind::mqtt {
 /// starting with a wildcard never matches a topic starting with `$` (section 4.7.2). Matching is
 /// byte-wise and case-sensitive. False when either argument is invalid.
 [[nodiscard]] bool topic_matches(std::string_view filter, std::string_view topic);
+
+/// What Client::subscribe() accepts: QoS 0..2 and valid filters. Throws std::invalid_argument
+/// naming the bad value otherwise.
+void check_subscription(const std::vector<std::string>& filters, int qos);
 
 }  // namespace twind::mqtt
