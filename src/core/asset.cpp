@@ -2,6 +2,7 @@
 
 #include "twind/config/config.hpp"
 #include "twind/model/linear.hpp"
+#include "twind/model/rotating_machine.hpp"
 
 namespace twind::core {
 
@@ -14,6 +15,9 @@ std::size_t AssetDef::find_signal(std::string_view name) const noexcept {
 
 std::shared_ptr<const model::Model> build_model(const config::AssetSpec& spec) {
   const config::ModelSpec& m = spec.model;
+  if (m.kind == config::ModelKind::rotating_machine) {
+    return model::make_rotating_machine(m.id, m.machine);
+  }
   if (m.kind == config::ModelKind::transfer_function) {
     return model::make_transfer_function(m.id, m.num, m.den);
   }

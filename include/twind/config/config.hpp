@@ -9,10 +9,11 @@
 
 #include "twind/core/types.hpp"
 #include "twind/model/linear.hpp"
+#include "twind/model/rotating_machine.hpp"
 
 namespace twind::config {
 
-enum class ModelKind { state_space, transfer_function };
+enum class ModelKind { state_space, transfer_function, rotating_machine };
 enum class Domain { continuous, discrete };
 
 struct ModelSpec {
@@ -22,6 +23,9 @@ struct ModelSpec {
   double dt = 0.0;  ///< seconds; discrete state space only
   model::Matrix a, b, c, d;               ///< state space
   std::vector<double> num, den;           ///< transfer function (SISO, continuous)
+  /// rotating_machine: inputs (speed command rpm, load fraction), outputs (rpm, temperature degC,
+  /// vibration mm/s), in the order of the asset's signals.
+  model::RotatingMachineParams machine;
   friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
 };
 

@@ -23,6 +23,7 @@ struct RotatingMachineParams {
   double t_ambient_c = 25.0;     ///< ambient temperature [degC], finite and above -273.15
   double v_base_mm_s = 0.3;  ///< vibration velocity at standstill (floor, bearings) [mm/s], >= 0
   double k_imb_mm_s = 0.8;   ///< imbalance vibration per (1000 rpm)^2 [mm/s], >= 0
+  friend bool operator==(const RotatingMachineParams&, const RotatingMachineParams&) = default;
 };
 
 /// The rotating-machine model. State x = [speed_rpm, temperature_C]; inputs
