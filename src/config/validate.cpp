@@ -16,6 +16,7 @@
 
 #include "scalars.hpp"
 #include "twind/model/linear.hpp"
+#include "twind/model/rotating_machine.hpp"
 
 namespace twind::config::detail {
 namespace {
@@ -793,7 +794,13 @@ class Validator {
     std::optional<ModelKind> kind = ModelKind::state_space;
     if (const Value* e = find(f, "kind")) {
       kind = as_enum<ModelKind>(*e, {{"state_space", ModelKind::state_space},
-                                     {"transfer_function", ModelKind::transfer_function}});
+                                     {"transfer_function", ModelKind::transfer_function},
+                                     {"rotating_machine", ModelKind::rotating_machine}});
+    }
+    if (kind == ModelKind::rotating_machine) {
+      m.kind = *kind;
+      parse_rotating_machine(v, f, si, m);
+      return;
     }
     std::optional<Domain> domain = Domain::continuous;
     if (const Value* e = find(f, "domain")) {
@@ -805,11 +812,99 @@ class Validator {
     // With the kind unknown, which keys belong is unknown too.
     if (!kind) return;
     m.kind = *kind;
+    if (const Value* e = find(f, "parameters")) {
+      error(e->key_pos, e->path,
+            std::string("not allowed in a ") +
+                (*kind == ModelKind::state_space ? "state_space" : "transfer_function") +
+                " model, expected parameters only with kind: rotating_machine");
+    }
     if (*kind == ModelKind::state_space) {
       parse_state_space(v, f, si, domain, dt, m);
     } else {
       parse_transfer_function(v, f, si, domain, m);
     }
+  }
+
+  void parse_rotating_machine(const Value& v, const Fields& f, const SignalsInfo& si,
+                              ModelSpec& m) {
+    for (const std::string_view key : {"A", "B", "C", "D", "num", "den", "domain", "dt"}) {
+      if (const Value* e = find(f, key)) {
+        error(e->key_pos, e->path,
+              "not allowed in a rotating_machine model, expected parameters (or kind: "
+              "state_space or transfer_function)");
+      }
+    }
+    // A missing input or output is reported by the signals list already.
+    if (si.roles_known && !si.inputs.empty() && !si.outputs.empty() &&
+        (si.inputs.size() != 2 || si.outputs.size() != 3)) {
+      error(si.where->pos, si.where->path,
+            "got " + plural(si.inputs.size(), "input") + " and " +
+                plural(si.outputs.size(), "output") +
+                ", expected exactly 2 inputs (speed command in rpm, load fraction) and 3 outputs "
+                "(rpm, temperature in degC, vibration in mm/s), in that order, for a "
+                "rotating_machine model");
+    }
+    const Value* params = find(f, "parameters");
+    bool params_ok = true;
+    if (params != nullptr) params_ok = parse_machine_parameters(*params, m.machine);
+    if (!params_ok) return;
+    // The model layer's own rules (time constants too far apart for explicit RK4...), in the
+    // file's names rather than the struct's.
+    try {
+      (void)model::make_rotating_machine(m.id, m.machine);
+    } catch (const model::ModelError& e) {
+      std::string message = e.what();
+      for (const auto& [field, key] : kMachineFieldNames) {
+        message = replace_all(message, field, key);
+      }
+      const Value& at = params != nullptr ? *params : v;
+      error(at.pos, at.path, message);
+    }
+  }
+
+  // RotatingMachineParams' member names and the YAML keys they are written as.
+  static constexpr std::pair<std::string_view, std::string_view> kMachineFieldNames[] = {
+      {"tau_mech_s", "tau_mech"}, {"p_idle_w", "p_idle"},   {"k_speed_w", "k_speed"},
+      {"r_th_k_per_w", "r_th"},   {"c_th_j_per_k", "c_th"}, {"t_ambient_c", "t_ambient"},
+      {"v_base_mm_s", "v_base"},  {"k_imb_mm_s", "k_imb"}};
+
+  // Returns whether every given parameter was read and within its own range.
+  bool parse_machine_parameters(const Value& v, model::RotatingMachineParams& p) {
+    if (!expect_map(v, "a mapping (tau_mech, rpm_rated, p_idle, ...)")) return false;
+    const std::size_t errors_before = errors_;
+    const Fields f = fields(v, "assets[].model.parameters");
+    if (const Value* e = find(f, "tau_mech")) {
+      if (const auto d = as_duration(*e)) p.tau_mech_s = *d;
+    }
+    enum class Rule { positive, non_negative, above_absolute_zero };
+    const auto number = [&](std::string_view key, double& dst, Rule rule, std::string_view unit) {
+      const Value* e = find(f, key);
+      if (e == nullptr) return;
+      const auto x = as_number(*e);
+      if (!x) return;
+      const bool ok = rule == Rule::positive       ? *x > 0.0
+                      : rule == Rule::non_negative ? *x >= 0.0
+                                                   : *x > -273.15;
+      if (!ok) {
+        const std::string bound = rule == Rule::positive       ? "> 0"
+                                  : rule == Rule::non_negative ? ">= 0"
+                                                               : "> -273.15 (absolute zero)";
+        error(e->pos, e->path,
+              "got " + e->node.Scalar() + ", expected a number " + bound + " (" +
+                  std::string(unit) + ")");
+        return;
+      }
+      dst = *x;
+    };
+    number("rpm_rated", p.rpm_rated, Rule::positive, "rpm");
+    number("p_idle", p.p_idle_w, Rule::non_negative, "W");
+    number("k_speed", p.k_speed_w, Rule::non_negative, "W");
+    number("r_th", p.r_th_k_per_w, Rule::positive, "K/W");
+    number("c_th", p.c_th_j_per_k, Rule::positive, "J/K");
+    number("t_ambient", p.t_ambient_c, Rule::above_absolute_zero, "degC");
+    number("v_base", p.v_base_mm_s, Rule::non_negative, "mm/s");
+    number("k_imb", p.k_imb_mm_s, Rule::non_negative, "mm/s per (1000 rpm)^2");
+    return errors_ == errors_before;
   }
 
   void parse_state_space(const Value& v, const Fields& f, const SignalsInfo& si,

@@ -469,7 +469,7 @@ assets:
 )",
      "6:7",
      "assets[0].model.frobnicate: unknown key, expected one of: name, version, kind, domain, dt, "
-     "A, B, C, D, num, den"},
+     "A, B, C, D, num, den, parameters"},
     {"ModelWithoutName", R"(
 assets:
   - id: plant
@@ -512,7 +512,8 @@ assets:
       - {name: y, role: output, topic: plant/y}
 )",
      "6:13",
-     "assets[0].model.kind: got \"neural_network\", expected state_space or transfer_function"},
+     "assets[0].model.kind: got \"neural_network\", expected state_space, transfer_function or "
+     "rotating_machine"},
     {"DiscreteWithoutDt", R"(
 assets:
   - id: plant
