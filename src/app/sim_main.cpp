@@ -13,6 +13,7 @@
 
 #include "twind/codec/json_writer.hpp"
 #include "twind/mqtt/client.hpp"
+#include "twind/sim/machine.hpp"
 #include "twind/sim/recording.hpp"
 #include "twind_version.hpp"
 
@@ -60,12 +61,12 @@ std::string value_payload(double v, double ts, bool bare) {
   return out;
 }
 
-int run_live(const twind::sim::Scenario& sc, double duration, const Publishing& p) {
+// Connects and waits (bounded) for the connection; empty when the broker cannot be reached.
+std::unique_ptr<twind::mqtt::Client> connect(const Publishing& p, Quiet& handler) {
   twind::mqtt::ConnectOptions o;
   o.uri = p.broker;
   o.client_id = p.client_id;
   auto client = twind::mqtt::make_paho_client(o);
-  Quiet handler;
   client->start(handler);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::duration<double>(p.connect_timeout);
@@ -76,8 +77,70 @@ int run_live(const twind::sim::Scenario& sc, double duration, const Publishing& 
     std::fprintf(stderr, "twin-sim: no broker at %s after %.0f s\n", p.broker.c_str(),
                  p.connect_timeout);
     client->stop(std::nullopt, std::chrono::milliseconds(100));
-    return 1;
+    return nullptr;
   }
+  return client;
+}
+
+std::uint64_t sample_count(double duration, double dt) {
+  // duration 0: until SIGINT or SIGTERM.
+  return duration > 0.0 ? static_cast<std::uint64_t>(duration / dt + 0.5)
+                        : std::numeric_limits<std::uint64_t>::max();
+}
+
+const char* wear_name(twind::sim::WearMode m) {
+  switch (m) {
+    case twind::sim::WearMode::bearing:
+      return "bearing wear: imbalance coefficient";
+    case twind::sim::WearMode::fouling:
+      return "fouling: thermal resistance";
+    case twind::sim::WearMode::friction:
+      return "friction: mechanical time constant";
+    case twind::sim::WearMode::none:
+      break;
+  }
+  return "none";
+}
+
+// The rotating machine, one frame per sample on the frame topic, paced in real time.
+int run_live_machine(const twind::sim::MachineScenario& sc, double duration, const Publishing& p) {
+  Quiet handler;
+  auto client = connect(p, handler);
+  if (!client) return 1;
+  const double t0 = wall_now();
+  const auto start = std::chrono::steady_clock::now();
+  twind::sim::MachineSim machine(sc, t0);
+  std::printf("[t=0.00s] twin-sim: rotating machine at %g rpm, load %g, every %g ms on %s\n",
+              sc.speed_command, sc.load, sc.dt * 1000.0, p.frame_topic.c_str());
+  std::fflush(stdout);
+  const std::uint64_t samples = sample_count(duration, sc.dt);
+  std::uint64_t k = 0;
+  for (; k < samples && !g_stop; ++k) {
+    std::this_thread::sleep_until(start +
+                                  std::chrono::duration<double>(static_cast<double>(k) * sc.dt));
+    const twind::sim::MachineSample s = machine.step();
+    if (s.wear_injected) {
+      std::printf("[t=%.2fs] wear injected: %s x %g (unix time %.3f)\n", s.t - t0,
+                  wear_name(sc.wear), sc.wear_factor, s.t);
+      std::fflush(stdout);
+    }
+    std::string out;
+    twind::codec::JsonWriter w(out);
+    w.begin_object().key("ts").value(s.t).key("speed_command").value(s.speed_command);
+    w.key("load").value(s.load).key("rpm").value(s.rpm).key("temperature").value(s.temperature);
+    w.key("vibration").value(s.vibration).end_object();
+    client->publish(p.frame_topic, out, p.qos, false);
+  }
+  client->stop(std::nullopt, std::chrono::milliseconds(1000));
+  std::printf("[t=%.2fs] twin-sim: %llu samples published\n", wall_now() - t0,
+              static_cast<unsigned long long>(k));
+  return 0;
+}
+
+int run_live(const twind::sim::Scenario& sc, double duration, const Publishing& p) {
+  Quiet handler;
+  auto client = connect(p, handler);
+  if (!client) return 1;
 
   const double t0 = wall_now();
   const auto start = std::chrono::steady_clock::now();
@@ -87,9 +150,7 @@ int run_live(const twind::sim::Scenario& sc, double duration, const Publishing& 
       sc.nominal.gain, -sc.nominal.pole, sc.controller.kp, sc.controller.ki, sc.dt * 1000.0,
       p.frame_topic.empty() ? (p.u_topic + ", " + p.y_topic).c_str() : p.frame_topic.c_str());
   std::fflush(stdout);
-  // duration 0: until SIGINT or SIGTERM.
-  const auto samples = duration > 0.0 ? static_cast<std::uint64_t>(duration / sc.dt + 0.5)
-                                      : std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t samples = sample_count(duration, sc.dt);
   std::uint64_t k = 0;
   std::uint64_t refused = 0;
   for (; k < samples && !g_stop; ++k) {
@@ -174,7 +235,74 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1));
   app.add_option("--client-id", pub.client_id, "MQTT client id")->capture_default_str();
+  std::string plant = "seed";
+  app.add_option("--plant", plant,
+                 "seed: G(s)=1/(s+1) under PI on u/y; machine: the rotating "
+                 "machine (speed, temperature, vibration) in frames")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"seed", "machine"}));
+  twind::sim::MachineScenario msc;
+  std::string wear_mode = "bearing";
+  app.add_option("--wear", wear_mode,
+                 "Machine only: bearing (imbalance), fouling (thermal "
+                 "resistance) or friction (mechanical time constant)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bearing", "fouling", "friction"}));
+  app.add_option("--wear-factor", msc.wear_factor,
+                 "Machine only: multiplier of the worn "
+                 "parameter")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--speed", msc.speed_command, "Machine only: initial speed command, rpm")
+      ->capture_default_str();
+  app.add_option("--load", msc.load, "Machine only: load fraction")->capture_default_str();
+  app.add_option("--noise-rpm", msc.noise_rpm, "Machine only: noise on rpm")->capture_default_str();
+  app.add_option("--noise-temp", msc.noise_temp, "Machine only: noise on temperature, degC")
+      ->capture_default_str();
+  app.add_option("--noise-vib", msc.noise_vib, "Machine only: noise on vibration, mm/s")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  if (plant == "machine") {
+    msc.dt = app.count("--dt") > 0 ? sc.dt : 0.1;
+    msc.wear_at = sc.wear_at;
+    msc.seed = sc.seed;
+    msc.wear = wear_mode == "fouling"    ? twind::sim::WearMode::fouling
+               : wear_mode == "friction" ? twind::sim::WearMode::friction
+                                         : twind::sim::WearMode::bearing;
+    if (pub.frame_topic.empty()) pub.frame_topic = "machine/pump1/frame";
+    if (pub.broker.empty() && record_path.empty()) {
+      std::cerr << "twin-sim: say where to: --broker URI or --record FILE\n";
+      return 2;
+    }
+    try {
+      if (!pub.broker.empty()) {
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        return run_live_machine(msc, duration, pub);
+      }
+      if (duration <= 0.0) {
+        std::cerr << "twin-sim: --record needs a --duration > 0\n";
+        return 2;
+      }
+      twind::sim::MachineRecordingOptions mopt;
+      mopt.t0 = rec.t0;
+      mopt.duration = duration;
+      mopt.frame_topic = pub.frame_topic;
+      std::string out;
+      twind::sim::record_machine(msc, mopt, out);
+      if (record_path == "-") {
+        std::cout << out;
+        return 0;
+      }
+      std::ofstream f(record_path, std::ios::binary | std::ios::trunc);
+      f << out;
+      return f ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::cerr << "twin-sim: " << e.what() << '\n';
+      return 2;
+    }
+  }
 
   if (pub.broker.empty() && record_path.empty()) {
     std::cerr << "twin-sim: say where to: --broker URI or --record FILE\n";
