@@ -83,7 +83,7 @@ TEST(SeedScenario, PublishesOneStatePerTickInRecordingTime) {
     EXPECT_DOUBLE_EQ(states[k]["payload"]["ts"].get<double>(), due);
     EXPECT_EQ(states[k]["payload"]["seq"], k + 1);
   }
-  EXPECT_EQ(states[5]["payload"]["status"], "ok");       // t0 + 2.5, before the wear
+  EXPECT_EQ(states[5]["payload"]["status"], "ok");  // t0 + 2.5, before the wear
   EXPECT_EQ(states.back()["payload"]["status"], "alert");
   EXPECT_EQ(sut.summary.states, 16u);
   EXPECT_EQ(sut.summary.messages, 800u);
@@ -153,7 +153,8 @@ TEST(Replay, LineGoingBackInTimeIsSkipped) {
 TEST(Replay, RejectedPayloadsAreCountedAndLoggedAtMostOncePerSecondPerTopic) {
   std::string rec;
   for (int k = 0; k < 100; ++k) {
-    rec += R"({"t":)" + std::to_string(10.0 + 0.01 * k) + R"(,"topic":"plant/y","payload":"NaN"})" + "\n";
+    rec += R"({"t":)" + std::to_string(10.0 + 0.01 * k) + R"(,"topic":"plant/y","payload":"NaN"})" +
+           "\n";
   }
   const Replayed sut = run_replay(rec);
   EXPECT_EQ(sut.summary.rejected[static_cast<std::size_t>(Reject::malformed)], 100u);

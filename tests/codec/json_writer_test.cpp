@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "../support/test_names.hpp"
 #include "twind/codec/payload.hpp"
 
 namespace twind::codec {
@@ -19,21 +20,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// A test name from a row's label: "lone high surrogate" -> "LoneHighSurrogate".
-std::string name_of(std::string_view label) {
-  std::string name;
-  bool upper = true;
-  for (const char c : label) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum) {
-      upper = true;
-      continue;
-    }
-    name.push_back(upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
-    upper = false;
-  }
-  return name;
-}
+using testing::name_of;
 
 struct StringCase {
   const char* label;

@@ -12,26 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "../support/test_names.hpp"
 #include "twind/codec/internal/json_scan.hpp"
 
 namespace twind::codec {
 namespace {
 
-// A test name from a row's label: "lone high surrogate" -> "LoneHighSurrogate".
-std::string name_of(std::string_view label) {
-  std::string name;
-  bool upper = true;
-  for (const char c : label) {
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!alnum) {
-      upper = true;
-      continue;
-    }
-    name.push_back(upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
-    upper = false;
-  }
-  return name;
-}
+using testing::name_of;
 
 // Copies `text` into a heap block of exactly its size, so that AddressSanitizer catches any
 // read past the end (a std::string would hide it behind its terminator and capacity).

@@ -20,9 +20,9 @@ struct ModelSpec {
   model::ModelId id;  ///< name and version, reported in twin/state
   ModelKind kind = ModelKind::state_space;
   Domain domain = Domain::continuous;
-  double dt = 0.0;  ///< seconds; discrete state space only
-  model::Matrix a, b, c, d;               ///< state space
-  std::vector<double> num, den;           ///< transfer function (SISO, continuous)
+  double dt = 0.0;               ///< seconds; discrete state space only
+  model::Matrix a, b, c, d;      ///< state space
+  std::vector<double> num, den;  ///< transfer function (SISO, continuous)
   /// rotating_machine: inputs (speed command rpm, load fraction), outputs (rpm, temperature degC,
   /// vibration mm/s), in the order of the asset's signals.
   model::RotatingMachineParams machine;
@@ -45,10 +45,10 @@ struct SignalSpec {
 };
 
 struct DetectorSpec {
-  int raise_after = 1;  ///< consecutive samples above threshold to raise
-  int clear_after = 1;  ///< consecutive samples below clear threshold to clear
-  Severity severity = Severity::critical;        ///< divergence alerts
-  Severity stale_severity = Severity::warning;   ///< stale alerts
+  int raise_after = 1;                     ///< consecutive samples above threshold to raise
+  int clear_after = 1;                     ///< consecutive samples below clear threshold to clear
+  Severity severity = Severity::critical;  ///< divergence alerts
+  Severity stale_severity = Severity::warning;  ///< stale alerts
   friend bool operator==(const DetectorSpec&, const DetectorSpec&) = default;
 };
 
@@ -83,8 +83,8 @@ struct BrokerSpec {
 };
 
 struct TopicsSpec {
-  std::string state = "twin/state";    ///< may contain {asset}
-  std::string alert = "twin/alert";    ///< may contain {asset}
+  std::string state = "twin/state";  ///< may contain {asset}
+  std::string alert = "twin/alert";  ///< may contain {asset}
   std::string status = "twin/status";
   friend bool operator==(const TopicsSpec&, const TopicsSpec&) = default;
 };
