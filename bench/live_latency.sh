@@ -10,9 +10,6 @@ scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 source scripts/lib/broker.sh
 init_work
 start_broker "$work"
-pids+=("$BROKER_PID")
-build/twind run -c config/twind.yaml --broker "$BROKER_URI" --http off >"$work/twind.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q "connected to the broker" "$work/twind.log" && break; sleep 0.05; done
+start_twind config/twind.yaml
 echo "broker $BROKER_URI, twind $(build/twind --version | awk '{print $2}'), $(nproc) cores"
 build/bench/twind_live_latency "$BROKER_URI" "${1:-200}"

@@ -12,17 +12,13 @@ source scripts/lib/broker.sh
 init_work
 
 start_broker "$work"
-pids+=("$BROKER_PID")
-port=$BROKER_PORT
 broker=$BROKER_URI
-echo "== mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -n1 | awk '{print $3}') on $broker (pid ${pids[0]})"
+echo "== mosquitto $(/usr/sbin/mosquitto -h 2>/dev/null | head -n1 | awk '{print $3}') on $broker (pid $BROKER_PID)"
 
-mosquitto_sub -h 127.0.0.1 -p "$port" -t 'twin/#' -v >"$work/twin.log" &
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t 'twin/#' -v >"$work/twin.log" &
 pids+=($!)
-build/twind run -c config/twind.yaml --broker "$broker" --http off >"$work/twind.log" 2>&1 &
-twind_pid=$!
-pids+=("$twind_pid")
-for _ in $(seq 100); do grep -q "connected to the broker" "$work/twind.log" && break; sleep 0.05; done
+start_twind config/twind.yaml
+twind_pid=$TWIND_PID
 echo "== twind $(build/twind --version | awk '{print $2}') watching asset 'plant' (pid $twind_pid)"
 
 # twind's alert lines, interleaved in time with twin-sim's own output.

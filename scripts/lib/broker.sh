@@ -12,7 +12,7 @@ cleanup_work() {
   rm -rf "$work"
 }
 
-# start_broker WORKDIR: sets BROKER_PORT, BROKER_URI and BROKER_PID (the caller stops it by PID).
+# start_broker WORKDIR: sets BROKER_PORT, BROKER_URI and BROKER_PID, and adds the PID to `pids`.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_broker() {
@@ -28,7 +28,19 @@ start_broker() {
     >"$work/mosquitto.conf"
   /usr/sbin/mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
   BROKER_PID=$!
+  pids+=("$BROKER_PID")
   for _ in $(seq 100); do port_free "$BROKER_PORT" || return 0; sleep 0.05; done
   echo "mosquitto did not start; see $work/mosquitto.log" >&2
+  return 1
+}
+
+# start_twind CONFIG: `build/twind run` against the broker, its log in $work/twind.log; waits
+# (bounded) until it is connected. Sets TWIND_PID and adds it to `pids`.
+start_twind() {
+  build/twind run -c "$1" --broker "$BROKER_URI" --http off >"$work/twind.log" 2>&1 &
+  TWIND_PID=$!
+  pids+=("$TWIND_PID")
+  for _ in $(seq 100); do grep -q "connected to the broker" "$work/twind.log" && return 0; sleep 0.05; done
+  echo "twind did not connect; see $work/twind.log" >&2
   return 1
 }

@@ -14,10 +14,6 @@
 namespace twind::app {
 namespace {
 
-double system_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Prometheus label values escape backslash, double quote and newline.
 std::string label(std::string_view v) {
   std::string out;
@@ -67,6 +63,10 @@ class Metrics {
 };
 
 }  // namespace
+
+double wall_clock_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // Publishes what the engine decides and keeps the tick's states for the snapshot.
 class Daemon::Sink final : public core::Sink {
@@ -124,7 +124,7 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
       client_(client),
       options_(std::move(options)),
       snapshot_(std::make_shared<DaemonSnapshot>()) {
-  if (!options_.clock) options_.clock = system_now;
+  if (!options_.clock) options_.clock = wall_clock_now;
   engine_ = std::make_unique<core::Engine>(config_, now());
   sink_ = std::make_unique<Sink>(*this);
   // Before the client starts: it subscribes on every connection, so nothing published between

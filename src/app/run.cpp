@@ -105,17 +105,13 @@ std::optional<std::pair<std::string, int>> parse_listen(const std::string& s) {
   return std::make_pair(host, port);
 }
 
-double wall_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Healthy: connected to the broker and the engine loop ticked recently.
 HttpSnapshot http_view(const Daemon& daemon, double tick) {
   const auto s = daemon.snapshot();
   HttpSnapshot h;
   h.states = s->states;
   h.metrics = s->metrics;
-  const double age = wall_now() - s->ts;
+  const double age = wall_clock_now() - s->ts;
   if (!s->connected) {
     h.health_detail = "not connected to the broker";
   } else if (s->ticks > 0 && age > 3.0 * tick + 1.0) {
@@ -231,8 +227,8 @@ int run_daemon(const RunOptions& options) {
 
   // Publish `offline` ourselves (a clean disconnect suppresses the will) and give in-flight
   // alerts a bounded time to be acknowledged: the whole stop stays under 2 s.
-  const mqtt::Will offline{config->topics.status, Daemon::status_payload("offline", wall_now()), 1,
-                           true};
+  const mqtt::Will offline{config->topics.status,
+                           Daemon::status_payload("offline", wall_clock_now()), 1, true};
   const bool flushed = client->stop(offline, std::chrono::milliseconds(1500));
   const mqtt::ClientStats stats = client->stats();
   const auto snap = daemon->snapshot();

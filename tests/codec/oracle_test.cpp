@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/exact_buffer.hpp"
 #include "twind/codec/internal/json_scan.hpp"
 #include "twind/codec/payload.hpp"
 #include "twind/codec/recording.hpp"
@@ -327,20 +328,7 @@ class Corpus {
   std::mt19937 rng_;
 };
 
-// Copies `text` into a heap block of exactly its size, so that AddressSanitizer sees any read
-// past the end.
-class ExactBuffer {
- public:
-  explicit ExactBuffer(std::string_view text)
-      : data_(new char[text.size() == 0 ? 1 : text.size()]), size_(text.size()) {
-    if (size_ != 0) std::memcpy(data_.get(), text.data(), size_);
-  }
-  [[nodiscard]] std::string_view view() const { return {data_.get(), size_}; }
-
- private:
-  std::unique_ptr<char[]> data_;
-  std::size_t size_;
-};
+using testing::ExactBuffer;
 
 std::string printable(std::string_view s) {
   std::string out;

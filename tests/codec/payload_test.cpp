@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../support/exact_buffer.hpp"
 #include "../support/test_names.hpp"
 #include "twind/codec/internal/json_scan.hpp"
 
@@ -20,20 +21,7 @@ namespace {
 
 using testing::name_of;
 
-// Copies `text` into a heap block of exactly its size, so that AddressSanitizer catches any
-// read past the end (a std::string would hide it behind its terminator and capacity).
-class ExactBuffer {
- public:
-  explicit ExactBuffer(std::string_view text)
-      : data_(new char[text.size() == 0 ? 1 : text.size()]), size_(text.size()) {
-    if (size_ != 0) std::memcpy(data_.get(), text.data(), size_);
-  }
-  [[nodiscard]] std::string_view view() const { return {data_.get(), size_}; }
-
- private:
-  std::unique_ptr<char[]> data_;
-  std::size_t size_;
-};
+using testing::ExactBuffer;
 
 struct ExpectedField {
   std::string name;

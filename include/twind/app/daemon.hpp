@@ -25,6 +25,9 @@ class Engine;
 
 namespace twind::app {
 
+/// The wall clock as Unix seconds: the daemon's default clock and the time of its status messages.
+[[nodiscard]] double wall_clock_now();
+
 /// What the daemon reports about itself (for /metrics, /state and logs). A copy, taken on the
 /// engine thread after every tick.
 struct DaemonSnapshot {
