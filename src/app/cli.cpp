@@ -51,11 +51,25 @@ std::optional<config::Config> load(const std::string& path) {
 int cmd_check(const std::string& path) {
   const auto config = load(path);
   if (!config) return kBadUsage;
-  std::size_t signals = 0;
-  for (const auto& a : config->assets) signals += a.signals.size();
-  std::cout << path << ": ok (" << config->assets.size() << " asset"
-            << (config->assets.size() == 1 ? "" : "s") << ", " << signals << " signals, tick "
-            << config->tick * 1000.0 << " ms)\n";
+  std::size_t assets = 0;
+  std::size_t templates = 0;
+  std::size_t discovering = 0;
+  for (const auto& a : config->assets) {
+    if (a.is_template()) {
+      ++templates;
+      assets += a.ids.size();
+      if (a.discover) discovering += a.max_assets;
+    } else {
+      ++assets;
+    }
+  }
+  const auto plural = [](std::size_t n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  };
+  std::cout << path << ": ok (" << plural(assets, "asset");
+  if (templates > 0) std::cout << " and " << plural(templates, "template");
+  if (discovering > 0) std::cout << ", up to " << discovering << " more by discovery";
+  std::cout << ", tick " << config->tick * 1000.0 << " ms)\n";
   return kOk;
 }
 

@@ -47,20 +47,50 @@ const std::vector<KeyDoc>& key_table() {
       {"broker.tls.key_file", "string", "(none)", "PEM private key of cert_file.",
        "together with cert_file"},
       {"topics", "mapping", "(all defaults)", "Topics twind publishes to.", ""},
-      {"topics.state", "string", "twin/state (twin/{asset}/state with several assets)",
+      {"topics.state", "string",
+       "twin/state (twin/{asset}/state with several assets or a template)",
        "Every tick, each asset's measured and predicted signals, residuals and status.",
-       "no + or #; `{asset}` is replaced by the asset id and is required with several assets"},
-      {"topics.alert", "string", "twin/alert (twin/{asset}/alert with several assets)",
+       "no + or #; `{asset}` (as a whole level) is replaced by the asset id and is required with "
+       "several assets or a template"},
+      {"topics.alert", "string",
+       "twin/alert (twin/{asset}/alert with several assets or a template)",
        "Alert transitions (raised, cleared).",
-       "no + or #; `{asset}` is replaced by the asset id and is required with several assets"},
+       "no + or #; `{asset}` (as a whole level) is replaced by the asset id and is required with "
+       "several assets or a template"},
       {"topics.status", "string", "twin/status",
        "Retained online/offline status of the daemon (offline is the last will).",
        "no + or #, no `{asset}`"},
-      {"assets", "list of mappings", "required", "The twinned assets, one model each.",
+      {"topics.model", "string", "twin/{asset}/model",
+       "Every change of an asset's model (reload, command, rebaseline): what ran before, what "
+       "runs now and whether the twin kept its state. QoS 1.",
+       "no + or #; `{asset}` as one whole level"},
+      {"topics.command", "string", "twin/{asset}/cmd",
+       "Commands to one asset (JSON; see docs/commands.md); each is answered on the same topic "
+       "followed by `/reply`. `off` disables commands.",
+       "no + or #; `{asset}` as one whole level (twind subscribes with `+` in its place); or "
+       "`off`"},
+      {"assets", "list of mappings", "required",
+       "The twinned assets, one model each: single assets (`id`) and templates for families of "
+       "identical assets (`template`).",
        "at least one"},
-      {"assets[].id", "string", "required",
-       "Asset name, reported in `twin/state` and `twin/alert` and substituted for `{asset}`.",
-       "`[A-Za-z0-9_.-]+`, unique"},
+      {"assets[].id", "string", "required (or template)",
+       "Asset name, reported in `twin/state` and `twin/alert` and substituted for `{asset}` (also "
+       "in this asset's own topics).",
+       "1 to 64 of `[A-Za-z0-9_.-]`, unique; not with template"},
+      {"assets[].template", "string", "(none)",
+       "Makes the entry a template: one definition for a family of assets, whose topics contain "
+       "`{asset}` where the asset id goes (e.g. `plant/{asset}/y`).",
+       "1 to 64 of `[A-Za-z0-9_.-]`, unique among templates; not with id"},
+      {"assets[].ids", "list of strings", "(none)", "Template: the assets made from it at start.",
+       "template only; each a valid asset id, unique in the file"},
+      {"assets[].discover", "boolean", "false",
+       "Template: also make a twin for every new asset id that appears in its topics (twind "
+       "subscribes with `+` in place of `{asset}`), on that asset's first valid message.",
+       "template only; a template needs ids, discover or both"},
+      {"assets[].max_assets", "integer", "1000",
+       "Template with discover: the most assets discovery may create; messages for further ids are "
+       "refused (counted as `asset_limit`).",
+       "template only; 1 to 1000000"},
       {"assets[].model", "mapping", "required",
        "The asset's model: linear time-invariant (state_space, transfer_function) or a rotating "
        "machine.",
@@ -134,7 +164,8 @@ const std::vector<KeyDoc>& key_table() {
        "Inputs drive the model; outputs are predicted and compared with their measurements.", ""},
       {"assets[].signals[].topic", "string", "(none: frames only)",
        "Topic carrying this signal alone (`2.97` or `{\"value\": 2.97, \"ts\": ...}`).",
-       "no + or #; used once in the file; required when the asset has no frames"},
+       "no + or #; no topic matched by another (templates' `{asset}` matches any id); in a "
+       "template `{asset}` once, as a whole level; required when the asset has no frames"},
       {"assets[].signals[].min", "number", "(no bound)",
        "Values below are rejected as out of bounds.", "finite; < max"},
       {"assets[].signals[].max", "number", "(no bound)",
@@ -149,7 +180,7 @@ const std::vector<KeyDoc>& key_table() {
        "> 0"},
       {"assets[].frames", "list of strings", "(none)",
        "Topics carrying frames of this asset: `{\"ts\": ..., \"<signal>\": value, ...}`.",
-       "no + or #; each used once in the file"},
+       "no + or #; no topic matched by another; in a template `{asset}` once, as a whole level"},
       {"assets[].detector", "mapping", "(all defaults)", "How alerts are raised and cleared.", ""},
       {"assets[].detector.raise_after", "integer", "1",
        "Consecutive samples above the threshold needed to raise a divergence alert.",

@@ -120,10 +120,35 @@ bool is_identifier(std::string_view text) noexcept {
                      [](char c) { return is_alpha(c) || is_digit(c) || c == '_'; });
 }
 
-bool is_asset_id(std::string_view text) noexcept {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return is_alpha(c) || is_digit(c) || c == '_' || c == '.' || c == '-';
-  });
+bool is_asset_pattern(std::string_view topic) noexcept {
+  static constexpr std::string_view kAsset = "{asset}";
+  const std::size_t at = topic.find(kAsset);
+  if (at == std::string_view::npos) return false;
+  const std::size_t end = at + kAsset.size();
+  const bool whole_level =
+      (at == 0 || topic[at - 1] == '/') && (end == topic.size() || topic[end] == '/');
+  const std::string_view before = topic.substr(0, at);
+  const std::string_view after = topic.substr(end);
+  return whole_level && before.find_first_of("{}") == std::string_view::npos &&
+         after.find_first_of("{}") == std::string_view::npos;
+}
+
+bool topics_overlap(std::string_view a, std::string_view b) noexcept {
+  static constexpr std::string_view kAsset = "{asset}";
+  while (true) {
+    const std::size_t ea = a.find('/');
+    const std::size_t eb = b.find('/');
+    const std::string_view la = a.substr(0, ea);
+    const std::string_view lb = b.substr(0, eb);
+    // An id is never empty, so {asset} does not match an empty level.
+    const bool match = la == lb || (la == kAsset && !lb.empty()) || (lb == kAsset && !la.empty());
+    if (!match) return false;
+    if (ea == std::string_view::npos || eb == std::string_view::npos) {
+      return ea == std::string_view::npos && eb == std::string_view::npos;
+    }
+    a.remove_prefix(ea + 1);
+    b.remove_prefix(eb + 1);
+  }
 }
 
 bool is_env_name(std::string_view text) noexcept {
@@ -244,3 +269,13 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 }  // namespace twind::config::detail
+
+namespace twind::config {
+
+bool is_asset_id(std::string_view text) noexcept {
+  return !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+    return detail::is_alpha(c) || detail::is_digit(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+}  // namespace twind::config

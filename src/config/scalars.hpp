@@ -31,8 +31,6 @@ struct Duration {
 
 /// `[A-Za-z_][A-Za-z0-9_]*`: signal names, also frame keys.
 [[nodiscard]] bool is_identifier(std::string_view text) noexcept;
-/// `[A-Za-z0-9_.-]+`: asset ids, substituted for `{asset}` in topics.
-[[nodiscard]] bool is_asset_id(std::string_view text) noexcept;
 /// `[A-Za-z_][A-Za-z0-9_]*`, the portable shape of an environment variable's name.
 [[nodiscard]] bool is_env_name(std::string_view text) noexcept;
 
@@ -53,5 +51,13 @@ struct Duration {
 
 /// Levenshtein distance, for `did you mean` suggestions.
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// Whether `topic` holds exactly one `{asset}`, as a whole level (`plant/{asset}/y`), and no other
+/// braces: the shape of a template's topics, where MQTT's `+` can stand for the asset.
+[[nodiscard]] bool is_asset_pattern(std::string_view topic) noexcept;
+
+/// Whether some topic could match both `a` and `b`, where `{asset}` (a whole level) stands for
+/// any asset id: two subscriptions that would both deliver one message.
+[[nodiscard]] bool topics_overlap(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace twind::config::detail

@@ -173,8 +173,14 @@ class Validator {
     }
     if (const Value* v = find(f, "broker")) parse_broker(*v, cfg.broker);
     const Value* assets = find(f, "assets");
-    const std::size_t asset_count =
+    std::size_t asset_count =
         assets != nullptr && assets->node.IsSequence() ? assets->node.size() : 0;
+    if (assets != nullptr && assets->node.IsSequence()) {
+      for (const Node& a : assets->node) {
+        // A template stands for many assets, whose topics must then be told apart.
+        if (a.IsMap() && a["template"]) asset_count = std::max<std::size_t>(asset_count, 2);
+      }
+    }
     parse_topics(find(f, "topics"), asset_count, cfg.topics);
     if (assets != nullptr) parse_assets(*assets, cfg.assets);
     check_topic_uses(cfg.topics);
@@ -184,9 +190,13 @@ class Validator {
 
  private:
   struct TopicUse {
-    std::string topic;
+    std::string topic;  // a single asset's topic, or a template's pattern with {asset}
     Pos pos;
     std::string path;
+  };
+  struct TopicScope {
+    bool is_template = false;
+    std::string id;  // a single asset's id, substituted for {asset} in its topics
   };
 
   // ---- reporting --------------------------------------------------------------------------
@@ -544,30 +554,39 @@ class Validator {
       return;
     }
     const Fields f = fields(*v, "topics");
-    const auto read_template = [&](std::string_view key, std::string& dst,
-                                   std::string_view example) {
+    const auto read_template = [&](std::string_view key, std::string& dst, std::string_view example,
+                                   bool required) {
       const Value* e = find(f, key);
       if (e == nullptr) return;
       const auto s = as_string(*e);
-      const std::string rest = s ? replace_all(*s, "{asset}", "") : std::string();
       if (!s) {
         topics_ok_ = false;
+      } else if (key == "command" && *s == "off") {
+        dst.clear();
       } else if (const auto problem = topic_problem(*s)) {
         expected(*e, *problem);
         topics_ok_ = false;
-      } else if (rest.find_first_of("{}") != std::string::npos) {
-        expected(*e, "a topic whose only placeholder is {asset}");
-        topics_ok_ = false;
-      } else if (several && rest.size() == s->size()) {
-        expected(*e, "a template with {asset}, like " + std::string(example) +
-                         ", since there are " + std::to_string(asset_count) + " assets");
+      } else if (s->find("{asset}") == std::string::npos &&
+                 s->find_first_of("{}") == std::string::npos && !required) {
+        dst = *s;
+      } else if (!is_asset_pattern(*s)) {
+        std::string what =
+            "a topic with {asset} once, as a whole level and its only placeholder, "
+            "like " +
+            std::string(example);
+        if (several && (key == "state" || key == "alert")) {
+          what += ", since there are " + std::to_string(asset_count) + " assets";
+        }
+        expected(*e, what);
         topics_ok_ = false;
       } else {
         dst = *s;
       }
     };
-    read_template("state", t.state, "twin/{asset}/state");
-    read_template("alert", t.alert, "twin/{asset}/alert");
+    read_template("state", t.state, "twin/{asset}/state", several);
+    read_template("alert", t.alert, "twin/{asset}/alert", several);
+    read_template("model", t.model, "twin/{asset}/model", true);
+    read_template("command", t.command, "twin/{asset}/cmd", true);
     if (const Value* e = find(f, "status")) {
       const auto s = as_string(*e);
       if (!s) {
@@ -584,12 +603,16 @@ class Validator {
     }
     if (!topics_ok_) return;
     // State, alert and status on one topic would be told apart only by their content.
+    const std::string reply = t.command.empty() ? std::string() : reply_topic(t.command);
     const std::vector<std::pair<std::string_view, const std::string*>> named{
-        {"state", &t.state}, {"alert", &t.alert}, {"status", &t.status}};
+        {"state", &t.state}, {"alert", &t.alert},     {"status", &t.status},
+        {"model", &t.model}, {"command", &t.command}, {"command (its /reply)", &reply}};
     for (std::size_t i = 1; i < named.size(); ++i) {
       for (std::size_t j = 0; j < i; ++j) {
-        const Value* e = find(f, named[i].first);
-        if (e != nullptr && *named[i].second == *named[j].second) {
+        const std::string_view key = named[i].first.substr(0, named[i].first.find(' '));
+        const Value* e = find(f, key);
+        if (e != nullptr && !named[i].second->empty() && !named[j].second->empty() &&
+            topics_overlap(*named[i].second, *named[j].second)) {
           expected(*e, "a topic other than topics." + std::string(named[j].first));
           topics_ok_ = false;
         }
@@ -609,25 +632,40 @@ class Validator {
   }
 
   std::optional<AssetSpec> parse_asset(const Value& v) {
-    if (!expect_map(v, "a mapping (an asset: id, model, signals, ...)")) return std::nullopt;
+    if (!expect_map(v, "a mapping (an asset: id or template, model, signals, ...)")) {
+      return std::nullopt;
+    }
     const std::size_t errors_before = errors_;
     const Fields f = fields(v, "assets[]");
     AssetSpec a;
-    if (const Value* e = find(f, "id")) {
-      if (const auto s = as_string(*e)) {
-        if (!is_asset_id(*s)) {
-          expected(*e, "an id of letters, digits, _, . and -");
-        } else if (const auto [it, fresh] = asset_ids_.emplace(*s, e->path); !fresh) {
-          expected(*e, "an id not already used (by " + it->second + ")");
-        } else {
-          a.id = *s;
-        }
+    const Value* id = find(f, "id");
+    const Value* tmpl = find(f, "template");
+    if (id != nullptr && tmpl != nullptr) {
+      error(tmpl->key_pos, tmpl->path,
+            "not with id, expected either id (one asset) or template (a family of assets)");
+    } else if (id == nullptr && tmpl == nullptr) {
+      missing(v, "id", "string, or template for a family of assets");
+    } else if (id != nullptr) {
+      if (const auto s = as_string(*id)) {
+        if (claim_asset_id(*id, *s)) a.id = *s;
+      }
+    } else if (const auto s = as_string(*tmpl)) {
+      if (!is_asset_id(*s)) {
+        expected(*tmpl, "a name of 1 to 64 letters, digits, _, . and -");
+      } else if (const auto [it, fresh] = template_names_.emplace(*s, tmpl->path); !fresh) {
+        expected(*tmpl, "a name not already used (by " + it->second + ")");
+      } else {
+        a.template_name = *s;
       }
     }
+    parse_family(f, tmpl != nullptr, v, a);
+    // Topics are read with the asset's id ({asset} is replaced in a single asset's topics) or as
+    // the template's patterns.
+    const TopicScope scope{tmpl != nullptr, a.id};
     bool has_frames = false;
-    if (const Value* e = find(f, "frames")) has_frames = parse_frames(*e, a.frame_topics);
+    if (const Value* e = find(f, "frames")) has_frames = parse_frames(*e, scope, a.frame_topics);
     SignalsInfo si;
-    if (const Value* e = find(f, "signals")) si = parse_signals(*e, has_frames);
+    if (const Value* e = find(f, "signals")) si = parse_signals(*e, has_frames, scope);
     if (const Value* e = find(f, "model")) parse_model(*e, si, a.model);
     if (const Value* e = find(f, "detector")) parse_detector(*e, a.detector);
     if (errors_ != errors_before) return std::nullopt;
@@ -636,25 +674,94 @@ class Validator {
     return a;
   }
 
+  bool claim_asset_id(const Value& at, const std::string& id) {
+    if (!is_asset_id(id)) {
+      expected(at, "an id of 1 to 64 letters, digits, _, . and -");
+      return false;
+    }
+    if (const auto [it, fresh] = asset_ids_.emplace(id, at.path); !fresh) {
+      expected(at, "an id not already used (by " + it->second + ")");
+      return false;
+    }
+    return true;
+  }
+
+  // ids, discover and max_assets: a template's family.
+  void parse_family(const Fields& f, bool is_template, const Value& entry, AssetSpec& a) {
+    const Value* ids = find(f, "ids");
+    const Value* discover = find(f, "discover");
+    const Value* max_assets = find(f, "max_assets");
+    if (!is_template) {
+      for (const Value* e : {ids, discover, max_assets}) {
+        if (e != nullptr) {
+          error(e->key_pos, e->path, "not allowed with id, expected it only in a template");
+        }
+      }
+      return;
+    }
+    if (ids != nullptr && expect_list(*ids, "a list of asset ids, like [pump1, pump2]")) {
+      for (std::size_t i = 0; i < ids->node.size(); ++i) {
+        const Value item = element(*ids, i);
+        if (const auto s = as_string(item)) {
+          if (claim_asset_id(item, *s)) a.ids.push_back(*s);
+        }
+      }
+    }
+    if (discover != nullptr) {
+      if (const auto b = as_bool(*discover)) a.discover = *b;
+    }
+    if (max_assets != nullptr) {
+      if (const auto n = as_integer(*max_assets, 1, 1000000)) {
+        a.max_assets = static_cast<std::size_t>(*n);
+      }
+    }
+    const bool no_ids = ids == nullptr || (ids->node.IsSequence() && ids->node.size() == 0);
+    if (no_ids && (discover == nullptr || (discover->node.IsScalar() && !a.discover))) {
+      error(entry.pos, entry.path,
+            "a template without assets, expected ids (a list), discover: true, or both");
+    }
+  }
+
   // Returns whether the asset declares frames (also when some of them are bad, so that a signal
   // without a topic is not blamed for it).
-  bool parse_frames(const Value& v, std::vector<std::string>& out) {
+  bool parse_frames(const Value& v, const TopicScope& scope, std::vector<std::string>& out) {
     if (!expect_list(v, "a list of topics, like [plant/frame]")) return true;
     for (std::size_t i = 0; i < v.node.size(); ++i) {
       const Value item = element(v, i);
       if (const auto s = as_string(item)) {
-        if (const auto problem = topic_problem(*s)) {
-          expected(item, *problem);
-        } else {
-          topic_uses_.push_back(TopicUse{*s, item.pos, item.path});
-          out.push_back(*s);
-        }
+        if (auto topic = inbound_topic(item, *s, scope)) out.push_back(std::move(*topic));
       }
     }
     return v.node.size() > 0;
   }
 
-  SignalsInfo parse_signals(const Value& v, bool has_frames) {
+  // A signal or frame topic as the asset will use it: checked, recorded for the overlap checks,
+  // with {asset} replaced by a single asset's id; a template's keeps its {asset}.
+  std::optional<std::string> inbound_topic(const Value& at, const std::string& topic,
+                                           const TopicScope& scope) {
+    if (const auto problem = topic_problem(topic)) {
+      expected(at, *problem);
+      return std::nullopt;
+    }
+    if (scope.is_template) {
+      if (!is_asset_pattern(topic)) {
+        expected(at,
+                 "a topic with {asset} once, as a whole level and its only placeholder, like "
+                 "plant/{asset}/y (the template's assets are told apart by it)");
+        return std::nullopt;
+      }
+    } else if (replace_all(topic, "{asset}", "").find_first_of("{}") != std::string::npos) {
+      expected(at, "a topic whose only placeholder is {asset}");
+      return std::nullopt;
+    }
+    // The file's topics are what the asset uses, so a single asset's {asset} is expanded; an
+    // invalid id has been reported already.
+    std::string used = scope.is_template ? topic : replace_all(topic, "{asset}", scope.id);
+    topic_uses_.push_back(TopicUse{used, at.pos, at.path});
+    return used;
+  }
+
+  SignalsInfo parse_signals(const Value& v, bool has_frames, const TopicScope& scope) {
     SignalsInfo si;
     si.where = v;
     if (!expect_list(v, "a list of signals")) return si;
@@ -666,7 +773,7 @@ class Validator {
     std::map<std::string, std::string> names;  // name -> path of its first use
     for (std::size_t i = 0; i < v.node.size(); ++i) {
       SignalSpec s;
-      const auto role = parse_signal(element(v, i), has_frames, names, s);
+      const auto role = parse_signal(element(v, i), has_frames, scope, names, s);
       if (!role) {
         si.roles_known = false;
       } else {
@@ -682,7 +789,7 @@ class Validator {
     return si;
   }
 
-  std::optional<Role> parse_signal(const Value& v, bool has_frames,
+  std::optional<Role> parse_signal(const Value& v, bool has_frames, const TopicScope& scope,
                                    std::map<std::string, std::string>& names, SignalSpec& s) {
     if (!expect_map(v, "a mapping (a signal: name, role, ...)")) return std::nullopt;
     const Fields f = fields(v, "assets[].signals[]");
@@ -706,12 +813,7 @@ class Validator {
     s.role = role.value_or(Role::input);
     if (const Value* e = find(f, "topic")) {
       if (const auto t = as_string(*e)) {
-        if (const auto problem = topic_problem(*t)) {
-          expected(*e, *problem);
-        } else {
-          topic_uses_.push_back(TopicUse{*t, e->pos, e->path});
-          s.topic = *t;
-        }
+        if (auto topic = inbound_topic(*e, *t, scope)) s.topic = std::move(*topic);
       }
     } else if (!has_frames) {
       error(v.pos, child_path(v.path, "topic"),
@@ -1104,29 +1206,75 @@ class Validator {
     }
   }
 
-  // Every inbound topic (signal topics and frame lists, across assets) must be unique, and none
-  // may be one twind publishes to: it would read its own output.
+  // No message may reach twind through two of its subscriptions (it would be counted twice) or
+  // on a topic twind publishes to (it would read its own output). Templates' {asset} stands for
+  // any id.
   void check_topic_uses(const TopicsSpec& topics) {
     std::stable_sort(topic_uses_.begin(), topic_uses_.end(),
                      [](const TopicUse& a, const TopicUse& b) { return a.pos < b.pos; });
-    std::map<std::string, std::string> outbound;  // topic -> the key that publishes to it
+    std::vector<std::pair<std::string, std::string>> outbound;  // topic, key that uses it
     if (topics_ok_) {
-      outbound.emplace(topics.status, "topics.status");
-      for (const auto& [id, path] : asset_ids_) {
-        outbound.emplace(replace_all(topics.state, "{asset}", id), "topics.state");
-        outbound.emplace(replace_all(topics.alert, "{asset}", id), "topics.alert");
-      }
+      const auto add = [&](const std::string& topic, const std::string& key, bool any_id) {
+        if (topic.empty()) return;
+        if (any_id || topic.find("{asset}") == std::string::npos) {
+          outbound.emplace_back(topic, key);
+          return;
+        }
+        for (const auto& [id, path] : asset_ids_) {
+          outbound.emplace_back(replace_all(topic, "{asset}", id), key);
+        }
+      };
+      const bool any_id = !template_names_.empty();
+      add(topics.status, "topics.status", false);
+      add(topics.state, "topics.state", any_id);
+      add(topics.alert, "topics.alert", any_id);
+      add(topics.model, "topics.model", any_id);
+      // twind subscribes to commands with + in place of {asset}, whatever the assets.
+      add(topics.command, "topics.command", true);
+      if (!topics.command.empty()) add(reply_topic(topics.command), "topics.command's reply", true);
     }
-    std::map<std::string, std::string> first;  // topic -> path of its first use
+    std::map<std::string, std::string, std::less<>> literal;  // topic -> path of its first use
+    std::vector<const TopicUse*> patterns;                    // earlier uses with {asset}
     for (const TopicUse& u : topic_uses_) {
-      if (const auto out = outbound.find(u.topic); out != outbound.end()) {
+      const auto out = std::find_if(outbound.begin(), outbound.end(), [&](const auto& o) {
+        return topics_overlap(u.topic, o.first);
+      });
+      if (out != outbound.end()) {
         error(u.pos, u.path,
-              "got " + quote(u.topic) + ", expected a topic twind does not publish to (it is " +
+              "got " + quote(u.topic) + ", expected a topic other than twind's own (it is " +
                   out->second + ")");
-      } else if (const auto [it, fresh] = first.emplace(u.topic, u.path); !fresh) {
+        continue;
+      }
+      const bool is_pattern = u.topic.find("{asset}") != std::string::npos;
+      std::string clash;
+      bool via_pattern = is_pattern;
+      for (const TopicUse* p : patterns) {
+        if (topics_overlap(u.topic, p->topic)) {
+          clash = p->path;
+          via_pattern = true;
+          break;
+        }
+      }
+      if (clash.empty() && is_pattern) {
+        for (const auto& [topic, path] : literal) {
+          if (topics_overlap(u.topic, topic)) {
+            clash = path;
+            break;
+          }
+        }
+      } else if (clash.empty()) {
+        if (const auto it = literal.find(u.topic); it != literal.end()) clash = it->second;
+      }
+      if (!clash.empty()) {
         error(u.pos, u.path,
-              "got " + quote(u.topic) + ", expected a topic not already used (by " + it->second +
-                  ")");
+              "got " + quote(u.topic) + ", expected a topic not already used (by " + clash +
+                  (via_pattern ? "; {asset} stands for any id" : "") + ")");
+        continue;
+      }
+      if (is_pattern) {
+        patterns.push_back(&u);
+      } else {
+        literal.emplace(u.topic, u.path);
       }
     }
   }
@@ -1134,7 +1282,8 @@ class Validator {
   const std::string& file_;
   std::vector<Diagnostic>& out_;
   std::size_t errors_ = 0;
-  std::map<std::string, std::string> asset_ids_;  // id -> path of its first use
+  std::map<std::string, std::string> asset_ids_;       // id -> path of its first use
+  std::map<std::string, std::string> template_names_;  // name -> path of its first use
   std::vector<TopicUse> topic_uses_;
   bool topics_ok_ = true;
 };

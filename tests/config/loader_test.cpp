@@ -390,8 +390,8 @@ assets:
       - {name: y, role: output, topic: b/y}
 )",
      "3:10",
-     "topics.alert: got \"twin/alert\", expected a template with {asset}, like "
-     "twin/{asset}/alert, since there are 2 assets"},
+     "topics.alert: got \"twin/alert\", expected a topic with {asset} once, as a whole level and "
+     "its only placeholder, like twin/{asset}/alert, since there are 2 assets"},
     {"StatusTopicWithAssetPlaceholder", R"(
 topics:
   status: twin/{asset}/status
@@ -428,7 +428,7 @@ assets:
       - {name: u, role: input, topic: plant/u}
       - {name: y, role: output, topic: plant/y}
 )",
-     "2:9", "assets[0].id: got \"plant 1\", expected an id of letters, digits, _, . and -"},
+     "2:9", "assets[0].id: got \"plant 1\", expected an id of 1 to 64 letters, digits, _, . and -"},
     {"AssetIdUsedTwice", R"(
 topics: {state: "twin/{asset}/state", alert: "twin/{asset}/alert"}
 assets:
@@ -965,7 +965,7 @@ assets:
       - {name: u, role: input, topic: twin/state}
       - {name: y, role: output, topic: plant/y}
 )",
-     "5:39", "expected a topic twind does not publish to (it is topics.state)"},
+     "5:39", "expected a topic other than twind's own (it is topics.state)"},
     {"SignalWithoutTopicOrFrames", R"(
 assets:
   - id: plant

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "twind/core/types.hpp"
@@ -52,14 +53,21 @@ struct DetectorSpec {
   friend bool operator==(const DetectorSpec&, const DetectorSpec&) = default;
 };
 
+/// One entry of `assets`: a single asset (`id`) or a template (`template_name`) for a family of
+/// identical assets whose topics contain `{asset}` as a whole level.
 struct AssetSpec {
-  std::string id;
+  std::string id;                 ///< a single asset; empty for a template
+  std::string template_name;      ///< a template; empty for a single asset
+  std::vector<std::string> ids;   ///< template: the assets made at start
+  bool discover = false;          ///< template: also make assets that appear on its topics
+  std::size_t max_assets = 1000;  ///< template with discover: most assets discovery makes
   ModelSpec model;
   /// Inputs in model order (columns of B), then outputs in model order (rows of C) — the
   /// loader keeps the file's order within each role.
   std::vector<SignalSpec> signals;
   std::vector<std::string> frame_topics;  ///< topics carrying frames for this asset
   DetectorSpec detector;
+  [[nodiscard]] bool is_template() const noexcept { return !template_name.empty(); }
   friend bool operator==(const AssetSpec&, const AssetSpec&) = default;
 };
 
@@ -86,6 +94,9 @@ struct TopicsSpec {
   std::string state = "twin/state";  ///< may contain {asset}
   std::string alert = "twin/alert";  ///< may contain {asset}
   std::string status = "twin/status";
+  std::string model = "twin/{asset}/model";  ///< model changes; contains {asset}
+  /// Commands in; replies go to the same topic + "/reply". Empty: commands disabled.
+  std::string command = "twin/{asset}/cmd";
   friend bool operator==(const TopicsSpec&, const TopicsSpec&) = default;
 };
 
@@ -98,5 +109,14 @@ struct Config {
   std::vector<AssetSpec> assets;
   friend bool operator==(const Config&, const Config&) = default;
 };
+
+/// Whether `text` may name an asset: 1 to 64 of [A-Za-z0-9_.-]. The validator applies it to the
+/// file's ids and the engine to ids discovered in topics.
+[[nodiscard]] bool is_asset_id(std::string_view text) noexcept;
+
+/// The reply topic of a command topic.
+[[nodiscard]] inline std::string reply_topic(std::string_view command_topic) {
+  return std::string(command_topic) + "/reply";
+}
 
 }  // namespace twind::config

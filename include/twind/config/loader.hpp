@@ -36,11 +36,11 @@ struct LoadResult {
 
 /// One row of the key table that drives both validation and the README's configuration section.
 struct KeyDoc {
-  std::string path;     ///< e.g. `assets[].signals[].threshold`
-  std::string type;     ///< e.g. `number`, `duration`, `string`
+  std::string path;  ///< e.g. `assets[].signals[].threshold`
+  std::string type;  ///< e.g. `number`, `duration`, `string`
   std::string default_value;
   std::string meaning;
-  std::string rule;     ///< e.g. `> 0`, `<= threshold`
+  std::string rule;  ///< e.g. `> 0`, `<= threshold`
 };
 [[nodiscard]] const std::vector<KeyDoc>& key_table();
 
