@@ -107,8 +107,10 @@ void BM_TwinStep(benchmark::State& state) {
   struct Null final : core::Sink {
     void on_alert(const core::AssetTwin&, const core::AlertEvent&) override {}
     void on_state(const core::AssetTwin&, double) override {}
+    void on_model_change(const core::AssetTwin&, const core::ModelChange&) override {}
+    void on_reply(const core::CommandReply&) override {}
   } sink;
-  auto twin = core::AssetTwin(core::compile_asset(c.assets[0], "s", "a"), 0.0);
+  auto twin = core::AssetTwin(c.assets[0].id, core::compile_asset(c.assets[0], c.topics), 0.0);
   double t = 0.0;
   twin.on_sample(0, 1.0, t, t, sink);
   for (auto _ : state) {

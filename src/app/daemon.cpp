@@ -76,15 +76,41 @@ class Daemon::Sink final : public core::Sink {
   void on_state(const core::AssetTwin& twin, double ts) override {
     payload_.clear();
     core::encode_state(twin, ts, payload_);
-    if (!d_.client_.publish(twin.def().state_topic, payload_, 0, false)) failed();
-    tick_states.emplace_back(twin.def().id, payload_);
+    if (!d_.client_.publish(twin.topic(twin.def().state_topic), payload_, 0, false)) failed();
+    tick_states.emplace_back(twin.id(), payload_);
+  }
+
+  void on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) override {
+    payload_.clear();
+    core::encode_model_change(twin, change, payload_);
+    if (!d_.client_.publish(twin.topic(twin.def().model_topic), payload_, 1, false)) failed();
+    spdlog::info("{}: model {} v{} -> {} v{} ({}, {})", twin.id(), change.before.name,
+                 change.before.version, change.after.name, change.after.version,
+                 to_string(change.cause), change.state_kept ? "state kept" : "re-initialised");
+  }
+
+  void on_reply(const core::CommandReply& reply) override {
+    payload_.clear();
+    core::encode_reply(reply, payload_);
+    if (!d_.client_.publish(reply.topic, payload_, 1, false)) failed();
+    if (reply.ok) {
+      spdlog::info("command {} to {} (id \"{}\"): ok", reply.command, reply.asset,
+                   reply.request_id);
+    } else {
+      spdlog::warn("command {} to {} (id \"{}\") refused: {}", reply.command, reply.asset,
+                   reply.request_id, reply.error);
+    }
+  }
+
+  void on_discovered(const core::AssetTwin& twin) override {
+    spdlog::info("asset {} discovered (template {})", twin.id(), twin.def().entry);
   }
 
   void on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) override {
     payload_.clear();
     core::encode_alert(twin, event, payload_);
     // QoS 1: the client keeps it until the broker acknowledges it, across reconnections.
-    if (!d_.client_.publish(twin.def().alert_topic, payload_, 1, false)) failed();
+    if (!d_.client_.publish(twin.topic(twin.def().alert_topic), payload_, 1, false)) failed();
     const double t = origin < 0.0 ? 0.0 : d_.now() - origin;
     const std::string line = core::console_line(twin, event, t);
     if (event.raised) {
@@ -287,14 +313,14 @@ void Daemon::take_snapshot(double ts) {
     const core::AssetTwin& t = engine_->twin(i);
     for (Status s : {Status::starting, Status::ok, Status::alert, Status::stale}) {
       m.sample("twind_asset_status", t.status() == s ? 1.0 : 0.0,
-               "asset=\"" + label(t.def().id) + "\",status=\"" + std::string(to_string(s)) + "\"");
+               "asset=\"" + label(t.id()) + "\",status=\"" + std::string(to_string(s)) + "\"");
     }
   }
   m.family("twind_asset_divergence", "gauge", "The asset's divergence figure (see twin/state).");
   for (std::size_t i = 0; i < engine_->size(); ++i) {
     const core::AssetTwin& t = engine_->twin(i);
     if (const auto d = t.divergence()) {
-      m.sample("twind_asset_divergence", d->value, "asset=\"" + label(t.def().id) + "\"");
+      m.sample("twind_asset_divergence", d->value, "asset=\"" + label(t.id()) + "\"");
     }
   }
   snap->metrics = m.take();

@@ -27,14 +27,34 @@ class RecordingSink final : public core::Sink {
   void on_state(const core::AssetTwin& twin, double ts) override {
     payload_.clear();
     core::encode_state(twin, ts, payload_);
-    codec::append_record_line(buffer_, ts, twin.def().state_topic, payload_);
+    codec::append_record_line(buffer_, ts, twin.topic(twin.def().state_topic), payload_);
+    maybe_flush();
+  }
+
+  void on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) override {
+    payload_.clear();
+    core::encode_model_change(twin, change, payload_);
+    codec::append_record_line(buffer_, now, twin.topic(twin.def().model_topic), payload_);
+    maybe_flush();
+    if (hooks_.warn) {
+      hooks_.warn("line " + std::to_string(line_no) + ": " + twin.id() + ": model " +
+                  change.before.name + " v" + change.before.version + " -> " + change.after.name +
+                  " v" + change.after.version + " (" + std::string(to_string(change.cause)) +
+                  (change.state_kept ? ", state kept)" : ", re-initialised)"));
+    }
+  }
+
+  void on_reply(const core::CommandReply& reply) override {
+    payload_.clear();
+    core::encode_reply(reply, payload_);
+    codec::append_record_line(buffer_, now, reply.topic, payload_);
     maybe_flush();
   }
 
   void on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) override {
     payload_.clear();
     core::encode_alert(twin, event, payload_);
-    codec::append_record_line(buffer_, now, twin.def().alert_topic, payload_);
+    codec::append_record_line(buffer_, now, twin.topic(twin.def().alert_topic), payload_);
     maybe_flush();
     if (hooks_.alert) hooks_.alert(core::console_line(twin, event, now - origin));
   }

@@ -188,7 +188,91 @@ class Validator {
     return cfg;
   }
 
+  std::optional<Command> run_command(const Node& root, const std::vector<SignalSpec>* signals,
+                                     CommandParse& parse) {
+    const Pos start{};
+    if (!root.IsMap()) {
+      report(root.IsDefined() && !root.IsNull() ? pos_of(root, start) : start, "",
+             "got " + (root.IsDefined() ? got(root) : std::string("nothing")) +
+                 ", expected a JSON object like {\"command\": \"get_model\"}",
+             true);
+      return std::nullopt;
+    }
+    const Pos top = pos_of(root, start);
+    Command c;
+    std::optional<Value> model;
+    std::optional<CommandKind> kind;
+    std::map<std::string, int, std::less<>> first_line;
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const Pos kp = pos_of(it->first, top);
+      if (!it->first.IsScalar()) {
+        error(kp, "", "got " + got(it->first) + " as a key, expected a key name");
+        continue;
+      }
+      const std::string name = it->first.Scalar();
+      const Value v{it->second, it->second.IsNull() ? kp : pos_of(it->second, kp), kp, name};
+      if (const auto [seen, fresh] = first_line.emplace(name, kp.line); !fresh) {
+        error(kp, name, "duplicate key, expected each key once");
+        continue;
+      }
+      if (name == "id") {
+        // A string or a number, echoed as written so that the sender can match its reply.
+        if (!v.node.IsScalar() || v.node.Scalar().size() > 128) {
+          expected(v, "a string or number of at most 128 characters");
+        } else {
+          c.request_id = v.node.Scalar();
+          parse.request_id = c.request_id;
+        }
+      } else if (name == "command") {
+        if (v.node.IsScalar() && v.node.Scalar().size() <= 64) parse.kind = v.node.Scalar();
+        kind = as_enum<CommandKind>(v, {{"set_model", CommandKind::set_model},
+                                        {"rebaseline", CommandKind::rebaseline},
+                                        {"get_model", CommandKind::get_model}});
+      } else if (name == "scope") {
+        if (const auto t = as_enum<bool>(v, {{"asset", false}, {"template", true}})) {
+          c.template_scope = *t;
+        }
+      } else if (name == "model") {
+        model = v;
+      } else {
+        error(kp, name, unknown_key(name, command_keys()));
+      }
+    }
+    if (!first_line.contains("command")) {
+      error(top, "command", "missing required key (set_model, rebaseline or get_model)");
+    }
+    if (kind) c.kind = *kind;
+    if (kind == CommandKind::set_model && !model) {
+      error(top, "model", "missing required key (the new model: name, version, kind, ...)");
+    }
+    if (kind == CommandKind::get_model && model) {
+      error(model->key_pos, "model", "not allowed with get_model, expected no model");
+    }
+    if (model && signals != nullptr && kind != CommandKind::get_model) {
+      SignalsInfo si;
+      for (const SignalSpec& s : *signals) {
+        (s.role == Role::input ? si.inputs : si.outputs).push_back(s);
+      }
+      si.roles_known = true;
+      si.where = *model;
+      ModelSpec m;
+      parse_model(*model, si, m);
+      c.model = std::move(m);
+    }
+    if (errors_ > 0) return std::nullopt;
+    return c;
+  }
+
  private:
+  static const std::vector<const KeyDoc*>& command_keys() {
+    static const std::vector<KeyDoc> docs{{"id", "", "", "", ""},
+                                          {"command", "", "", "", ""},
+                                          {"scope", "", "", "", ""},
+                                          {"model", "", "", "", ""}};
+    static const std::vector<const KeyDoc*> keys{&docs[0], &docs[1], &docs[2], &docs[3]};
+    return keys;
+  }
+
   struct TopicUse {
     std::string topic;  // a single asset's topic, or a template's pattern with {asset}
     Pos pos;
@@ -1293,6 +1377,13 @@ class Validator {
 std::optional<Config> validate(const YAML::Node& root, const std::string& file,
                                std::vector<Diagnostic>& out) {
   return Validator(file, out).run(root);
+}
+
+std::optional<Command> validate_command(const YAML::Node& root,
+                                        const std::vector<SignalSpec>* signals, CommandParse& parse,
+                                        std::vector<Diagnostic>& out) {
+  static const std::string kFile = "command";
+  return Validator(kFile, out).run_command(root, signals, parse);
 }
 
 }  // namespace twind::config::detail

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "twind/config/command.hpp"
 #include "twind/config/loader.hpp"
 
 namespace YAML {
@@ -18,5 +19,14 @@ namespace twind::config::detail {
 /// Config when no error was found; its `source` is left empty. Throws only std::bad_alloc.
 [[nodiscard]] std::optional<Config> validate(const YAML::Node& root, const std::string& file,
                                              std::vector<Diagnostic>& out);
+
+/// Checks a command document (a mapping: id, command, scope, model) the way validate() checks a
+/// configuration; the model against `signals` (inputs then outputs), or not at all when nullptr.
+/// Fills `parse.request_id` and `parse.kind` as soon as they are read. Returns the command when
+/// there is no error.
+[[nodiscard]] std::optional<Command> validate_command(const YAML::Node& root,
+                                                      const std::vector<SignalSpec>* signals,
+                                                      CommandParse& parse,
+                                                      std::vector<Diagnostic>& out);
 
 }  // namespace twind::config::detail

@@ -5,6 +5,22 @@
 #include "twind/model/rotating_machine.hpp"
 
 namespace twind::core {
+namespace {
+
+void check_dimensions(const AssetDef& def) {
+  if (def.n_inputs != def.model->inputs() || def.n_outputs != def.model->outputs()) {
+    throw model::ModelError("asset " + def.entry + ": the model has " +
+                            std::to_string(def.model->inputs()) + " inputs and " +
+                            std::to_string(def.model->outputs()) + " outputs, the signals " +
+                            std::to_string(def.n_inputs) + " and " + std::to_string(def.n_outputs));
+  }
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+}  // namespace
 
 std::size_t AssetDef::find_signal(std::string_view name) const noexcept {
   for (std::size_t i = 0; i < signals.size(); ++i) {
@@ -13,8 +29,7 @@ std::size_t AssetDef::find_signal(std::string_view name) const noexcept {
   return signals.size();
 }
 
-std::shared_ptr<const model::Model> build_model(const config::AssetSpec& spec) {
-  const config::ModelSpec& m = spec.model;
+std::shared_ptr<const model::Model> build_model(const config::ModelSpec& m) {
   if (m.kind == config::ModelKind::rotating_machine) {
     return model::make_rotating_machine(m.id, m.machine);
   }
@@ -43,18 +58,37 @@ std::string expand_topic(std::string_view pattern, std::string_view asset) {
   return out;
 }
 
+std::string next_version(std::string_view version) {
+  std::size_t end = version.size();
+  while (end > 0 && !is_digit(version[end - 1])) --end;
+  if (end == 0) return std::string(version) + ".1";
+  std::size_t begin = end;
+  while (begin > 0 && is_digit(version[begin - 1])) --begin;
+  // Decimal addition on the digits themselves: any length, no overflow.
+  std::string digits(version.substr(begin, end - begin));
+  std::size_t i = digits.size();
+  while (i > 0 && digits[i - 1] == '9') digits[--i] = '0';
+  if (i == 0) {
+    digits.insert(digits.begin(), '1');
+  } else {
+    ++digits[i - 1];
+  }
+  return std::string(version.substr(0, begin)) + digits + std::string(version.substr(end));
+}
+
 std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
-                                              const std::string& state_topic,
-                                              const std::string& alert_topic) {
+                                              const config::TopicsSpec& topics) {
   auto def = std::make_shared<AssetDef>();
-  def->id = spec.id;
-  def->model = build_model(spec);
+  def->entry = spec.is_template() ? spec.template_name : spec.id;
+  def->model = build_model(spec.model);
+  def->model_id = spec.model.id;
   def->raise_after = spec.detector.raise_after;
   def->clear_after = spec.detector.clear_after;
   def->severity = spec.detector.severity;
   def->stale_severity = spec.detector.stale_severity;
-  def->state_topic = expand_topic(state_topic, spec.id);
-  def->alert_topic = expand_topic(alert_topic, spec.id);
+  def->state_topic = topics.state;
+  def->alert_topic = topics.alert;
+  def->model_topic = topics.model;
 
   // Inputs first, then outputs, each in the order of the file: that order is the model's.
   for (const Role role : {Role::input, Role::output}) {
@@ -75,13 +109,18 @@ std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
     }
     (role == Role::input ? def->n_inputs : def->n_outputs) = index;
   }
-  if (def->n_inputs != def->model->inputs() || def->n_outputs != def->model->outputs()) {
-    throw model::ModelError(
-        "asset " + spec.id + ": the model has " + std::to_string(def->model->inputs()) +
-        " inputs and " + std::to_string(def->model->outputs()) + " outputs, the signals " +
-        std::to_string(def->n_inputs) + " and " + std::to_string(def->n_outputs));
-  }
+  check_dimensions(*def);
   return def;
+}
+
+std::shared_ptr<const AssetDef> with_model(const AssetDef& def,
+                                           std::shared_ptr<const model::Model> model,
+                                           model::ModelId id) {
+  auto copy = std::make_shared<AssetDef>(def);
+  copy->model = std::move(model);
+  copy->model_id = std::move(id);
+  check_dimensions(*copy);
+  return copy;
 }
 
 }  // namespace twind::core

@@ -31,12 +31,12 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
   const AssetDef& def = twin.def();
   codec::JsonWriter w(out);
   w.begin_object();
-  w.key("asset").value(def.id);
+  w.key("asset").value(twin.id());
   w.key("seq").value(static_cast<std::uint64_t>(twin.seq()));
   w.key("ts").value(ts);
   w.key("model").begin_object();
-  w.key("name").value(def.model->id().name);
-  w.key("version").value(def.model->id().version);
+  w.key("name").value(def.model_id.name);
+  w.key("version").value(def.model_id.version);
   w.end_object();
 
   w.key("signals").begin_object();
@@ -108,7 +108,7 @@ std::string console_line(const AssetTwin& twin, const AlertEvent& e, double t) {
   s += std::string(to_string(e.id)) + " = " + fixed2(e.value) + (divergence ? "" : " s");
   s += e.raised ? " > " : " < ";
   s += fixed2(e.threshold) + (divergence ? "" : " s");
-  s += " (" + twin.def().id + "/" + twin.def().signals[e.signal].name + ")";
+  s += " (" + twin.id() + "/" + twin.def().signals[e.signal].name + ")";
   return s;
 }
 
@@ -138,7 +138,7 @@ void encode_alert(const AssetTwin& twin, const AlertEvent& e, std::string& out) 
   const AssetDef& def = twin.def();
   codec::JsonWriter w(out);
   w.begin_object();
-  w.key("asset").value(def.id);
+  w.key("asset").value(twin.id());
   w.key("ts").value(e.ts);
   w.key("id").value(to_string(e.id));
   w.key("signal").value(def.signals[e.signal].name);
@@ -147,6 +147,50 @@ void encode_alert(const AssetTwin& twin, const AlertEvent& e, std::string& out) 
   w.key("value").value(e.value);
   w.key("threshold").value(e.threshold);
   w.key("message").value(alert_message(twin, e));
+  w.end_object();
+}
+
+namespace {
+
+void write_model(codec::JsonWriter& w, std::string_view key, const model::ModelId& id) {
+  w.key(key).begin_object();
+  w.key("name").value(id.name);
+  w.key("version").value(id.version);
+  w.end_object();
+}
+
+}  // namespace
+
+void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::string& out) {
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("asset").value(twin.id());
+  w.key("ts").value(change.ts);
+  w.key("cause").value(to_string(change.cause));
+  write_model(w, "model", change.after);
+  write_model(w, "previous", change.before);
+  w.key("state").value(change.state_kept ? "kept" : "reinitialised");
+  w.end_object();
+}
+
+void encode_reply(const CommandReply& reply, std::string& out) {
+  codec::JsonWriter w(out);
+  w.begin_object();
+  w.key("asset").value(reply.asset);
+  w.key("id").value(reply.request_id);
+  w.key("command").value(reply.command);
+  w.key("ts").value(reply.ts);
+  w.key("ok").value(reply.ok);
+  if (!reply.ok) {
+    w.key("error").value(reply.error);
+  } else {
+    write_model(w, "model", reply.model);
+    if (reply.previous) write_model(w, "previous", *reply.previous);
+    if (reply.state_kept) w.key("state").value(*reply.state_kept ? "kept" : "reinitialised");
+    if (reply.command != "get_model")
+      w.key("assets").value(static_cast<std::uint64_t>(reply.assets));
+    w.key("status").value(to_string(reply.status));
+  }
   w.end_object();
 }
 

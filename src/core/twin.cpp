@@ -5,8 +5,9 @@
 
 namespace twind::core {
 
-AssetTwin::AssetTwin(std::shared_ptr<const AssetDef> def, double start)
-    : def_(std::move(def)),
+AssetTwin::AssetTwin(std::string id, std::shared_ptr<const AssetDef> def, double start)
+    : id_(std::move(id)),
+      def_(std::move(def)),
       x_(def_->model->states(), 0.0),
       u_(def_->n_inputs, 0.0),
       y_meas_(def_->n_outputs, 0.0),
@@ -123,6 +124,55 @@ void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSin
       emit(sink, {AlertId::stale, i, false, now, now - sv.last_arrival, 0.0, def_->stale_severity});
     }
   }
+}
+
+bool AssetTwin::swap_model(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink) {
+  const bool keep = def->model->states() == x_.size();
+  rebind(std::move(def), now, sink);
+  if (!keep) reinitialise();
+  return keep;
+}
+
+void AssetTwin::rebaseline(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink) {
+  rebind(std::move(def), now, sink);
+  for (std::size_t i = 0; i < signals_.size(); ++i) {
+    SignalView& sv = signals_[i];
+    detectors_[i].reset();
+    if (sv.divergence_active) {
+      sv.divergence_active = false;
+      emit(sink, {AlertId::divergence, i, false, now, std::abs(sv.residual),
+                  def_->signals[i].clear_threshold, def_->severity});
+    }
+  }
+  reinitialise();
+}
+
+void AssetTwin::clear_alerts(double now, AlertSink& sink) {
+  for (std::size_t i = 0; i < signals_.size(); ++i) {
+    const SignalDef& sd = def_->signals[i];
+    SignalView& sv = signals_[i];
+    detectors_[i].reset();
+    if (sv.divergence_active) {
+      sv.divergence_active = false;
+      emit(sink, {AlertId::divergence, i, false, now, std::abs(sv.residual), sd.clear_threshold,
+                  def_->severity});
+    }
+    if (sv.stale_active) {
+      sv.stale_active = false;
+      --stale_count_;
+      emit(sink, {AlertId::stale, i, false, now, now - sv.last_arrival, sd.stale_after,
+                  def_->stale_severity});
+    }
+  }
+}
+
+void AssetTwin::reinitialise() {
+  x_.assign(def_->model->states(), 0.0);
+  memo_ = {};
+  initialised_ = false;
+  // The latest measurements and held inputs stand at t_latest_; without them all, the twin waits
+  // for the samples still missing, as at its start.
+  if (seen_ == signals_.size()) try_initialise(t_latest_);
 }
 
 void AssetTwin::check_stale(double now, AlertSink& sink) {

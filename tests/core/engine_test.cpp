@@ -127,16 +127,47 @@ TEST(EngineReconfigure, ThresholdChangeKeepsTheTwinAndTakesEffectOnTheNextSample
   EXPECT_TRUE(f.sink.alerts.empty());
 }
 
-TEST(EngineReconfigure, ModelChangeRestartsTheTwinFromTheMeasurements) {
+TEST(EngineReconfigure, ModelChangeOfTheSameSizeKeepsTheStateAndIsPublished) {
   Started f;
+  const std::vector<double> before(f.sut.twin(0).state().begin(), f.sut.twin(0).state().end());
   config::Config next = seed_config();
   next.assets[0].model.id.version = "2";
   next.assets[0].model.a = {1, 1, {-2.0}};
+
   const auto changes = f.sut.reconfigure(next, 1.6, f.sink);
+
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_NE(changes[0].find("model first-order-lag v1 -> first-order-lag v2"), std::string::npos);
-  EXPECT_FALSE(f.sut.twin(0).initialised());
-  EXPECT_EQ(f.sut.twin(0).status(), Status::starting);
+  EXPECT_TRUE(f.sut.twin(0).initialised());
+  EXPECT_EQ(std::vector<double>(f.sut.twin(0).state().begin(), f.sut.twin(0).state().end()),
+            before);
+  ASSERT_EQ(f.sink.model_changes.size(), 1u);
+  const core::ModelChange& c = f.sink.model_changes[0].change;
+  EXPECT_EQ(c.before.version, "1");
+  EXPECT_EQ(c.after.version, "2");
+  EXPECT_EQ(c.cause, ModelCause::reload);
+  EXPECT_TRUE(c.state_kept);
+  EXPECT_EQ(c.ts, 1.6);
+}
+
+TEST(EngineReconfigure, ModelWithMoreStatesStartsFromTheLatestMeasurements) {
+  Started f;  // last measured y = 1 with u = 1
+  config::Config next = seed_config();
+  next.assets[0].model.id.version = "2";
+  next.assets[0].model.a = {2, 2, {-1.0, 0.0, 0.0, -3.0}};
+  next.assets[0].model.b = {2, 1, {1.0, 0.0}};
+  next.assets[0].model.c = {1, 2, {1.0, 1.0}};
+
+  f.sut.reconfigure(next, 1.6, f.sink);
+
+  ASSERT_EQ(f.sink.model_changes.size(), 1u);
+  EXPECT_FALSE(f.sink.model_changes[0].change.state_kept);
+  EXPECT_TRUE(f.sut.twin(0).initialised());
+  ASSERT_EQ(f.sut.twin(0).state().size(), 2u);
+  // Least squares through C = [1 1]: the minimum-norm state explaining y = 1 is (0.5, 0.5).
+  EXPECT_NEAR(f.sut.twin(0).state()[0], 0.5, 1e-12);
+  EXPECT_NEAR(f.sut.twin(0).state()[1], 0.5, 1e-12);
+  EXPECT_EQ(f.sut.twin(0).status(), Status::ok);
 }
 
 TEST(EngineReconfigure, AddedAndRemovedAssetsAreReportedAndRouted) {

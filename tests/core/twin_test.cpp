@@ -20,7 +20,7 @@ constexpr std::size_t kU = 0;  // signal indices in the compiled seed asset: inp
 constexpr std::size_t kY = 1;
 
 AssetTwin make_seed_twin(double start = 0.0, config::Config c = seed_config()) {
-  return AssetTwin(compile_asset(c.assets.at(0), c.topics.state, c.topics.alert), start);
+  return AssetTwin(c.assets.at(0).id, compile_asset(c.assets.at(0), c.topics), start);
 }
 
 // Feeds one closed-loop sample the way the plant publishes it: y measured, then u answered.

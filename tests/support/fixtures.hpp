@@ -42,4 +42,21 @@ inline config::Config seed_config() {
   return c;
 }
 
+/// The seed plant as CONTRACT.md's fleet template: every asset under plant/+/u, plant/+/y and
+/// plant/+/frame, discovered up to `max_assets`, publishing twin/{asset}/state and .../alert.
+inline config::Config fleet_config(std::size_t max_assets = 1000) {
+  config::Config c = seed_config();
+  config::AssetSpec& t = c.assets[0];
+  t.id.clear();
+  t.template_name = "plant";
+  t.discover = true;
+  t.max_assets = max_assets;
+  t.signals[0].topic = "plant/{asset}/u";
+  t.signals[1].topic = "plant/{asset}/y";
+  t.frame_topics = {"plant/{asset}/frame"};
+  c.topics.state = "twin/{asset}/state";
+  c.topics.alert = "twin/{asset}/alert";
+  return c;
+}
+
 }  // namespace twind::testing

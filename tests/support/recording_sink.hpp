@@ -21,6 +21,12 @@ struct RecordedState {
   std::string json;
 };
 
+struct RecordedModelChange {
+  std::string asset;
+  core::ModelChange change;
+  std::string json;
+};
+
 struct RecordedReject {
   std::string topic;
   Reject reason = Reject::malformed;
@@ -29,13 +35,20 @@ struct RecordedReject {
 class CollectingSink final : public core::Sink {
  public:
   void on_alert(const core::AssetTwin& twin, const core::AlertEvent& e) override {
-    alerts.push_back({twin.def().id, e});
+    alerts.push_back({twin.id(), e});
   }
   void on_state(const core::AssetTwin& twin, double ts) override {
-    RecordedState s{twin.def().id, ts, twin.status(), {}};
+    RecordedState s{twin.id(), ts, twin.status(), {}};
     core::encode_state(twin, ts, s.json);
     states.push_back(std::move(s));
   }
+  void on_model_change(const core::AssetTwin& twin, const core::ModelChange& c) override {
+    RecordedModelChange m{twin.id(), c, {}};
+    core::encode_model_change(twin, c, m.json);
+    model_changes.push_back(std::move(m));
+  }
+  void on_reply(const core::CommandReply& reply) override { replies.push_back(reply); }
+  void on_discovered(const core::AssetTwin& twin) override { discovered.push_back(twin.id()); }
   void on_reject(std::string_view topic, Reject reason, double) override {
     rejects.push_back({std::string(topic), reason});
   }
@@ -43,6 +56,9 @@ class CollectingSink final : public core::Sink {
   std::vector<RecordedAlert> alerts;
   std::vector<RecordedState> states;
   std::vector<RecordedReject> rejects;
+  std::vector<RecordedModelChange> model_changes;
+  std::vector<core::CommandReply> replies;
+  std::vector<std::string> discovered;
 };
 
 }  // namespace twind::testing

@@ -13,7 +13,9 @@
 
 namespace twind::config {
 struct AssetSpec;
-}
+struct ModelSpec;
+struct TopicsSpec;
+}  // namespace twind::config
 
 namespace twind::core {
 
@@ -29,9 +31,12 @@ struct SignalDef {
   double stale_after = 0.0;  ///< seconds; 0 = never stale
 };
 
+/// What every twin built from one configuration entry shares: the single asset's, or all the
+/// assets' of a template. A twin that took another model by command has its own copy.
 struct AssetDef {
-  std::string id;
+  std::string entry;  ///< the configuration entry: the asset's id, or the template's name
   std::shared_ptr<const model::Model> model;
+  model::ModelId model_id;         ///< reported in twin/state; a rebaseline bumps its version
   std::vector<SignalDef> signals;  ///< inputs in model order, then outputs in model order
   std::size_t n_inputs = 0;
   std::size_t n_outputs = 0;
@@ -39,24 +44,35 @@ struct AssetDef {
   int clear_after = 1;
   Severity severity = Severity::critical;
   Severity stale_severity = Severity::warning;
-  std::string state_topic;  ///< with {asset} already substituted
+  std::string state_topic;  ///< topic patterns: {asset} stands for the twin's id
   std::string alert_topic;
+  std::string model_topic;
 
   /// The signal named `name`, or signals.size() when there is none.
   [[nodiscard]] std::size_t find_signal(std::string_view name) const noexcept;
 };
 
-/// Builds the model an asset specification names. Throws model::ModelError on an inconsistent
+/// Builds the model a specification names. Throws model::ModelError on an inconsistent
 /// specification (which the configuration loader has normally refused already).
-[[nodiscard]] std::shared_ptr<const model::Model> build_model(const config::AssetSpec& spec);
+[[nodiscard]] std::shared_ptr<const model::Model> build_model(const config::ModelSpec& spec);
 
-/// Compiles a validated asset specification. `state_topic` and `alert_topic` are templates in
-/// which `{asset}` is replaced by the asset id. Throws model::ModelError as build_model does.
+/// Compiles a validated configuration entry (a single asset or a template) with the
+/// configuration's topic patterns. Throws model::ModelError as build_model does, or when the
+/// model's dimensions do not match the signals.
 [[nodiscard]] std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
-                                                            const std::string& state_topic,
-                                                            const std::string& alert_topic);
+                                                            const config::TopicsSpec& topics);
+
+/// A copy of `def` that runs `model`, reported as `id`. Throws model::ModelError when the model's
+/// inputs and outputs do not match the signals.
+[[nodiscard]] std::shared_ptr<const AssetDef> with_model(const AssetDef& def,
+                                                         std::shared_ptr<const model::Model> model,
+                                                         model::ModelId id);
 
 /// Replaces every `{asset}` in `pattern` by `asset`.
 [[nodiscard]] std::string expand_topic(std::string_view pattern, std::string_view asset);
+
+/// The version after `version` for a rebaseline: its last number incremented ("3" -> "4",
+/// "1.9" -> "1.10", "v2-rc" -> "v3-rc"), or ".1" appended when it has none.
+[[nodiscard]] std::string next_version(std::string_view version);
 
 }  // namespace twind::core

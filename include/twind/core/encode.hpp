@@ -1,10 +1,12 @@
 // The outbound payloads of CONTRACT.md ("Outbound"): `twin/state` and `twin/alert`, as compact
-// JSON. Deterministic: the same twin and time give the same bytes.
+// JSON; and twind's own: model changes and command replies. Deterministic: the same twin and time
+// give the same bytes.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "twind/core/engine.hpp"
 #include "twind/core/twin.hpp"
 
 namespace twind::core {
@@ -14,6 +16,13 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out);
 
 /// Appends the `twin/alert` payload of one transition to `out`.
 void encode_alert(const AssetTwin& twin, const AlertEvent& event, std::string& out);
+
+/// Appends the model-topic payload of one model change to `out`:
+/// `{"asset", "ts", "cause", "model": {name, version}, "previous": {...}, "state"}`.
+void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::string& out);
+
+/// Appends a command's reply to `out` (schema: docs/commands.md).
+void encode_reply(const CommandReply& reply, std::string& out);
 
 /// The console form of an alert, as the seed example prints it:
 /// `[t=3.06s] ALERT: divergence = 0.18 > 0.15 (plant/y)`; `t` is the time since the run began.

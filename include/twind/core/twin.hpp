@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "twind/core/asset.hpp"
@@ -66,7 +68,7 @@ class AssetTwin {
  public:
   /// `start` is the time the twin starts waiting for data (arrival clock): a signal with
   /// stale_after that never arrives becomes stale at start + stale_after.
-  AssetTwin(std::shared_ptr<const AssetDef> def, double start);
+  AssetTwin(std::string id, std::shared_ptr<const AssetDef> def, double start);
 
   /// The per-sample path: validates the value against the signal's bounds and the event time
   /// against the twin's, then integrates. Returns the reason when the sample is refused (the
@@ -85,11 +87,32 @@ class AssetTwin {
   /// stale_after removed) is cleared through `sink`, at time `now`.
   void rebind(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink);
 
+  /// Runs another model on the same signals (`def` differs from the present definition at most in
+  /// its model and settings). When the new model has as many states as the old one the state is
+  /// kept (the models describe the same machine); otherwise it is re-initialised from the latest
+  /// measurements, or waits for them. Alerts stay as they are: the next samples decide them.
+  /// Returns whether the state was kept.
+  bool swap_model(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink);
+
+  /// Accepts the plant's present behaviour as nominal: takes `def` (same signals), clears every
+  /// divergence alert at `now`, forgets the detectors' runs and re-initialises the state from the
+  /// latest measurements.
+  void rebaseline(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink);
+
+  /// Clears every active alert at `now` (the twin is going away, or starts again).
+  void clear_alerts(double now, AlertSink& sink);
+
   /// Numbers the next state publication: 1 on the first call, then 2, 3, ...
   std::uint64_t next_seq() noexcept { return ++seq_; }
   /// The number of the latest state publication (0 before the first).
   [[nodiscard]] std::uint64_t seq() const noexcept { return seq_; }
 
+  /// The asset's id, reported in every message and substituted for {asset} in its topics.
+  [[nodiscard]] const std::string& id() const noexcept { return id_; }
+  /// `pattern` (one of the definition's topics) for this asset.
+  [[nodiscard]] std::string topic(std::string_view pattern) const {
+    return expand_topic(pattern, id_);
+  }
   [[nodiscard]] const AssetDef& def() const noexcept { return *def_; }
   [[nodiscard]] const std::shared_ptr<const AssetDef>& def_ptr() const noexcept { return def_; }
   [[nodiscard]] Status status() const noexcept;
@@ -112,9 +135,11 @@ class AssetTwin {
 
  private:
   void try_initialise(double ts);
+  void reinitialise();
   void compare(std::size_t signal, double ts, AlertSink& sink);
   void emit(AlertSink& sink, const AlertEvent& e);
 
+  std::string id_;
   std::shared_ptr<const AssetDef> def_;
   std::vector<double> x_;       // model state at t_model_
   std::vector<double> u_;       // held inputs

@@ -24,8 +24,10 @@ enum class Reject : std::uint8_t {
   unknown_signal,  ///< a frame member that names no signal of the asset
   ts_backwards,    ///< event time earlier than what the twin already integrated to
   bad_timestamp,   ///< `ts` present but not a finite, positive number
+  asset_limit,     ///< a new asset on a template's topic, but discovery reached max_assets
+  bad_asset,       ///< a template's topic naming an invalid id, or one used by another asset
 };
-inline constexpr std::size_t kRejectKinds = 8;
+inline constexpr std::size_t kRejectKinds = 10;
 
 /// The condition an alert names (`"id"` in `twin/alert`).
 enum class AlertId : std::uint8_t {
@@ -88,6 +90,10 @@ constexpr std::string_view to_string(Reject r) noexcept {
       return "ts_backwards";
     case Reject::bad_timestamp:
       return "bad_timestamp";
+    case Reject::asset_limit:
+      return "asset_limit";
+    case Reject::bad_asset:
+      return "bad_asset";
   }
   return "malformed";
 }
