@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -13,6 +14,9 @@
 
 namespace twind::app {
 namespace {
+
+// Beyond this many assets /metrics carries totals only (see take_snapshot).
+constexpr std::size_t kPerAssetSeriesLimit = 1000;
 
 // Prometheus label values escape backslash, double quote and newline.
 std::string label(std::string_view v) {
@@ -308,6 +312,32 @@ void Daemon::take_snapshot(double ts) {
   m.one("twind_mqtt_outbox", "gauge", "QoS 1 messages awaiting acknowledgement.",
         static_cast<double>(cs.outbox));
 
+  std::array<std::size_t, 4> by_status{};
+  for (std::size_t i = 0; i < engine_->size(); ++i) {
+    ++by_status[static_cast<std::size_t>(engine_->twin(i).status())];
+  }
+  m.family("twind_assets", "gauge", "Assets by status.");
+  for (Status s : {Status::starting, Status::ok, Status::alert, Status::stale}) {
+    m.sample("twind_assets", static_cast<double>(by_status[static_cast<std::size_t>(s)]),
+             "status=\"" + std::string(to_string(s)) + "\"");
+  }
+  m.one("twind_assets_discovered_total", "counter", "Assets made by discovery.",
+        static_cast<double>(c.discovered));
+  m.one("twind_commands_total", "counter", "Commands received (each answered).",
+        static_cast<double>(c.commands));
+  m.one("twind_commands_refused_total", "counter", "Commands refused.",
+        static_cast<double>(c.commands_refused));
+  m.one("twind_model_changes_total", "counter", "Model swaps (reload, command, rebaseline).",
+        static_cast<double>(c.model_changes));
+  // One series per asset is what a small plant's dashboard wants and what a fleet's Prometheus
+  // cannot afford (and what would cost this loop milliseconds every tick): per-asset series stop
+  // at kPerAssetSeriesLimit assets, the totals above always hold.
+  if (engine_->size() > kPerAssetSeriesLimit) {
+    snap->metrics = m.take();
+    const std::lock_guard lock(mutex_);
+    snapshot_ = std::move(snap);
+    return;
+  }
   m.family("twind_asset_status", "gauge", "1 for the asset's current status.");
   for (std::size_t i = 0; i < engine_->size(); ++i) {
     const core::AssetTwin& t = engine_->twin(i);
