@@ -44,3 +44,49 @@ start_twind() {
   echo "twind did not connect; see $work/twind.log" >&2
   return 1
 }
+
+# free_port: prints a loopback port nobody listens on.
+free_port() {
+  local candidate
+  for _ in $(seq 50); do
+    candidate=$((20000 + RANDOM % 20000))
+    if port_free "$candidate"; then echo "$candidate"; return 0; fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# start_twind_http BUILD_DIR CONFIG HTTP_LISTEN LOG: like start_twind, with twind from BUILD_DIR and
+# its HTTP endpoint (/metrics) on HTTP_LISTEN (host:port). Sets TWIND_PID and adds it to `pids`.
+start_twind_http() {
+  "$1/twind" run -c "$2" --broker "$BROKER_URI" --http "$3" >"$4" 2>&1 &
+  TWIND_PID=$!
+  pids+=("$TWIND_PID")
+  for _ in $(seq 200); do grep -q "connected to the broker" "$4" && return 0; sleep 0.05; done
+  echo "twind did not connect; see $4" >&2
+  return 1
+}
+
+# stop_pid PID: stops one process started here (SIGTERM, then SIGKILL after 10 s), waits for it and
+# removes it from `pids` (so that cleanup never signals a reused PID). Returns its exit status
+# (143 when SIGTERM ended it without a handler, 137 after SIGKILL).
+stop_pid() {
+  local pid=$1 rc=0 p kept=()
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || rc=$?
+  for p in "${pids[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
+  return "$rc"
+}
+
+# http_get PORT PATH: the body of GET http://127.0.0.1:PORT/PATH, without curl (bash's /dev/tcp).
+http_get() {
+  local reply
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3
+  reply=$(cat <&3)
+  exec 3<&-
+  printf '%s\n' "${reply#*$'\r\n\r\n'}"
+}
