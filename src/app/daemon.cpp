@@ -81,7 +81,7 @@ class Daemon::Sink final : public core::Sink {
     payload_.clear();
     core::encode_state(twin, ts, payload_);
     if (!d_.client_.publish(twin.topic(twin.def().state_topic), payload_, 0, false)) failed();
-    tick_states.emplace_back(twin.id(), payload_);
+    if (d_.options_.keep_states) tick_states.emplace_back(twin.id(), payload_);
   }
 
   void on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) override {
@@ -362,7 +362,7 @@ void Daemon::take_snapshot(double ts) {
 void Daemon::run() {
   // Ticks fall on the grid k * tick of Unix time, k an integer: no drift from accumulating a
   // period that doubles cannot represent exactly at this magnitude.
-  double tick = config_.tick;
+  double tick = engine_->tick_interval();
   auto first_tick_after = [&](double t) {
     return static_cast<std::int64_t>(std::floor(t / tick)) + 1;
   };
@@ -375,21 +375,24 @@ void Daemon::run() {
     const double t = now();
     if (t < due()) return;
     const auto latest = static_cast<std::int64_t>(std::floor(t / tick));
-    if (latest > k) {
-      // Fell a whole period behind (a stalled machine, a huge backlog): publish one state for
-      // the latest due tick rather than a burst of late ones.
+    const auto period = static_cast<std::int64_t>(engine_->slots());
+    if (latest - k >= period) {
+      // Fell a whole period behind (a stalled machine, a huge backlog): publish one state per
+      // asset, for the latest period, rather than a burst of late ones.
       const std::lock_guard lock(mutex_);
-      counters_.ticks_skipped += static_cast<std::uint64_t>(latest - k);
-      k = latest;
+      counters_.ticks_skipped += static_cast<std::uint64_t>(latest - k - period + 1);
+      k = latest - period + 1;
     }
-    engine_->tick(due(), *sink_);
-    {
-      const std::lock_guard lock(mutex_);
-      ++counters_.ticks;
+    // Sub-ticks (tick_spread) each carry other assets: none is skipped, late ones go out late.
+    for (; k <= latest; ++k) {
+      engine_->tick(due(), *sink_);
+      {
+        const std::lock_guard lock(mutex_);
+        ++counters_.ticks;
+      }
+      if (engine_->slot_of(due()) + 1 == engine_->slots()) take_snapshot(due());
+      if (options_.on_tick) options_.on_tick();
     }
-    take_snapshot(due());
-    if (options_.on_tick) options_.on_tick();
-    ++k;
   };
 
   while (true) {
@@ -408,8 +411,8 @@ void Daemon::run() {
         engine_->on_message(m->topic, m->payload, m->arrival, *sink_);
       } else if (auto* r = std::get_if<Reload>(&e)) {
         apply(*r);
-        if (config_.tick != tick) {
-          tick = config_.tick;
+        if (engine_->tick_interval() != tick) {
+          tick = engine_->tick_interval();
           k = first_tick_after(now());
         }
       } else {

@@ -128,7 +128,9 @@ ReplaySummary replay(const config::Config& config, std::istream& in, std::ostrea
     ++summary.bad_lines;
     if (hooks.warn) hooks.warn("line " + std::to_string(summary.lines) + ": " + why + "; skipped");
   };
-  auto tick_time = [&](std::int64_t k) { return static_cast<double>(k) * config.tick; };
+  // Ticks (sub-ticks with tick_spread) fall on the grid k * interval of recording time.
+  double interval = config.tick;
+  auto tick_time = [&](std::int64_t k) { return static_cast<double>(k) * interval; };
   auto run_ticks_before = [&](double t, bool inclusive) {
     while (inclusive ? tick_time(next_tick) <= t : tick_time(next_tick) < t) {
       sink.now = tick_time(next_tick);
@@ -148,7 +150,8 @@ ReplaySummary replay(const config::Config& config, std::istream& in, std::ostrea
     if (!engine) {
       engine.emplace(config, rec.t);
       sink.origin = rec.t;
-      next_tick = static_cast<std::int64_t>(std::ceil(rec.t / config.tick));
+      interval = engine->tick_interval();
+      next_tick = static_cast<std::int64_t>(std::ceil(rec.t / interval));
     } else if (rec.t < last_t) {
       bad_line("t goes backwards (" + std::to_string(rec.t) + " after " + std::to_string(last_t) +
                ")");

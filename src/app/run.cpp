@@ -155,6 +155,7 @@ int run_daemon(const RunOptions& options) {
   const auto watchdog = watchdog_interval();
   auto last_ping = std::chrono::steady_clock::now();
   DaemonOptions dopts;
+  dopts.keep_states = listen.has_value();
   dopts.on_tick = [&] {
     if (!watchdog) return;
     const auto t = std::chrono::steady_clock::now();

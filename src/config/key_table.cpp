@@ -13,6 +13,12 @@ const std::vector<KeyDoc>& key_table() {
       // path, type, default, meaning, rule
       {"tick", "duration", "500ms", "Time between two `twin/state` publications of each asset.",
        "> 0"},
+      {"tick_spread", "boolean", "false",
+       "Give each asset its own fixed offset within the tick (from a hash of its id), so a fleet's "
+       "states go out evenly over the period instead of all at once on the tick; each asset still "
+       "publishes once per tick, with `ts` its own due time. For fleets of thousands of assets, "
+       "where a burst of states would queue behind one another.",
+       "true or false"},
       {"max_payload_bytes", "integer", "65536",
        "Inbound payloads longer than this are rejected (counted, never parsed).",
        "16 to 16777216 (16 MiB)"},

@@ -163,6 +163,9 @@ class Validator {
     const Pos top_pos = pos_of(root, start);
     const Fields f = fields(Value{root, top_pos, top_pos, ""}, "");
     Config cfg;
+    if (const Value* v = find(f, "tick_spread")) {
+      if (const auto b = as_bool(*v)) cfg.tick_spread = *b;
+    }
     if (const Value* v = find(f, "tick")) {
       if (const auto d = as_duration(*v)) cfg.tick = *d;
     }

@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -185,6 +187,43 @@ TEST(Isolation, OneAssetsBadDataAndWearLeaveAnotherAssetsStatesUnchanged) {
   EXPECT_TRUE(calm_alerts.empty());
   ASSERT_FALSE(troubled_alerts.empty());
   for (const auto& a : troubled_alerts) EXPECT_EQ(a.asset, "bad");
+}
+
+TEST(TickSpread, EachAssetGetsOneStatePerPeriodAtItsOwnStableOffset) {
+  config::Config c = fleet_config();
+  c.tick_spread = true;
+  Engine sut(c, 0.0);
+  CollectingSink sink;
+  const std::vector<std::string> ids{"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"};
+  for (const std::string& id : ids) sut.on_message("plant/" + id + "/y", "1", 0.001, sink);
+  ASSERT_EQ(sut.slots(), 100u);
+  ASSERT_DOUBLE_EQ(sut.tick_interval(), 0.005);
+
+  for (long long k = 1; k <= 300; ++k) sut.tick(static_cast<double>(k) * 0.005, sink);
+
+  std::map<std::string, std::vector<double>> times;
+  for (const auto& s : sink.states) times[s.asset].push_back(s.ts);
+  std::set<double> offsets;
+  for (const std::string& id : ids) {
+    ASSERT_EQ(times[id].size(), 3u) << id;  // three periods, one state each
+    EXPECT_NEAR(times[id][1] - times[id][0], 0.5, 1e-9) << id;
+    EXPECT_NEAR(times[id][2] - times[id][1], 0.5, 1e-9) << id;
+    offsets.insert(std::round(std::fmod(times[id][0], 0.5) / 0.005));
+  }
+  // Spread: eight ids do not all land on one sub-tick (FNV-1a of p1..p8 gives 8 slots of 100).
+  EXPECT_GT(offsets.size(), 4u);
+}
+
+TEST(TickSpread, WithoutItEveryAssetIsDueOnEveryTick) {
+  Engine sut(fleet_config(), 0.0);
+  CollectingSink sink;
+  for (const char* id : {"a", "b", "c"})
+    sut.on_message(std::string("plant/") + id + "/y", "1", 0.1, sink);
+
+  sut.tick(0.5, sink);
+
+  EXPECT_EQ(sut.slots(), 1u);
+  EXPECT_EQ(sink.states.size(), 3u);
 }
 
 // ---- commands ----------------------------------------------------------------------------

@@ -42,6 +42,9 @@ struct DaemonSnapshot {
 
 struct DaemonOptions {
   std::size_t max_inbox = 200000;  ///< messages waiting for the engine; past it, counted drops
+  /// Keep every asset's latest state for snapshot() (the HTTP /state view); without HTTP, a
+  /// fleet's states need not be copied every tick.
+  bool keep_states = true;
   /// Called on the engine thread at every tick (e.g. the systemd watchdog).
   std::function<void()> on_tick;
   /// Wall clock, Unix seconds (tests may speed it up or freeze it).

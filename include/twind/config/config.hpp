@@ -103,6 +103,9 @@ struct TopicsSpec {
 struct Config {
   std::string source;  ///< the file it was read from
   double tick = 0.5;   ///< seconds between twin/state publications
+  /// Spread the assets' ticks over the period (each asset at its own stable offset) instead of
+  /// publishing every asset's state at once on the tick.
+  bool tick_spread = false;
   std::size_t max_payload_bytes = 64 * 1024;
   BrokerSpec broker;
   TopicsSpec topics;

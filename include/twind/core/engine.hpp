@@ -118,9 +118,21 @@ class Engine {
   /// throws for any payload.
   void on_message(std::string_view topic, std::string_view payload, double arrival, Sink& sink);
 
-  /// A tick at `now`: stale checks, then one state per asset, in configuration order (single
-  /// assets and templates' ids as listed, then discovered assets in order of discovery).
+  /// A tick at `now`, a multiple of tick_interval(): stale checks, then one state per asset due
+  /// then, in configuration order (single assets and templates' ids as listed, then discovered
+  /// assets in order of discovery). Without tick_spread every asset is due on every tick; with
+  /// it, the period is cut into slots() sub-ticks and each asset is due on the one its id hashes
+  /// to, once per period.
   void tick(double now, Sink& sink);
+
+  /// Time between two calls of tick(): the configured tick, divided by slots().
+  [[nodiscard]] double tick_interval() const noexcept {
+    return tick_ / static_cast<double>(slots_);
+  }
+  /// Sub-ticks per period: 1 without tick_spread.
+  [[nodiscard]] std::uint32_t slots() const noexcept { return slots_; }
+  /// The sub-tick (0 .. slots()-1) that the tick at `now` is.
+  [[nodiscard]] std::uint32_t slot_of(double now) const noexcept;
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::size_t size() const noexcept { return twins_.size(); }
@@ -175,7 +187,12 @@ class Engine {
   void change_model(std::uint32_t asset, std::shared_ptr<const AssetDef> def, ModelCause cause,
                     double now, Sink& sink, CommandReply* reply);
 
+  void set_schedule(const config::Config& config);
+
   config::TopicsSpec topic_spec_;
+  double tick_ = 0.5;
+  std::uint32_t slots_ = 1;
+  std::vector<std::uint16_t> slot_;  // per twin: its sub-tick within the period
   std::vector<Entry> entries_;
   std::vector<AssetTwin> twins_;
   std::vector<std::uint32_t> entry_of_;  // per twin
