@@ -118,6 +118,7 @@ class Daemon final : public mqtt::Handler {
   std::unique_ptr<core::Engine> engine_;
   std::unique_ptr<Sink> sink_;
 
+  bool waiting_ = false;      // the engine thread waits on wake_ (guarded by mutex_)
   mutable std::mutex mutex_;  // guards inbox_, counters_ (driver part) and snapshot_
   std::condition_variable wake_;
   std::deque<Event> inbox_;
