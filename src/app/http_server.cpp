@@ -42,15 +42,23 @@ void reply(httplib::Response& res, int status, const std::string& body, const ch
 
 }  // namespace
 
+namespace {
+const StateList& list_of(const HttpSnapshot& s) {
+  static const StateList kNone;
+  return s.states ? *s.states : kNone;
+}
+}  // namespace
+
 std::string HttpSnapshot::state_array() const {
-  std::size_t size = 2 + (states.empty() ? 0 : states.size() - 1);
-  for (const auto& s : states) size += s.second.size();
+  const StateList& list = list_of(*this);
+  std::size_t size = 2 + (list.empty() ? 0 : list.size() - 1);
+  for (const auto& s : list) size += s.second.size();
   std::string out;
   out.reserve(size);
   out += '[';
-  for (std::size_t i = 0; i < states.size(); ++i) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
     if (i != 0) out += ',';
-    out += states[i].second;
+    out += list[i].second;
   }
   out += ']';
   return out;
@@ -88,7 +96,7 @@ struct HttpServer::Impl {
         reply(res, 200, snap.state_array(), kJson);
         return;
       case Route::kAssetState:
-        for (const auto& [id, payload] : snap.states) {
+        for (const auto& [id, payload] : list_of(snap)) {
           if (id == asset) {
             reply(res, 200, payload, kJson);
             return;

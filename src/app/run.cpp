@@ -109,7 +109,7 @@ std::optional<std::pair<std::string, int>> parse_listen(const std::string& s) {
 HttpSnapshot http_view(const Daemon& daemon, double tick) {
   const auto s = daemon.snapshot();
   HttpSnapshot h;
-  h.states = s->states;
+  h.states = std::shared_ptr<const StateList>(s, &s->states);  // shares the snapshot
   h.metrics = s->metrics;
   const double age = wall_clock_now() - s->ts;
   if (!s->connected) {

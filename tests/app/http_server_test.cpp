@@ -113,8 +113,9 @@ class SilentListener {
 
 HttpSnapshot two_assets() {
   HttpSnapshot s;
-  s.states = {{"pump", R"({"asset":"pump","seq":17,"status":"ok","divergence":0.01})"},
-              {"fan", R"({"asset":"fan","seq":3,"status":"alert","active_alerts":[]})"}};
+  s.states = std::make_shared<StateList>(
+      StateList{{"pump", R"({"asset":"pump","seq":17,"status":"ok","divergence":0.01})"},
+                {"fan", R"({"asset":"fan","seq":3,"status":"alert","active_alerts":[]})"}});
   s.metrics =
       "# HELP twind_messages_total Messages received.\n"
       "# TYPE twind_messages_total counter\n"
@@ -160,8 +161,8 @@ TEST_F(HttpServerTest, StateIsAJsonArrayOfEveryAssetsPayloadInOrder) {
   const json body = json::parse(res->body);
   ASSERT_TRUE(body.is_array());
   ASSERT_EQ(body.size(), 2u);
-  EXPECT_EQ(body[0], json::parse(two_assets().states[0].second));
-  EXPECT_EQ(body[1], json::parse(two_assets().states[1].second));
+  EXPECT_EQ(body[0], json::parse(two_assets().states->at(0).second));
+  EXPECT_EQ(body[1], json::parse(two_assets().states->at(1).second));
 }
 
 TEST_F(HttpServerTest, StateWithNoAssetsIsAnEmptyJsonArray) {
@@ -180,12 +181,12 @@ TEST_F(HttpServerTest, AssetStateIsThatAssetsPayloadVerbatim) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
-  EXPECT_EQ(res->body, two_assets().states[1].second);
+  EXPECT_EQ(res->body, two_assets().states->at(1).second);
 }
 
 TEST_F(HttpServerTest, PercentEncodedAssetIdIsDecodedBeforeLookup) {
   HttpSnapshot s;
-  s.states = {{"line 1", R"({"asset":"line 1"})"}};
+  s.states = std::make_shared<StateList>(StateList{{"line 1", R"({"asset":"line 1"})"}});
   source_.set(s);
 
   const auto res = client().Get("/state/line%201");
@@ -197,7 +198,7 @@ TEST_F(HttpServerTest, PercentEncodedAssetIdIsDecodedBeforeLookup) {
 
 TEST_F(HttpServerTest, EncodedSlashMakesTheAssetPathTwoSegmentsDeepAndSo404) {
   HttpSnapshot s;
-  s.states = {{"line/pump", R"({"asset":"line/pump"})"}};
+  s.states = std::make_shared<StateList>(StateList{{"line/pump", R"({"asset":"line/pump"})"}});
   source_.set(s);
 
   const auto res = client().Get("/state/line%2Fpump");
@@ -457,7 +458,7 @@ TEST(HttpServer, EmptySnapshotFunctionIsRejectedAtConstruction) {
 
 TEST(HttpSnapshot, StateArrayJoinsThePayloadsWithCommas) {
   HttpSnapshot sut;
-  sut.states = {{"a", "1"}, {"b", "{}"}, {"c", "[2]"}};
+  sut.states = std::make_shared<StateList>(StateList{{"a", "1"}, {"b", "{}"}, {"c", "[2]"}});
 
   EXPECT_EQ(sut.state_array(), "[1,{},[2]]");
   EXPECT_EQ(HttpSnapshot{}.state_array(), "[]");

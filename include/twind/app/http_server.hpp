@@ -20,13 +20,17 @@
 
 namespace twind::app {
 
+/// (asset id, latest `twin/state` payload) pairs.
+using StateList = std::vector<std::pair<std::string, std::string>>;
+
 /// What the server shows, taken afresh for every request.
 struct HttpSnapshot {
   /// Every asset's latest `twin/state` payload as (asset id, payload JSON text), in the order
   /// GET /state lists them. Each payload must be one complete JSON value (it is copied into the
   /// response as is, not parsed). An asset with no state yet is simply absent, so
-  /// GET /state/{asset} answers 404 for it.
-  std::vector<std::pair<std::string, std::string>> states;
+  /// GET /state/{asset} answers 404 for it. Shared, not copied: a fleet's states are megabytes,
+  /// and /healthz is asked every few seconds. Null: no states.
+  std::shared_ptr<const StateList> states;
   /// The Prometheus text exposition served on GET /metrics, verbatim.
   std::string metrics;
   /// GET /healthz: 200 "ok" when true, else 503 with health_detail as the body.
