@@ -20,6 +20,16 @@ namespace {
 constexpr std::size_t kPerAssetSeriesLimit = 1000;
 
 // Prometheus label values escape backslash, double quote and newline.
+// Text from the network (a command's id, an asset id from a topic) as it may appear in one log
+// line: control characters would let a sender forge lines of their own.
+std::string printable(std::string_view v) {
+  std::string out(v);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
 std::string label(std::string_view v) {
   std::string out;
   for (char c : v) {
@@ -99,16 +109,17 @@ class Daemon::Sink final : public core::Sink {
     core::encode_reply(reply, payload_);
     if (!d_.client_.publish(reply.topic, payload_, 1, false)) failed();
     if (reply.ok) {
-      spdlog::info("command {} to {} (id \"{}\"): ok", reply.command, reply.asset,
-                   reply.request_id);
+      spdlog::info("command {} to {} (id \"{}\"): ok", printable(reply.command),
+                   printable(reply.asset), printable(reply.request_id));
     } else {
-      spdlog::warn("command {} to {} (id \"{}\") refused: {}", reply.command, reply.asset,
-                   reply.request_id, reply.error);
+      spdlog::warn("command {} to {} (id \"{}\") refused: {}", printable(reply.command),
+                   printable(reply.asset), printable(reply.request_id), printable(reply.error));
     }
   }
 
   void on_discovered(const core::AssetTwin& twin) override {
-    spdlog::info("asset {} discovered (template {})", twin.id(), twin.def().entry);
+    spdlog::info("asset {} discovered (template {})", twin.id(),
+                 twin.def().entry);  // ids are checked
   }
 
   void on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) override {
@@ -130,9 +141,9 @@ class Daemon::Sink final : public core::Sink {
     if (!limiter_.allow(topic, arrival, suppressed)) return;
     if (suppressed > 0) {
       spdlog::warn("rejected a payload on {}: {} ({} more on this topic since the last report)",
-                   topic, to_string(reason), suppressed);
+                   printable(topic), to_string(reason), suppressed);
     } else {
-      spdlog::warn("rejected a payload on {}: {}", topic, to_string(reason));
+      spdlog::warn("rejected a payload on {}: {}", printable(topic), to_string(reason));
     }
   }
 

@@ -83,7 +83,8 @@ TEST(LiveFleet, ModelSwappedByCommandUnderTrafficLeavesTheOtherAssetsStreamsWhol
 
   peer.publish("twin/a1/cmd", R"({"id": "swap-1", "command": "set_model", "model":
       {"name": "first-order-lag", "version": "2", "A": [[-1]], "B": [[1]], "C": [[1]]}})");
-  peer.publish("twin/ghost/cmd", R"({"id": "who", "command": "get_model"})");
+  // An id that tries to start a log line of its own.
+  peer.publish("twin/ghost/cmd", R"({"id": "who\n[error] forged", "command": "get_model"})");
   ASSERT_TRUE(peer.wait_for_count("twin/a1/cmd/reply", 1, 5s)) << twind.stderr_text();
   ASSERT_TRUE(peer.wait_for_count("twin/ghost/cmd/reply", 1, 5s)) << twind.stderr_text();
   std::this_thread::sleep_for(1500ms);  // traffic goes on after the swap
@@ -97,6 +98,7 @@ TEST(LiveFleet, ModelSwappedByCommandUnderTrafficLeavesTheOtherAssetsStreamsWhol
   const json ghost = json::parse(peer.payloads("twin/ghost/cmd/reply").at(0));
   EXPECT_EQ(ghost["ok"], false);
   EXPECT_EQ(ghost["error"], "unknown asset ghost");
+  EXPECT_EQ(ghost["id"], "who\n[error] forged");
   ASSERT_EQ(peer.payloads("twin/a1/model").size(), 1u);
   EXPECT_EQ(json::parse(peer.payloads("twin/a1/model")[0])["cause"], "command");
 
@@ -126,6 +128,8 @@ TEST(LiveFleet, ModelSwappedByCommandUnderTrafficLeavesTheOtherAssetsStreamsWhol
   EXPECT_TRUE(peer.payloads("twin/a2/model").empty());
   const std::string log = twind.stderr_text();
   EXPECT_EQ(log.find("lost the broker"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\n[error] forged"), std::string::npos) << log;
+  EXPECT_NE(log.find("who?[error] forged"), std::string::npos) << log;
   EXPECT_NE(log.find("a1: model first-order-lag v1 -> first-order-lag v2 (command, state kept)"),
             std::string::npos)
       << log;
