@@ -268,6 +268,28 @@ void Daemon::apply(Reload& r) {
   ++counters_.reloads;
 }
 
+namespace {
+
+void per_asset_series(const core::Engine& engine, Metrics& m) {
+  m.family("twind_asset_status", "gauge", "1 for the asset's current status.");
+  for (std::size_t i = 0; i < engine.size(); ++i) {
+    const core::AssetTwin& t = engine.twin(i);
+    for (Status s : {Status::starting, Status::ok, Status::alert, Status::stale}) {
+      m.sample("twind_asset_status", t.status() == s ? 1.0 : 0.0,
+               "asset=\"" + label(t.id()) + "\",status=\"" + std::string(to_string(s)) + "\"");
+    }
+  }
+  m.family("twind_asset_divergence", "gauge", "The asset's divergence figure (see twin/state).");
+  for (std::size_t i = 0; i < engine.size(); ++i) {
+    const core::AssetTwin& t = engine.twin(i);
+    if (const auto d = t.divergence()) {
+      m.sample("twind_asset_divergence", d->value, "asset=\"" + label(t.id()) + "\"");
+    }
+  }
+}
+
+}  // namespace
+
 void Daemon::take_snapshot(double ts) {
   auto snap = std::make_shared<DaemonSnapshot>();
   snap->ts = ts;
@@ -347,27 +369,7 @@ void Daemon::take_snapshot(double ts) {
   // One series per asset is what a small plant's dashboard wants and what a fleet's Prometheus
   // cannot afford (and what would cost this loop milliseconds every tick): per-asset series stop
   // at kPerAssetSeriesLimit assets, the totals above always hold.
-  if (engine_->size() > kPerAssetSeriesLimit) {
-    snap->metrics = m.take();
-    const std::lock_guard lock(mutex_);
-    snapshot_ = std::move(snap);
-    return;
-  }
-  m.family("twind_asset_status", "gauge", "1 for the asset's current status.");
-  for (std::size_t i = 0; i < engine_->size(); ++i) {
-    const core::AssetTwin& t = engine_->twin(i);
-    for (Status s : {Status::starting, Status::ok, Status::alert, Status::stale}) {
-      m.sample("twind_asset_status", t.status() == s ? 1.0 : 0.0,
-               "asset=\"" + label(t.id()) + "\",status=\"" + std::string(to_string(s)) + "\"");
-    }
-  }
-  m.family("twind_asset_divergence", "gauge", "The asset's divergence figure (see twin/state).");
-  for (std::size_t i = 0; i < engine_->size(); ++i) {
-    const core::AssetTwin& t = engine_->twin(i);
-    if (const auto d = t.divergence()) {
-      m.sample("twind_asset_divergence", d->value, "asset=\"" + label(t.id()) + "\"");
-    }
-  }
+  if (engine_->size() <= kPerAssetSeriesLimit) per_asset_series(*engine_, m);
   snap->metrics = m.take();
 
   const std::lock_guard lock(mutex_);
