@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "diagnostics.hpp"
 #include "twind/config/config.hpp"
 #include "twind/config/loader.hpp"
 
@@ -17,25 +18,7 @@ namespace twind::config {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-
-LoadResult load(std::string_view text) {
-  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
-  return load_string(text, "f.yaml");
-}
-
-std::string all_of(const LoadResult& r) {
-  std::string out;
-  for (const Diagnostic& d : r.diagnostics) out += d.str() + "\n";
-  return out;
-}
-
-std::vector<Diagnostic> errors_of(const LoadResult& r) {
-  std::vector<Diagnostic> out;
-  std::copy_if(r.diagnostics.begin(), r.diagnostics.end(), std::back_inserter(out),
-               [](const Diagnostic& d) { return d.is_error; });
-  return out;
-}
+using namespace testing;  // NOLINT(google-build-using-namespace): the tests' helpers
 
 TEST(FleetConfig, IsTheSeedPlantAsOneDiscoveringTemplate) {
   const LoadResult seed = load_file(std::string(TWIND_SOURCE_DIR) + "/config/twind.yaml");
@@ -139,14 +122,7 @@ class BadFleets : public ::testing::TestWithParam<BadFleet> {};
 TEST_P(BadFleets, AreRefusedWithOneErrorAtTheOffendingNode) {
   const BadFleet& row = GetParam();
 
-  const LoadResult sut = load(row.yaml);
-
-  EXPECT_FALSE(sut.ok());
-  const std::vector<Diagnostic> errors = errors_of(sut);
-  ASSERT_EQ(errors.size(), 1U) << all_of(sut);
-  EXPECT_EQ(std::to_string(errors[0].line) + ":" + std::to_string(errors[0].column), row.where)
-      << all_of(sut);
-  EXPECT_THAT(errors[0].message, HasSubstr(row.message));
+  expect_one_error(load(row.yaml), row.where, row.message);
 }
 
 // Column of a signal's topic value in `      - {name: u, role: input, topic: ` is 39.

@@ -11,43 +11,16 @@
 #include <string_view>
 #include <vector>
 
+#include "diagnostics.hpp"
 #include "twind/config/config.hpp"
 
 namespace twind::config {
 namespace {
 
+using namespace testing;  // NOLINT(google-build-using-namespace): the tests' helpers
+
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// Raw string literals below start with a newline so that the YAML's first line is line 1.
-LoadResult load(std::string_view text) {
-  if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
-  return load_string(text, "t.yaml");
-}
-
-std::vector<Diagnostic> errors_of(const LoadResult& r) {
-  std::vector<Diagnostic> out;
-  std::copy_if(r.diagnostics.begin(), r.diagnostics.end(), std::back_inserter(out),
-               [](const Diagnostic& d) { return d.is_error; });
-  return out;
-}
-
-std::vector<Diagnostic> warnings_of(const LoadResult& r) {
-  std::vector<Diagnostic> out;
-  std::copy_if(r.diagnostics.begin(), r.diagnostics.end(), std::back_inserter(out),
-               [](const Diagnostic& d) { return !d.is_error; });
-  return out;
-}
-
-std::string where(const Diagnostic& d) {
-  return std::to_string(d.line) + ":" + std::to_string(d.column);
-}
-
-std::string all_of(const LoadResult& r) {
-  std::string out;
-  for (const Diagnostic& d : r.diagnostics) out += d.str() + "\n";
-  return out;
-}
 
 model::Matrix matrix(std::size_t rows, std::size_t cols, std::vector<double> data) {
   return model::Matrix{rows, cols, std::move(data)};
@@ -122,12 +95,8 @@ TEST_P(BadConfigs, AreRefusedWithOneErrorAtTheOffendingNode) {
 
   const LoadResult sut = load(row.yaml);
 
-  EXPECT_FALSE(sut.ok());
-  const std::vector<Diagnostic> errors = errors_of(sut);
-  ASSERT_EQ(errors.size(), 1U) << all_of(sut);
-  EXPECT_EQ(where(errors[0]), row.where) << all_of(sut);
-  EXPECT_THAT(errors[0].message, HasSubstr(row.message));
-  EXPECT_EQ(errors[0].file, "t.yaml");
+  expect_one_error(sut, row.where, row.message);
+  EXPECT_EQ(sut.diagnostics.at(0).file, "t.yaml");
 }
 
 // The model block every row starts from, when the row is not about the model.

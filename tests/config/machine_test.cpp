@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "diagnostics.hpp"
 #include "twind/config/config.hpp"
 #include "twind/config/loader.hpp"
 #include "twind/model/rotating_machine.hpp"
@@ -19,19 +20,7 @@ namespace twind::config {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string all_of(const LoadResult& r) {
-  std::string out;
-  for (const Diagnostic& d : r.diagnostics) out += d.str() + "\n";
-  return out;
-}
-
-std::vector<Diagnostic> errors_of(const LoadResult& r) {
-  std::vector<Diagnostic> out;
-  std::copy_if(r.diagnostics.begin(), r.diagnostics.end(), std::back_inserter(out),
-               [](const Diagnostic& d) { return d.is_error; });
-  return out;
-}
+using namespace testing;  // NOLINT(google-build-using-namespace): the tests' helpers
 
 SignalSpec signal(std::string name, Role role, std::string topic, double min, double max) {
   SignalSpec s;
