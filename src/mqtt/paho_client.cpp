@@ -167,10 +167,6 @@ class PahoClient final : public Client {
   std::uint64_t next_attempt_ = 1;
   std::vector<std::pair<std::string, int>> filters_;
   std::vector<std::pair<std::string, int>> new_filters_;  // to subscribe on the live connection
-  // Set while a connection is served and announced: QoS 0 messages then go straight to Paho from
-  // the caller's thread, without the queue and the worker's wake-up (a fleet's states are tens of
-  // thousands a second). They need no outbox: lost with the connection, they are counted.
-  std::atomic<bool> direct_qos0_{false};
   bool started_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
@@ -305,26 +301,6 @@ bool PahoClient::publish(std::string_view topic, std::string_view payload, int q
   // Built outside the lock; the worker hands the same immutable message to Paho.
   auto msg =
       ::mqtt::make_message(std::string(topic), payload.data(), payload.size(), qos, retained);
-  bool direct = qos == 0 && direct_qos0_.load();
-  if (direct) {
-    std::lock_guard lock(mu_);
-    if (stopped_ || stopping_) {
-      ++stats_.dropped;
-      return false;
-    }
-    direct = qos0_queued_ == 0;  // behind queued QoS 0 messages it waits its turn, below
-  }
-  if (direct) {
-    bool sent = true;
-    try {
-      cli_->publish(msg);
-    } catch (const ::mqtt::exception&) {
-      sent = false;  // disconnected meanwhile, or Paho's buffer is full: a lost QoS 0 message
-    }
-    std::lock_guard lock(mu_);
-    ++(sent ? stats_.published : stats_.dropped);
-    return sent;
-  }
   std::lock_guard lock(mu_);
   if (stopped_ || stopping_) {
     ++stats_.dropped;
@@ -547,11 +523,6 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
 // on a loss or on stop(). Called and returns with `lk` held.
 void PahoClient::serve_connection(std::unique_lock<std::mutex>& lk) {
   connected_.store(true);
-  // Not before the first batch of this connection (resubscription, outbox) has gone to Paho.
-  struct Direct {
-    std::atomic<bool>& flag;
-    ~Direct() { flag.store(false); }
-  } direct{direct_qos0_};
   detail::disable_nagle_to_port(detail::uri_port(options_.uri));
   bool announced = false;
   while (true) {
@@ -624,7 +595,6 @@ void PahoClient::serve_connection(std::unique_lock<std::mutex>& lk) {
       // After the resubscription and the resend of the whole outbox have been handed to Paho.
       handler_->on_connected();
       announced = true;
-      direct_qos0_.store(true);
     }
     lk.lock();
     stats_.published += sent - unsendable.size();
