@@ -68,6 +68,14 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
   w.key("status").value(to_string(twin.status()));
 
   w.key("active_alerts").begin_array();
+  if (twin.model_diverged()) {
+    w.begin_object();
+    w.key("id").value(to_string(AlertId::model_diverged));
+    w.key("signal").value(def.signals[def.n_inputs].name);
+    w.key("severity").value(to_string(def.severity));
+    w.key("since").value(twin.model_diverged_since());
+    w.end_object();
+  }
   for (std::size_t i = 0; i < def.signals.size(); ++i) {
     const SignalView& sv = twin.signal(i);
     // Same order on every tick: by signal, divergence before stale.
@@ -103,6 +111,10 @@ std::string fixed2(double v) {
 }  // namespace
 
 std::string console_line(const AssetTwin& twin, const AlertEvent& e, double t) {
+  if (e.id == AlertId::model_diverged) {
+    return "[t=" + fixed2(t) + "s] " + (e.raised ? "ALERT: " : "cleared: ") +
+           alert_message(twin, e) + " (" + twin.id() + ")";
+  }
   const bool divergence = e.id == AlertId::divergence;
   std::string s = "[t=" + fixed2(t) + "s] " + (e.raised ? "ALERT: " : "cleared: ");
   s += std::string(to_string(e.id)) + " = " + fixed2(e.value) + (divergence ? "" : " s");
@@ -115,7 +127,15 @@ std::string console_line(const AssetTwin& twin, const AlertEvent& e, double t) {
 std::string alert_message(const AssetTwin& twin, const AlertEvent& e) {
   const std::string& signal = twin.def().signals[e.signal].name;
   std::string m;
-  if (e.id == AlertId::divergence) {
+  if (e.id == AlertId::model_diverged) {
+    if (e.raised) {
+      m = "model state beyond ";
+      append_short(m, e.threshold);
+      m += ": re-initialised from the measurements";
+    } else {
+      m = "model back within bounds";
+    }
+  } else if (e.id == AlertId::divergence) {
     m = "divergence ";
     append_short(m, e.value);
     m += e.raised ? " > " : " < ";

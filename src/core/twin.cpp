@@ -5,6 +5,26 @@
 
 namespace twind::core {
 
+namespace {
+
+// Whether every value is finite and within kStateLimit; `magnitude` gets the first that is not
+// (kStateLimit itself when it is not finite, since JSON has no infinity).
+bool bounded(std::span<const double> v, double& magnitude) {
+  for (const double x : v) {
+    if (!std::isfinite(x)) {
+      magnitude = AssetTwin::kStateLimit;
+      return false;
+    }
+    if (std::abs(x) > AssetTwin::kStateLimit) {
+      magnitude = std::abs(x);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 AssetTwin::AssetTwin(std::string id, std::shared_ptr<const AssetDef> def, double start)
     : id_(std::move(id)),
       def_(std::move(def)),
@@ -38,12 +58,10 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
   sv.has_value = true;
   sv.value = value;
 
+  bool diverged = false;
+  double magnitude = kStateLimit;
   if (initialised_ && ts > t_model_) {
-    if (!def_->model->advance(x_, u_, ts - t_model_, memo_)) {
-      // The model's state left the doubles: start again from the measurements rather than
-      // publish NaN. (A model_diverged alert is the next step here.)
-      initialised_ = false;
-    }
+    diverged = !def_->model->advance(x_, u_, ts - t_model_, memo_) || !bounded(x_, magnitude);
     t_model_ = ts;
   }
 
@@ -53,12 +71,36 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
     y_meas_[sd.index] = value;
   }
 
+  if (diverged) {
+    // An unstable model, or inputs it cannot take: never publish NaN or a runaway prediction.
+    // Start again from the measurements and say so.
+    on_model_diverged(ts, magnitude, sink);
+    reinitialise();
+    return std::nullopt;
+  }
   if (!initialised_) {
     try_initialise(ts);
     return std::nullopt;
   }
   if (sd.role == Role::output) compare(signal, ts, sink);
   return std::nullopt;
+}
+
+void AssetTwin::on_model_diverged(double ts, double magnitude, AlertSink& sink) {
+  diverged_last_ = ts;
+  bounded_run_ = 0;
+  if (diverged_) return;
+  diverged_ = true;
+  diverged_since_ = ts;
+  emit(sink,
+       {AlertId::model_diverged, def_->n_inputs, true, ts, magnitude, kStateLimit, def_->severity});
+}
+
+void AssetTwin::clear_model_diverged(double ts, AlertSink& sink) {
+  if (!diverged_) return;
+  diverged_ = false;
+  emit(sink,
+       {AlertId::model_diverged, def_->n_inputs, false, ts, 0.0, kStateLimit, def_->severity});
 }
 
 void AssetTwin::try_initialise(double ts) {
@@ -83,6 +125,16 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
   const SignalDef& sd = def_->signals[signal];
   SignalView& sv = signals_[signal];
   def_->model->output(x_, u_, y_pred_);
+  if (double magnitude = kStateLimit; !bounded(y_pred_, magnitude)) {
+    // The output map took the state or the inputs beyond bounds (an absurd input through D).
+    on_model_diverged(ts, magnitude, sink);
+    reinitialise();
+    return;
+  }
+  if (diverged_ && ++bounded_run_ >= kDivergedClearSamples &&
+      ts - diverged_last_ >= kDivergedClearSeconds) {
+    clear_model_diverged(ts, sink);
+  }
   sv.has_prediction = true;
   sv.predicted = y_pred_[sd.index];
   sv.residual = sv.value - sv.predicted;
@@ -135,6 +187,7 @@ bool AssetTwin::swap_model(std::shared_ptr<const AssetDef> def, double now, Aler
 
 void AssetTwin::rebaseline(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink) {
   rebind(std::move(def), now, sink);
+  clear_model_diverged(now, sink);
   for (std::size_t i = 0; i < signals_.size(); ++i) {
     SignalView& sv = signals_[i];
     detectors_[i].reset();
@@ -148,6 +201,7 @@ void AssetTwin::rebaseline(std::shared_ptr<const AssetDef> def, double now, Aler
 }
 
 void AssetTwin::clear_alerts(double now, AlertSink& sink) {
+  clear_model_diverged(now, sink);
   for (std::size_t i = 0; i < signals_.size(); ++i) {
     const SignalDef& sd = def_->signals[i];
     SignalView& sv = signals_[i];

@@ -121,6 +121,18 @@ class AssetTwin {
   [[nodiscard]] std::span<const double> state() const noexcept { return x_; }
   [[nodiscard]] const SignalView& signal(std::size_t i) const noexcept { return signals_[i]; }
   [[nodiscard]] std::size_t active_alerts() const noexcept { return active_alerts_; }
+  /// Whether the model_diverged alert is active, and since when.
+  [[nodiscard]] bool model_diverged() const noexcept { return diverged_; }
+  [[nodiscard]] double model_diverged_since() const noexcept { return diverged_since_; }
+
+  /// Largest magnitude a state or prediction may reach before the model counts as diverged: far
+  /// beyond any physical signal in any unit twind is used with, far below overflow.
+  static constexpr double kStateLimit = 1e12;
+  /// A model_diverged alert clears once the re-initialised model has stayed within bounds for
+  /// this many output comparisons and this much event time, so a model that explodes again and
+  /// again keeps its alert raised instead of flapping.
+  static constexpr std::uint32_t kDivergedClearSamples = 10;
+  static constexpr double kDivergedClearSeconds = 10.0;
 
   /// The divergence figure of the asset: the output with the largest |residual| relative to its
   /// threshold (or the largest |residual| where no output has a threshold). Empty before any
@@ -136,6 +148,8 @@ class AssetTwin {
  private:
   void try_initialise(double ts);
   void reinitialise();
+  void on_model_diverged(double ts, double magnitude, AlertSink& sink);
+  void clear_model_diverged(double ts, AlertSink& sink);
   void compare(std::size_t signal, double ts, AlertSink& sink);
   void emit(AlertSink& sink, const AlertEvent& e);
 
@@ -155,6 +169,10 @@ class AssetTwin {
   std::size_t active_alerts_ = 0;
   std::size_t stale_count_ = 0;
   bool initialised_ = false;
+  bool diverged_ = false;  // model_diverged alert active
+  double diverged_since_ = 0.0;
+  double diverged_last_ = 0.0;     // event time of the latest divergence
+  std::uint32_t bounded_run_ = 0;  // comparisons within bounds since then
 };
 
 }  // namespace twind::core

@@ -31,8 +31,10 @@ inline constexpr std::size_t kRejectKinds = 10;
 
 /// The condition an alert names (`"id"` in `twin/alert`).
 enum class AlertId : std::uint8_t {
-  divergence,  ///< |measured - predicted| of an output crossed its threshold
-  stale,       ///< a signal has not arrived within its stale_after
+  divergence,      ///< |measured - predicted| of an output crossed its threshold
+  stale,           ///< a signal has not arrived within its stale_after
+  model_diverged,  ///< the model's state left its bounds (not finite, or |x| > 1e12):
+                   ///< re-initialised
 };
 
 /// An asset's summary status in `twin/state`.
@@ -55,7 +57,15 @@ constexpr std::string_view to_string(Severity s) noexcept {
 }
 
 constexpr std::string_view to_string(AlertId a) noexcept {
-  return a == AlertId::divergence ? "divergence" : "stale";
+  switch (a) {
+    case AlertId::divergence:
+      return "divergence";
+    case AlertId::stale:
+      return "stale";
+    case AlertId::model_diverged:
+      return "model_diverged";
+  }
+  return "divergence";
 }
 
 constexpr std::string_view to_string(Status s) noexcept {
