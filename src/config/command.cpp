@@ -6,37 +6,15 @@
 #include <cstddef>
 #include <exception>
 
+#include "scalars.hpp"
+#include "twind/codec/internal/json_scan.hpp"
 #include "validate.hpp"
 
 namespace twind::config {
 namespace {
 
-// yaml-cpp parses nested collections recursively; a payload of 60,000 '[' would exhaust the
-// stack. A command's model needs 3 levels ({"model": {"A": [[...]]}}).
+// A command's model needs 3 levels ({"model": {"A": [[...]]}}).
 constexpr int kMaxDepth = 16;
-
-// Brackets nested deeper than kMaxDepth, ignoring those inside quoted strings.
-bool too_deep(std::string_view text) {
-  int depth = 0;
-  char quote = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quote != 0) {
-      if (c == '\\' && quote == '"') {
-        ++i;
-      } else if (c == quote) {
-        quote = 0;
-      }
-    } else if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -44,14 +22,20 @@ CommandParse parse_command(std::string_view payload, const std::vector<SignalSpe
   CommandParse result;
   const std::size_t first = payload.find_first_not_of(" \t\r\n");
   // A JSON object: a flow mapping, which cannot hold YAML's indentation-nested block collections,
-  // so too_deep() bounds the parser's recursion.
+  // so nested_deeper_than() bounds the parser's recursion.
   if (first == std::string_view::npos || payload[first] != '{') {
     result.error = "1:1: got no JSON object, expected one like {\"command\": \"get_model\"}";
     return result;
   }
-  if (too_deep(payload)) {
-    result.error = "1:1: got brackets nested more than " + std::to_string(kMaxDepth) +
-                   " deep, expected a command";
+  // Strict JSON before yaml-cpp sees it: yaml-cpp 0.7 loops forever, allocating, on a ',' outside
+  // a flow collection (yaml-cpp issue #1040), e.g. after the object's closing brace; and depth
+  // bounds its recursion.
+  codec::internal::JsonScanner json(payload);
+  json.skip_ws();
+  if (!json.skip_value(kMaxDepth) || (json.skip_ws(), !json.at_end())) {
+    result.error = "1:" + std::to_string(json.offset() + 1) +
+                   ": not valid JSON here, expected one JSON object (brackets nested at most " +
+                   std::to_string(kMaxDepth) + " deep)";
     return result;
   }
   std::vector<Diagnostic> diags;

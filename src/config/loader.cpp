@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "scalars.hpp"
 #include "validate.hpp"
 
 namespace twind::config {
@@ -59,6 +60,25 @@ std::string Diagnostic::str() const {
 LoadResult load_string(std::string_view text, const std::string& name) {
   LoadResult result;
   auto& diags = result.diagnostics;
+  // A configuration needs 4 levels of brackets at most ([[-1, 0], [0, -2]] in a flow mapping).
+  constexpr int kMaxDepth = 64;
+  if (detail::nested_deeper_than(text, kMaxDepth)) {
+    diags.push_back(at_start(name, "got brackets nested more than " + std::to_string(kMaxDepth) +
+                                       " deep, expected a configuration"));
+    return result;
+  }
+  if (const auto comma = detail::stray_comma(text)) {
+    const std::string_view before = text.substr(0, *comma);
+    const auto line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+    const std::size_t line_start = before.rfind('\n');
+    const auto column =
+        static_cast<int>(line_start == std::string_view::npos ? *comma + 1 : *comma - line_start);
+    diags.push_back(Diagnostic{name, line, column,
+                               "got a ',' outside [ ] or { }, expected a value (quote text that "
+                               "starts with a comma)",
+                               true});
+    return result;
+  }
   try {
     const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
     if (docs.empty()) {

@@ -120,6 +120,66 @@ bool is_identifier(std::string_view text) noexcept {
                      [](char c) { return is_alpha(c) || is_digit(c) || c == '_'; });
 }
 
+bool nested_deeper_than(std::string_view text, int max_depth) noexcept {
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == '\\' && quote == '"') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+std::optional<std::size_t> stray_comma(std::string_view text) noexcept {
+  int depth = 0;
+  char quote = 0;
+  char last = '\n';  // the last significant character on this line, '\n' at its start
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == '\\' && quote == '"') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+        last = c;
+      }
+      continue;
+    }
+    if (c == '\n') {
+      last = '\n';
+    } else if (c == '#' && (last == '\n' || i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;  // a comment, to the line's end
+    } else if ((c == '"' || c == '\'') &&
+               (last == '\n' || std::string_view(":-?[{,").find(last) != std::string_view::npos)) {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+      last = c;
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;
+      last = c;
+    } else if (c == ',' && depth == 0 &&
+               std::string_view("\n:-?]}\"'").find(last) != std::string_view::npos) {
+      return i;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      last = c;
+    }
+  }
+  return std::nullopt;
+}
+
 bool is_asset_pattern(std::string_view topic) noexcept {
   static constexpr std::string_view kAsset = "{asset}";
   const std::size_t at = topic.find(kAsset);

@@ -52,6 +52,16 @@ struct Duration {
 /// Levenshtein distance, for `did you mean` suggestions.
 [[nodiscard]] std::size_t edit_distance(std::string_view a, std::string_view b);
 
+/// Whether YAML/JSON brackets ([ and {, outside quoted strings) nest deeper than `max_depth`:
+/// yaml-cpp parses them recursively, and tens of thousands of `[` would exhaust the stack.
+[[nodiscard]] bool nested_deeper_than(std::string_view text, int max_depth) noexcept;
+
+/// The offset of a ',' that would start a YAML token outside any [ ] or { } (at the start of a
+/// line, or after `:`, `-`, `?`, a closing bracket or a quoted scalar), if there is one.
+/// yaml-cpp 0.7 loops forever, allocating, on such a comma (yaml-cpp issue #1040); inside a
+/// plain scalar (`name: a, b`) a comma is text and harmless.
+[[nodiscard]] std::optional<std::size_t> stray_comma(std::string_view text) noexcept;
+
 /// Whether `topic` holds exactly one `{asset}`, as a whole level (`plant/{asset}/y`), and no other
 /// braces: the shape of a template's topics, where MQTT's `+` can stand for the asset.
 [[nodiscard]] bool is_asset_pattern(std::string_view topic) noexcept;

@@ -105,6 +105,10 @@ const BadConfig kBadConfigs[] = {
     // ---- the document
     {"EmptyDocument", "", "1:1", "expected a mapping at the top level"},
     {"OnlyComments", "# nothing here\n", "1:1", "expected a mapping at the top level"},
+    // yaml-cpp 0.7 loops forever, allocating, on these (issue #1040; found by scripts/fuzz.sh).
+    {"CommaAloneOnALine", " ,", "1:2", "got a ',' outside [ ] or { }, expected a value"},
+    {"CommaStartingAValue", "tick: ,5s\n", "1:7", "got a ',' outside [ ] or { }"},
+    {"CommaAfterAFlowList", "assets: [] ,\n", "1:12", "got a ',' outside [ ] or { }"},
     {"TopLevelList", R"(
 - tick: 1s
 )",
@@ -1238,6 +1242,23 @@ assets:
   EXPECT_EQ(sut.config->topics.state, "twin/{asset}/state");
   EXPECT_EQ(sut.config->topics.alert, "twin/{asset}/alert");
   EXPECT_EQ(sut.config->topics.status, "twin/status");
+}
+
+TEST(Loader, CommaInsidePlainTextOrQuotesIsText) {
+  const LoadResult sut = load(R"(
+assets:
+  - id: plant  # a comment, with a comma
+    model: {name: "lag, first order", version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - name: y
+        role: output
+        topic: plant/y, line 2
+)");
+
+  ASSERT_TRUE(sut.ok()) << all_of(sut);
+  EXPECT_EQ(sut.config->assets[0].model.id.name, "lag, first order");
+  EXPECT_EQ(sut.config->assets[0].signals[1].topic, "plant/y, line 2");
 }
 
 TEST(Loader, ModelVersionIsKeptAsWritten) {

@@ -43,8 +43,8 @@ struct CommandParse {
   std::string error;               ///< what is wrong, `line:col: key: got X, expected Y`
 };
 
-/// Parses one command payload: a JSON object (YAML flow style is accepted too). `signals` are the
-/// asset's signals, inputs then outputs, against which a model is checked exactly as the
+/// Parses one command payload: one strict JSON object (RFC 8259; nothing after it). `signals` are
+/// the asset's signals, inputs then outputs, against which a model is checked exactly as the
 /// configuration's would be; nullptr skips the model's checks (for an asset that does not
 /// exist, where only the request id matters). Never throws except std::bad_alloc.
 [[nodiscard]] CommandParse parse_command(std::string_view payload,
