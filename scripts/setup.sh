@@ -13,8 +13,9 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 RUNTIME_PKGS=(mosquitto mosquitto-clients)
-# systemd-analyze checks the unit in tests (no systemd needs to run); openssl makes test certificates.
-TEST_PKGS=(systemd openssl)
+# systemd-analyze checks the unit in tests (no systemd needs to run); openssl makes test certificates;
+# clang and its runtime libraries build the libFuzzer targets (scripts/fuzz.sh).
+TEST_PKGS=(systemd openssl clang libclang-rt-14-dev)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 if [[ "${1:-}" == "--runtime-only" ]]; then want=("${RUNTIME_PKGS[@]}"); fi
