@@ -67,16 +67,30 @@ LoadResult load_string(std::string_view text, const std::string& name) {
                                        " deep, expected a configuration"));
     return result;
   }
-  if (const auto comma = detail::stray_comma(text)) {
-    const std::string_view before = text.substr(0, *comma);
+  // A configuration is text: a control character is a damaged or wrong file, and yaml-cpp 0.7
+  // loops forever on some ("\0," found by scripts/fuzz.sh).
+  const auto control = std::find_if(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
+  });
+  const auto bad =
+      control != text.end()
+          ? std::optional<std::size_t>(static_cast<std::size_t>(control - text.begin()))
+          : detail::stray_comma(text);
+  if (bad) {
+    const std::string_view before = text.substr(0, *bad);
     const auto line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
     const std::size_t line_start = before.rfind('\n');
     const auto column =
-        static_cast<int>(line_start == std::string_view::npos ? *comma + 1 : *comma - line_start);
-    diags.push_back(Diagnostic{name, line, column,
-                               "got a ',' outside [ ] or { }, expected a value (quote text that "
-                               "starts with a comma)",
-                               true});
+        static_cast<int>(line_start == std::string_view::npos ? *bad + 1 : *bad - line_start);
+    diags.push_back(Diagnostic{
+        name, line, column,
+        control != text.end()
+            ? "got control character " + std::to_string(static_cast<unsigned char>(*control)) +
+                  ", expected text (YAML)"
+            : "got a ',' outside [ ] or { }, expected a value (quote text that starts with a "
+              "comma)",
+        true});
     return result;
   }
   try {

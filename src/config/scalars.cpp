@@ -143,8 +143,11 @@ bool nested_deeper_than(std::string_view text, int max_depth) noexcept {
 }
 
 std::optional<std::size_t> stray_comma(std::string_view text) noexcept {
-  int depth = 0;
-  char quote = 0;
+  const auto one_of = [](char c, std::string_view set) {
+    return set.find(c) != std::string_view::npos;
+  };
+  int depth = 0;     // flow collections open around this point
+  char quote = 0;    // inside a quoted scalar
   char last = '\n';  // the last significant character on this line, '\n' at its start
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -157,21 +160,24 @@ std::optional<std::size_t> stray_comma(std::string_view text) noexcept {
       }
       continue;
     }
+    // Where a new token may start: brackets, quotes and commas are indicators there, and inside
+    // plain text (`payload: 3 or {"value": 3}` in a block) they are just text.
+    const bool token_start =
+        last == '\n' || (depth == 0 ? one_of(last, ":-?") : one_of(last, "[{,:"));
     if (c == '\n') {
       last = '\n';
-    } else if (c == '#' && (last == '\n' || i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+    } else if (c == '#' &&
+               (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n')) {
       while (i + 1 < text.size() && text[i + 1] != '\n') ++i;  // a comment, to the line's end
-    } else if ((c == '"' || c == '\'') &&
-               (last == '\n' || std::string_view(":-?[{,").find(last) != std::string_view::npos)) {
+    } else if ((c == '"' || c == '\'') && token_start) {
       quote = c;
-    } else if (c == '[' || c == '{') {
+    } else if ((c == '[' || c == '{') && (depth > 0 || token_start)) {
       ++depth;
       last = c;
-    } else if (c == ']' || c == '}') {
-      if (depth > 0) --depth;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
       last = c;
-    } else if (c == ',' && depth == 0 &&
-               std::string_view("\n:-?]}\"'").find(last) != std::string_view::npos) {
+    } else if (c == ',' && depth == 0 && (token_start || one_of(last, "]}\"'"))) {
       return i;
     } else if (c != ' ' && c != '\t' && c != '\r') {
       last = c;
