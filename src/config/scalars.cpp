@@ -143,6 +143,7 @@ bool nested_deeper_than(std::string_view text, int max_depth) noexcept {
 }
 
 std::optional<std::size_t> stray_comma(std::string_view text) noexcept {
+  constexpr char kProperty = '\x01';  // never a significant character: control ones are refused
   const auto one_of = [](char c, std::string_view set) {
     return set.find(c) != std::string_view::npos;
   };
@@ -162,8 +163,9 @@ std::optional<std::size_t> stray_comma(std::string_view text) noexcept {
     }
     // Where a new token may start: brackets, quotes and commas are indicators there, and inside
     // plain text (`payload: 3 or {"value": 3}` in a block) they are just text.
-    const bool token_start =
-        last == '\n' || (depth == 0 ? one_of(last, ":-?") : one_of(last, "[{,:"));
+    // kProperty: after an anchor, alias or tag, which a value may follow.
+    const bool token_start = last == '\n' || last == kProperty ||
+                             (depth == 0 ? one_of(last, ":-?") : one_of(last, "[{,:"));
     if (c == '\n') {
       last = '\n';
     } else if (c == '#' &&
@@ -171,6 +173,12 @@ std::optional<std::size_t> stray_comma(std::string_view text) noexcept {
       while (i + 1 < text.size() && text[i + 1] != '\n') ++i;  // a comment, to the line's end
     } else if ((c == '"' || c == '\'') && token_start) {
       quote = c;
+    } else if (one_of(c, "&*!") && token_start) {
+      // An anchor, alias or tag ends at a blank or a flow indicator; a comma right after it
+      // starts a token of its own (`&a,`).
+      while (i + 1 < text.size() && !one_of(text[i + 1], " \t\r\n,[]{}")) ++i;
+      if (i + 1 < text.size() && text[i + 1] == ',' && depth == 0) return i + 1;
+      last = kProperty;
     } else if ((c == '[' || c == '{') && (depth > 0 || token_start)) {
       ++depth;
       last = c;

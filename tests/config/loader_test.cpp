@@ -109,7 +109,10 @@ const BadConfig kBadConfigs[] = {
     {"CommaAloneOnALine", " ,", "1:2", "got a ',' outside [ ] or { }, expected a value"},
     {"CommaStartingAValue", "tick: ,5s\n", "1:7", "got a ',' outside [ ] or { }"},
     {"CommaAfterAFlowList", "assets: [] ,\n", "1:12", "got a ',' outside [ ] or { }"},
-    {"ControlCharacterBeforeAComma", "\x01,", "1:1", "got control character 1, expected text (YAML)"},
+    {"CommaAfterAnAnchor", "&asstnt,", "1:8", "got a ',' outside [ ] or { }"},
+    {"CommaAfterATag", "tick: !t,\n", "1:9", "got a ',' outside [ ] or { }"},
+    {"ControlCharacterBeforeAComma", "\x01,", "1:1",
+     "got control character 1, expected text (YAML)"},
     {"CommaAfterABraceInPlainText", "tick: 1s or {\"v\n ,\n", "2:2",
      "got a ',' outside [ ] or { }"},
     {"TopLevelList", R"(
