@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "../tests/support/fixtures.hpp"
 #include "twind/config/config.hpp"
 #include "twind/core/encode.hpp"
 #include "twind/core/engine.hpp"
@@ -28,33 +29,10 @@ struct NullSink final : twind::core::Sink {
   std::string reply;
 };
 
-twind::config::Config seed() {
-  twind::config::Config c;
-  twind::config::AssetSpec a;
-  a.id = "plant";
-  a.model.id = {"first-order-lag", "1"};
-  a.model.a = {1, 1, {-1.0}};
-  a.model.b = {1, 1, {1.0}};
-  a.model.c = {1, 1, {1.0}};
-  a.model.d = {1, 1, {0.0}};
-  twind::config::SignalSpec u;
-  u.name = "u";
-  u.role = twind::Role::input;
-  u.topic = "plant/u";
-  twind::config::SignalSpec y;
-  y.name = "y";
-  y.role = twind::Role::output;
-  y.topic = "plant/y";
-  y.threshold = 0.15;
-  a.signals = {u, y};
-  c.assets.push_back(a);
-  return c;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const twind::config::Config config = seed();
+  static const twind::config::Config config = twind::testing::seed_config();
   twind::core::Engine engine(config, 0.0);
   NullSink sink;
   engine.on_message("plant/u", "1", 1.0, sink);

@@ -99,9 +99,7 @@ class Daemon::Sink final : public core::Sink {
     payload_.clear();
     core::encode_model_change(twin, change, payload_);
     if (!d_.client_.publish(twin.topic(twin.def().model_topic), payload_, 1, false)) failed();
-    spdlog::info("{}: model {} v{} -> {} v{} ({}, {})", twin.id(), change.before.name,
-                 change.before.version, change.after.name, change.after.version,
-                 to_string(change.cause), change.state_kept ? "state kept" : "re-initialised");
+    spdlog::info("{}", core::model_change_line(twin, change));
   }
 
   void on_reply(const core::CommandReply& reply) override {

@@ -37,10 +37,7 @@ class RecordingSink final : public core::Sink {
     codec::append_record_line(buffer_, now, twin.topic(twin.def().model_topic), payload_);
     maybe_flush();
     if (hooks_.warn) {
-      hooks_.warn("line " + std::to_string(line_no) + ": " + twin.id() + ": model " +
-                  change.before.name + " v" + change.before.version + " -> " + change.after.name +
-                  " v" + change.after.version + " (" + std::string(to_string(change.cause)) +
-                  (change.state_kept ? ", state kept)" : ", re-initialised)"));
+      hooks_.warn("line " + std::to_string(line_no) + ": " + core::model_change_line(twin, change));
     }
   }
 

@@ -193,6 +193,13 @@ void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::
   w.end_object();
 }
 
+std::string model_change_line(const AssetTwin& twin, const ModelChange& change) {
+  return twin.id() + ": model " + change.before.name + " v" + change.before.version + " -> " +
+         change.after.name + " v" + change.after.version + " (" +
+         std::string(to_string(change.cause)) +
+         (change.state_kept ? ", state kept)" : ", re-initialised)");
+}
+
 void encode_reply(const CommandReply& reply, std::string& out) {
   codec::JsonWriter w(out);
   w.begin_object();

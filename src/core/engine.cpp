@@ -121,6 +121,11 @@ std::uint64_t Counters::rejected_total() const noexcept {
   return std::accumulate(rejected.begin(), rejected.end(), std::uint64_t{0});
 }
 
+Engine::Pattern Engine::Pattern::of(const std::string& topic, std::uint32_t signal) {
+  const std::size_t at = topic.find(kAsset);
+  return Pattern{topic.substr(0, at), topic.substr(at + kAsset.size()), signal};
+}
+
 bool Engine::Pattern::match(std::string_view topic, std::string_view& id) const noexcept {
   if (topic.size() <= prefix.size() + suffix.size()) return false;
   if (!topic.starts_with(prefix) || !topic.ends_with(suffix)) return false;
@@ -137,9 +142,7 @@ std::vector<Engine::Entry> Engine::build_entries(const config::Config& config) {
     e.def = compile_asset(spec, config.topics);
     if (spec.is_template()) {
       const auto add = [&](const std::string& topic, std::uint32_t signal) {
-        const std::size_t at = topic.find(kAsset);
-        e.patterns.push_back(
-            Pattern{topic.substr(0, at), topic.substr(at + kAsset.size()), signal});
+        e.patterns.push_back(Pattern::of(topic, signal));
       };
       for (const config::SignalSpec& s : spec.signals) {
         if (!s.topic.empty()) add(s.topic, static_cast<std::uint32_t>(e.def->find_signal(s.name)));
@@ -226,9 +229,7 @@ void Engine::build_routes() {
   }
   command_.reset();
   if (!topic_spec_.command.empty()) {
-    const std::string& c = topic_spec_.command;
-    const std::size_t at = c.find(kAsset);
-    command_ = Pattern{c.substr(0, at), c.substr(at + kAsset.size()), Route::kFrame};
+    command_ = Pattern::of(topic_spec_.command, Route::kFrame);
     topics_.push_back(command_->prefix + "+" + command_->suffix);
   }
 }

@@ -22,11 +22,7 @@ using ::testing::ElementsAre;
 using testing::fleet_config;
 using ::testing::HasSubstr;
 
-std::string frame(double ts, double u, double y) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, R"({"ts": %.17g, "u": %.17g, "y": %.17g})", ts, u, y);
-  return buf;
-}
+using testing::frame_payload;
 
 std::size_t count(const Engine& e, Reject r) {
   return e.counters().rejected[static_cast<std::size_t>(r)];
@@ -38,12 +34,22 @@ double plant_y(double t, double wear_at) {
   return t <= wear_at ? 1.0 : 0.5 + 0.5 * std::exp(-2.0 * (t - wear_at));
 }
 
+// A single seed plant `id` on solo/u and solo/y, outside the fleet's topics.
+config::AssetSpec solo_asset(const std::string& id) {
+  config::AssetSpec solo = testing::seed_config().assets[0];
+  solo.id = id;
+  solo.signals[0].topic = "solo/u";
+  solo.signals[1].topic = "solo/y";
+  solo.frame_topics.clear();
+  return solo;
+}
+
 TEST(Discovery, FirstValidMessageOnATemplateTopicMakesTheTwin) {
   Engine sut(fleet_config(), 0.0);
   CollectingSink sink;
   ASSERT_EQ(sut.size(), 0u);
 
-  sut.on_message("plant/p1/frame", frame(1.0, 1.0, 1.0), 1.0, sink);
+  sut.on_message("plant/p1/frame", frame_payload(1.0, 1.0, 1.0), 1.0, sink);
 
   ASSERT_EQ(sut.size(), 1u);
   EXPECT_EQ(sut.twin(0).id(), "p1");
@@ -139,12 +145,7 @@ TEST(Discovery, StopsAtTheTemplatesLimitAndKeepsServingTheAssetsItHas) {
 
 TEST(Discovery, IdOfASingleAssetIsNotTakenByATemplate) {
   config::Config c = fleet_config();
-  config::AssetSpec solo = testing::seed_config().assets[0];
-  solo.id = "p1";
-  solo.signals[0].topic = "solo/u";
-  solo.signals[1].topic = "solo/y";
-  solo.frame_topics.clear();
-  c.assets.push_back(solo);
+  c.assets.push_back(solo_asset("p1"));
   Engine sut(c, 0.0);
   CollectingSink sink;
 
@@ -162,12 +163,12 @@ TEST(Isolation, OneAssetsBadDataAndWearLeaveAnotherAssetsStatesUnchanged) {
     CollectingSink sink;
     for (int k = 1; k <= 200; ++k) {
       const double t = 0.02 * k;
-      sut.on_message("plant/good/frame", frame(t, 1.0, 1.0), t, sink);
+      sut.on_message("plant/good/frame", frame_payload(t, 1.0, 1.0), t, sink);
       if (with_trouble) {
-        sut.on_message("plant/bad/frame", frame(t, 1.0, plant_y(t, 1.0)), t, sink);
+        sut.on_message("plant/bad/frame", frame_payload(t, 1.0, plant_y(t, 1.0)), t, sink);
         sut.on_message("plant/bad/y", "{\"value\": 1e999}", t, sink);
         sut.on_message("plant/bad/u", "not a number", t, sink);
-        sut.on_message("plant/bad/frame", frame(t - 1.0, 1.0, 1.0), t, sink);  // backwards
+        sut.on_message("plant/bad/frame", frame_payload(t - 1.0, 1.0, 1.0), t, sink);  // backwards
         sut.on_message("plant/bad/frame", std::string(70000, '['), t, sink);
       }
       if (k % 25 == 0) sut.tick(t, sink);
@@ -231,12 +232,7 @@ TEST(TickSpread, WithoutItEveryAssetIsDueOnEveryTick) {
 // The fleet template and one single asset beside it.
 config::Config fleet_with_solo() {
   config::Config c = fleet_config();
-  config::AssetSpec solo = testing::seed_config().assets[0];
-  solo.id = "solo";
-  solo.signals[0].topic = "solo/u";
-  solo.signals[1].topic = "solo/y";
-  solo.frame_topics.clear();
-  c.assets.push_back(solo);
+  c.assets.push_back(solo_asset("solo"));
   return c;
 }
 
@@ -246,7 +242,8 @@ struct Fleet {
   // Two plants at their steady state y = u = 1.
   Fleet() {
     for (const char* id : {"p1", "p2"}) {
-      sut.on_message(std::string("plant/") + id + "/frame", frame(1.0, 1.0, 1.0), 1.0, sink);
+      sut.on_message(std::string("plant/") + id + "/frame", frame_payload(1.0, 1.0, 1.0), 1.0,
+                     sink);
     }
   }
   const CommandReply& command(const std::string& asset, const std::string& payload,
@@ -294,7 +291,8 @@ TEST(Commands, SetModelSwapsOneAssetKeepingItsStateAndLeavesTheOthersAlone) {
   EXPECT_THAT(f.sink.model_changes[0].json,
               HasSubstr(R"("cause":"command","model":{"name":"worn-pump","version":"2"})"));
   // The worn model now predicts what a worn plant does: y -> 0.5 with time constant 0.5 s.
-  f.sut.on_message("plant/p1/frame", frame(1.5, 1.0, 0.5 + 0.5 * std::exp(-1.0)), 1.5, f.sink);
+  f.sut.on_message("plant/p1/frame", frame_payload(1.5, 1.0, 0.5 + 0.5 * std::exp(-1.0)), 1.5,
+                   f.sink);
   EXPECT_NEAR(p1.signal(1).residual, 0.0, 1e-9);
 }
 
@@ -328,7 +326,7 @@ TEST(Commands, RebaselineClearsTheAlertBumpsTheVersionAndAcceptsThePresentState)
   Fleet f;
   for (int k = 1; k <= 20; ++k) {
     const double t = 1.0 + 0.02 * k;
-    f.sut.on_message("plant/p1/frame", frame(t, 1.0, plant_y(t, 1.0)), t, f.sink);
+    f.sut.on_message("plant/p1/frame", frame_payload(t, 1.0, plant_y(t, 1.0)), t, f.sink);
   }
   ASSERT_EQ(f.sink.alerts.size(), 1u);
   ASSERT_EQ(f.sut.find("p1")->status(), Status::alert);

@@ -20,11 +20,7 @@ using nlohmann::json;
 using testing::CollectingSink;
 using testing::seed_config;
 
-std::string frame(double ts, double u, double y) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, R"({"ts": %.17g, "u": %.17g, "y": %.17g})", ts, u, y);
-  return buf;
-}
+using testing::frame_payload;
 
 // Every number in a JSON document, wherever it is.
 void numbers_of(const json& j, std::vector<double>& out) {
@@ -63,7 +59,7 @@ TEST(NumericalSafety, UnstableModelRaisesModelDivergedOnceAndPublishesOnlyBounde
 
   for (int k = 1; k <= 1500; ++k) {  // 30 s at 50 Hz, the plant itself steady at y = u = 1
     const double t = 0.02 * k;
-    sut.on_message("plant/frame", frame(t, 1.0, 1.0), t, sink);
+    sut.on_message("plant/frame", frame_payload(t, 1.0, 1.0), t, sink);
     if (k % 25 == 0) sut.tick(t, sink);
   }
 
@@ -89,7 +85,7 @@ TEST(NumericalSafety, AbsurdInputDivergesThenTheTwinRecoversAndClearsTheAlert) {
   const auto run = [&](double until, double u) {
     while (t < until - 1e-9) {
       t += 0.02;
-      sut.on_message("plant/frame", frame(t, u, 1.0), t, sink);
+      sut.on_message("plant/frame", frame_payload(t, u, 1.0), t, sink);
       if (std::fmod(t + 1e-9, 0.5) < 0.02) sut.tick(t, sink);
     }
   };
@@ -115,7 +111,7 @@ TEST(NumericalSafety, RebaselineClearsModelDiverged) {
   Engine sut(c, 0.0);
   CollectingSink sink;
   for (int k = 1; k <= 100; ++k) {
-    sut.on_message("plant/frame", frame(0.02 * k, 1.0, 1.0), 0.02 * k, sink);
+    sut.on_message("plant/frame", frame_payload(0.02 * k, 1.0, 1.0), 0.02 * k, sink);
   }
   ASSERT_TRUE(sut.twin(0).model_diverged());
 

@@ -2,6 +2,7 @@
 // CONTRACT.md and small variations of it.
 #pragma once
 
+#include <cstdio>
 #include <string>
 
 #include "twind/config/config.hpp"
@@ -40,6 +41,13 @@ inline config::Config seed_config() {
   a.frame_topics = {"plant/frame"};
   c.assets.push_back(a);
   return c;
+}
+
+/// A frame of the seed plant, `{"ts": ..., "u": ..., "y": ...}`, numbers read back exactly.
+inline std::string frame_payload(double ts, double u, double y) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, R"({"ts": %.17g, "u": %.17g, "y": %.17g})", ts, u, y);
+  return buf;
 }
 
 /// The seed plant as CONTRACT.md's fleet template: every asset under plant/+/u, plant/+/y and

@@ -21,6 +21,10 @@ void encode_alert(const AssetTwin& twin, const AlertEvent& event, std::string& o
 /// `{"asset", "ts", "cause", "model": {name, version}, "previous": {...}, "state"}`.
 void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::string& out);
 
+/// The human line of a model change, for logs:
+/// `pump7: model pump v3 -> pump v4 (command, state kept)`.
+[[nodiscard]] std::string model_change_line(const AssetTwin& twin, const ModelChange& change);
+
 /// Appends a command's reply to `out` (schema: docs/commands.md).
 void encode_reply(const CommandReply& reply, std::string& out);
 

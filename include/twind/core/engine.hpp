@@ -154,6 +154,8 @@ class Engine {
     std::string prefix;
     std::string suffix;
     std::uint32_t signal = Route::kFrame;
+    /// `topic` (holding {asset} once) split around its {asset}.
+    static Pattern of(const std::string& topic, std::uint32_t signal);
     [[nodiscard]] bool match(std::string_view topic, std::string_view& id) const noexcept;
   };
   struct Entry {
