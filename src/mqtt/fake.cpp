@@ -21,6 +21,7 @@ struct FakeBroker::State {
   const bool keep_retained;
   bool up = true;
   std::optional<std::string> refusal;
+  std::vector<std::string> denied;  // filters of topics clients may not publish to
   std::map<std::string, FakeMessage, std::less<>> retained;
   std::vector<FakeMessage> log;
   std::vector<FakeClient*> clients;
@@ -31,6 +32,11 @@ struct FakeBroker::State {
 
   // By value: a handler publishing re-entrantly may grow `log` while we deliver.
   void route(FakeMessage m) {
+    if (!m.from.empty() && std::any_of(denied.begin(), denied.end(), [&](const std::string& f) {
+          return topic_matches(f, m.topic);
+        })) {
+      return;  // acknowledged all the same: MQTT 3.1.1 cannot tell the publisher
+    }
     if (m.retained) {
       if (m.payload.empty()) {
         retained.erase(m.topic);
@@ -113,6 +119,11 @@ void FakeBroker::bring_up() {
 bool FakeBroker::is_up() const {
   std::lock_guard lock(state_->mu);
   return state_->up;
+}
+
+void FakeBroker::deny_publish(std::string filter) {
+  std::lock_guard lock(state_->mu);
+  state_->denied.push_back(std::move(filter));
 }
 
 void FakeBroker::refuse_connections(std::string cause) {
@@ -199,6 +210,10 @@ void FakeClient::subscribe(const std::vector<std::string>& filters, int qos) {
     }
   }
   if (connected_) state_->deliver_retained(*this, filters);
+}
+
+void FakeClient::subscribe_optional(const std::vector<std::string>& filters, int qos) {
+  subscribe(filters, qos);  // the fake refuses no subscription
 }
 
 bool FakeClient::publish(std::string_view topic, std::string_view payload, int qos, bool retained) {

@@ -75,7 +75,8 @@ std::string connack_text(int rc) {
     case 4:
       return "connection refused: bad user name or password";
     case 5:
-      return "connection refused: not authorized";
+      // Mosquitto's answer to a wrong password or an unknown user under MQTT 3.1.1.
+      return "connection refused: not authorized (wrong user name or password?)";
     default:
       return {};
   }
@@ -93,6 +94,23 @@ std::string describe(const ::mqtt::exception& e) {
   return text + " (Paho error " + std::to_string(rc) + ")";
 }
 
+// The reason of one line of OpenSSL's error queue,
+// "<thread>:error:<code>:<library>:<function>:<reason>:<file>:<line>:<data>", e.g. "certificate
+// verify failed"; the whole line (without control characters) when it has another form.
+std::string openssl_reason(std::string_view line) {
+  std::vector<std::string_view> fields;
+  std::size_t start = 0;
+  while (start <= line.size()) {
+    const std::size_t colon = line.find(':', start);
+    fields.push_back(line.substr(start, colon == std::string_view::npos ? colon : colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  std::string out(fields.size() > 5 && fields[1] == "error" ? fields[5] : line);
+  std::erase_if(out, [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  return out;
+}
+
 void* to_context(std::uint64_t attempt) {
   return reinterpret_cast<void*>(static_cast<std::uintptr_t>(attempt));
 }
@@ -108,6 +126,7 @@ class PahoClient final : public Client {
 
   void start(Handler& handler) override;
   void subscribe(const std::vector<std::string>& filters, int qos) override;
+  void subscribe_optional(const std::vector<std::string>& filters, int qos) override;
   bool publish(std::string_view topic, std::string_view payload, int qos, bool retained) override;
   [[nodiscard]] bool connected() const override { return connected_.load(); }
   [[nodiscard]] ClientStats stats() const override;
@@ -167,6 +186,7 @@ class PahoClient final : public Client {
   std::uint64_t next_attempt_ = 1;
   std::vector<std::pair<std::string, int>> filters_;
   std::vector<std::pair<std::string, int>> new_filters_;  // to subscribe on the live connection
+  std::vector<std::string> optional_;  // filters whose refusal does not fail a connection
   bool started_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
@@ -176,6 +196,11 @@ class PahoClient final : public Client {
   ClientStats stats_;
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> received_{0};
+
+  // OpenSSL's reason for the latest failed handshake (Paho's TLS error callback), added to the
+  // cause of the failed attempt: "certificate verify failed" says more than Paho's return code.
+  std::mutex tls_mu_;
+  std::string tls_error_;
 
   std::mutex message_mu_;
   bool deliver_messages_ = true;  // guarded by message_mu_
@@ -231,6 +256,11 @@ PahoClient::PahoClient(const ConnectOptions& options)
       if (!options_.tls->cert_file.empty()) ssl.set_key_store(options_.tls->cert_file);
       if (!options_.tls->key_file.empty()) ssl.set_private_key(options_.tls->key_file);
     }
+    ssl.set_error_handler([this](const std::string& line) {
+      const std::string reason = openssl_reason(line);
+      std::lock_guard lock(tls_mu_);
+      if (tls_error_.empty() && !reason.empty()) tls_error_ = reason;  // the first is the cause
+    });
     ssl.set_enable_server_cert_auth(true);
     ssl.set_verify(true);  // the host name too, not only the chain
     connect_options_.set_ssl(std::move(ssl));
@@ -290,6 +320,19 @@ void PahoClient::subscribe(const std::vector<std::string>& filters, int qos) {
     new_filters_.emplace_back(f, qos);
   }
   work_cv_.notify_all();
+}
+
+void PahoClient::subscribe_optional(const std::vector<std::string>& filters, int qos) {
+  check_subscription(filters, qos);
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& f : filters) {
+      if (std::find(optional_.begin(), optional_.end(), f) == optional_.end()) {
+        optional_.push_back(f);
+      }
+    }
+  }
+  subscribe(filters, qos);
 }
 
 bool PahoClient::publish(std::string_view topic, std::string_view payload, int qos, bool retained) {
@@ -460,6 +503,10 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
     if (cli_->is_connected()) cli_->disconnect(0)->wait_for(kConnectTimeout);
   } catch (const ::mqtt::exception&) {  // NOLINT(bugprone-empty-catch): best effort
   }
+  {
+    std::lock_guard lock(tls_mu_);
+    tls_error_.clear();
+  }
   try {
     auto tok = cli_->connect(connect_options_);
     const Wait w = await(*tok, kConnectTimeout + kTokenWaitMargin);
@@ -474,13 +521,26 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
     }
   } catch (const ::mqtt::exception& e) {
     cause = "connect to " + options_.uri + " failed: " + describe(e);
+    std::lock_guard lock(tls_mu_);
+    if (!tls_error_.empty()) {
+      cause += ": TLS: " + tls_error_;
+    } else if (is_tls_scheme(checked_scheme(options_.uri)) &&
+               e.get_return_code() == MQTTASYNC_FAILURE) {
+      // Under TLS 1.3 the broker checks the client's certificate after the handshake has
+      // completed on the client's side: it just closes the connection.
+      cause +=
+          ": the broker closed the TLS connection (does it require a client certificate, "
+          "or refuse this one?)";
+    }
     return false;
   }
 
   std::vector<std::pair<std::string, int>> filters;
+  std::vector<std::string> optional;
   {
     std::lock_guard lock(mu_);
     filters = filters_;
+    optional = optional_;
     new_filters_.clear();  // all of them are subscribed now
   }
   if (!filters.empty()) {
@@ -503,7 +563,9 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
       }
       const auto codes = tok->get_subscribe_response().get_reason_codes();
       for (std::size_t i = 0; i < codes.size() && i < filters.size(); ++i) {
-        if (static_cast<int>(codes[i]) >= 0x80) {
+        const bool can_do_without =
+            std::find(optional.begin(), optional.end(), filters[i].first) != optional.end();
+        if (static_cast<int>(codes[i]) >= 0x80 && !can_do_without) {
           cause = "subscribe on " + options_.uri + " failed: the broker refused \"" +
                   filters[i].first + "\"";
           disconnect_cleanly(milliseconds(0));

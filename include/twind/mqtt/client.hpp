@@ -90,6 +90,10 @@ class Client {
   /// Throws std::invalid_argument for an invalid filter (valid_topic_filter() in topic.hpp) or a
   /// QoS outside 0..2; then none of `filters` is added.
   virtual void subscribe(const std::vector<std::string>& filters, int qos) = 0;
+  /// Like subscribe(), for filters the client can do without (twind's watch on its own topics):
+  /// a broker that refuses one of them in its SUBACK does not fail the connection; the filter is
+  /// simply not subscribed on it.
+  virtual void subscribe_optional(const std::vector<std::string>& filters, int qos) = 0;
   /// Returns false when the message was dropped: QoS 0 while disconnected, an invalid topic name
   /// or QoS, or after stop().
   virtual bool publish(std::string_view topic, std::string_view payload, int qos,

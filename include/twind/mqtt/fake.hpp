@@ -68,6 +68,10 @@ class FakeBroker {
   void refuse_connections(std::string cause);
   void accept_connections();
 
+  /// Messages that clients publish on topics matching `filter` are acknowledged and dropped, as
+  /// by a broker whose ACL denies them (under MQTT 3.1.1 the publisher cannot be told).
+  void deny_publish(std::string filter);
+
   /// Publishes as an external peer (no client id). Returns false (and drops it) when the broker
   /// is down or the topic name is invalid.
   bool publish(std::string_view topic, std::string_view payload, int qos = 0,
@@ -103,6 +107,8 @@ class FakeClient final : public Client {
   void start(Handler& handler) override;
   /// Throws std::invalid_argument for an invalid filter or a QoS outside 0..2.
   void subscribe(const std::vector<std::string>& filters, int qos) override;
+  /// As subscribe(): the fake refuses no subscription.
+  void subscribe_optional(const std::vector<std::string>& filters, int qos) override;
   /// Returns false (and counts a drop) also for an invalid topic name or QoS, and after stop() or
   /// kill().
   bool publish(std::string_view topic, std::string_view payload, int qos, bool retained) override;
