@@ -36,6 +36,12 @@ const std::vector<KeyDoc>& key_table() {
       {"broker.clean_session", "boolean", "true",
        "Start every connection with a clean session (no queued messages from before).",
        "true or false"},
+      {"broker.check_publish", "boolean", "true",
+       "Subscribe to twind's own status topic and to one asset's state and alert topics, and "
+       "log an error when what twind publishes there does not come back within 5 s: a broker "
+       "whose ACL denies a publication still acknowledges it under MQTT 3.1.1. The check needs "
+       "read access to those topics; turn it off where twind may only write them.",
+       "true or false"},
       {"broker.username", "string", "(none)", "User name sent to the broker.", ""},
       {"broker.password_file", "string", "(none)",
        "File holding the password (first line), read at connect time; never logged.",

@@ -573,6 +573,9 @@ class Validator {
     if (const Value* e = find(f, "clean_session")) {
       if (const auto x = as_bool(*e)) b.clean_session = *x;
     }
+    if (const Value* e = find(f, "check_publish")) {
+      if (const auto x = as_bool(*e)) b.check_publish = *x;
+    }
     if (const Value* e = find(f, "username")) {
       if (const auto s = as_string(*e)) b.username = *s;
     }
@@ -601,7 +604,21 @@ class Validator {
       const Value& given = !b.password_file.empty() ? *file : *env;
       expected(given, "a username as well (MQTT sends a password only with a user name)");
     }
-    if (const Value* e = find(f, "tls")) parse_tls(*e, b);
+    if (const Value* e = find(f, "tls")) {
+      parse_tls(*e, b);
+      const std::string_view uri = b.uri;
+      const bool tls_scheme =
+          uri.starts_with("ssl://") || uri.starts_with("mqtts://") || uri.starts_with("wss://");
+      if (!tls_scheme) {
+        // Never plaintext when TLS was asked for: the default URI or a tcp:// one is an error.
+        const Value* u = find(f, "uri");
+        error(u != nullptr ? u->pos : e->key_pos, u != nullptr ? u->path : e->path,
+              (u != nullptr ? "got " + b.uri + " with tls"
+                            : "got tls with the default uri " + b.uri) +
+                  ", expected an ssl://, mqtts:// or wss:// uri (twind never falls back to "
+                  "plaintext when TLS is configured)");
+      }
+    }
   }
 
   void parse_tls(const Value& v, BrokerSpec& b) {

@@ -319,6 +319,7 @@ assets:
      "3:17", "expected an environment variable name"},
     {"TlsWithoutCaFile", R"(
 broker:
+  uri: ssl://127.0.0.1:8883
   tls: {cert_file: c.pem, key_file: k.pem}
 assets:
   - id: plant
@@ -327,9 +328,10 @@ assets:
       - {name: u, role: input, topic: plant/u}
       - {name: y, role: output, topic: plant/y}
 )",
-     "2:8", "broker.tls.ca_file: missing required key"},
+     "3:8", "broker.tls.ca_file: missing required key"},
     {"TlsCertificateWithoutKey", R"(
 broker:
+  uri: mqtts://127.0.0.1:8883
   tls:
     ca_file: ca.pem
     cert_file: c.pem
@@ -340,7 +342,31 @@ assets:
       - {name: u, role: input, topic: plant/u}
       - {name: y, role: output, topic: plant/y}
 )",
-     "4:5", "broker.tls.cert_file: got cert_file without key_file, expected both or neither"},
+     "5:5", "broker.tls.cert_file: got cert_file without key_file, expected both or neither"},
+    {"TlsWithAPlaintextUri", R"(
+broker:
+  uri: tcp://127.0.0.1:1883
+  tls: {ca_file: ca.pem}
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)",
+     "2:8",
+     "broker.uri: got tcp://127.0.0.1:1883 with tls, expected an ssl://, mqtts:// or wss://"},
+    {"TlsWithTheDefaultPlaintextUri", R"(
+broker:
+  tls: {ca_file: ca.pem}
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)",
+     "2:3", "broker.tls: got tls with the default uri tcp://127.0.0.1:1883, expected an ssl://"},
     // ---- topics
     {"StateTopicWithWildcard", R"(
 topics:
@@ -1346,6 +1372,7 @@ broker:
   client_id: twind-line-3
   keepalive: 1min
   clean_session: false
+  check_publish: false
   username: twind
   password_file: /etc/twind/password
   tls:
@@ -1366,6 +1393,7 @@ assets:
   EXPECT_EQ(b.client_id, "twind-line-3");
   EXPECT_EQ(b.keepalive, 60.0);
   EXPECT_FALSE(b.clean_session);
+  EXPECT_FALSE(b.check_publish);
   EXPECT_EQ(b.username, "twind");
   EXPECT_EQ(b.password_file, "/etc/twind/password");
   EXPECT_TRUE(b.password_env.empty());

@@ -87,6 +87,9 @@ struct BrokerSpec {
   std::string password_file;  ///< read at connect time; never logged
   std::string password_env;   ///< name of an environment variable holding the password
   std::optional<TlsSpec> tls;
+  /// Watch twind's own status topic and one asset's state and alert topics, and report messages
+  /// the broker acknowledges but never delivers (an ACL denying them).
+  bool check_publish = true;
   friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
 };
 
