@@ -91,7 +91,10 @@ class Daemon::Sink final : public core::Sink {
   void on_state(const core::AssetTwin& twin, double ts) override {
     payload_.clear();
     core::encode_state(twin, ts, payload_);
-    if (!d_.client_.publish(twin.topic(twin.def().state_topic), payload_, 0, false)) failed();
+    if (!d_.publish(twin.topic(twin.def().state_topic), payload_, 0, false,
+                    twin.id() == d_.watched_asset_)) {
+      failed();
+    }
     if (d_.options_.keep_states) tick_states.emplace_back(twin.id(), payload_);
   }
 
@@ -118,13 +121,20 @@ class Daemon::Sink final : public core::Sink {
   void on_discovered(const core::AssetTwin& twin) override {
     spdlog::info("asset {} discovered (template {})", twin.id(),
                  twin.def().entry);  // ids are checked
+    if (d_.check_publish_ && d_.watched_asset_.empty()) {
+      d_.watched_asset_ = twin.id();
+      d_.watch_asset(twin.topic(twin.def().state_topic), twin.topic(twin.def().alert_topic));
+    }
   }
 
   void on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) override {
     payload_.clear();
     core::encode_alert(twin, event, payload_);
     // QoS 1: the client keeps it until the broker acknowledges it, across reconnections.
-    if (!d_.client_.publish(twin.topic(twin.def().alert_topic), payload_, 1, false)) failed();
+    if (!d_.publish(twin.topic(twin.def().alert_topic), payload_, 1, false,
+                    twin.id() == d_.watched_asset_)) {
+      failed();
+    }
     const double t = origin < 0.0 ? 0.0 : d_.now() - origin;
     const std::string line = core::console_line(twin, event, t);
     if (event.raised) {
@@ -163,16 +173,82 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
     : config_(std::move(config)),
       client_(client),
       options_(std::move(options)),
-      snapshot_(std::make_shared<DaemonSnapshot>()) {
+      snapshot_(std::make_shared<DaemonSnapshot>()),
+      check_(options_.publish_check_timeout) {
   if (!options_.clock) options_.clock = wall_clock_now;
   engine_ = std::make_unique<core::Engine>(config_, now());
   sink_ = std::make_unique<Sink>(*this);
   // Before the client starts: it subscribes on every connection, so nothing published between
   // the first connection and run() is missed.
   client_.subscribe(engine_->topics(), 1);
+  check_publish_ = config_.broker.check_publish;
+  if (check_publish_) {
+    {
+      const std::lock_guard lock(check_mu_);
+      check_.watch(config_.topics.status);
+    }
+    client_.subscribe_optional({config_.topics.status}, 1);
+    // The first asset known now; with discovery only, the first one discovered (Sink).
+    if (engine_->size() > 0) {
+      const core::AssetTwin& twin = engine_->twin(0);
+      watched_asset_ = twin.id();
+      watch_asset(twin.topic(twin.def().state_topic), twin.topic(twin.def().alert_topic));
+    }
+  }
 }
 
 Daemon::~Daemon() = default;
+
+void Daemon::watch_asset(const std::string& state_topic, const std::string& alert_topic) {
+  {
+    const std::lock_guard lock(check_mu_);
+    check_.watch(state_topic);
+    check_.watch(alert_topic);
+  }
+  client_.subscribe_optional({state_topic, alert_topic}, 1);
+}
+
+bool Daemon::publish(const std::string& topic, std::string_view payload, int qos, bool retained,
+                     bool watched) {
+  // Only what goes out on a live connection says anything about the broker's rules. Announced
+  // first: the broker may deliver it back before publish() returns.
+  const bool track = watched && check_publish_ && client_.connected();
+  if (track) {
+    const std::lock_guard lock(check_mu_);
+    check_.on_published(topic, payload, now());
+  }
+  const bool ok = client_.publish(topic, payload, qos, retained);
+  if (track && !ok) {
+    const std::lock_guard lock(check_mu_);
+    check_.withdraw(topic, payload);
+  }
+  return ok;
+}
+
+void Daemon::poll_publish_check() {
+  if (!check_publish_) return;
+  std::vector<PublishCheck::Finding> findings;
+  std::size_t denied = 0;
+  {
+    const std::lock_guard lock(check_mu_);
+    findings = check_.poll(now());
+    denied = check_.denied();
+  }
+  for (const PublishCheck::Finding& f : findings) {
+    if (f.delivered) {
+      spdlog::info("messages twind publishes on {} reach the broker's subscribers again", f.topic);
+    } else {
+      spdlog::error(
+          "the broker acknowledged what twind published on {} but never delivered it back ({} s): "
+          "its ACL denies twind publishing to {} (or reading it, which this check needs; "
+          "broker.check_publish: false turns the check off); subscribers do not get these "
+          "messages",
+          f.topic, options_.publish_check_timeout, f.topic);
+    }
+  }
+  const std::lock_guard lock(mutex_);
+  counters_.publish_denied_topics = denied;
+}
 
 double Daemon::now() const {
   return options_.clock();
@@ -189,18 +265,54 @@ std::string Daemon::status_payload(std::string_view state, double ts) {
 void Daemon::on_connected() {
   connected_ = true;
   spdlog::info("connected to the broker; subscribed to {} topics", engine_->topics().size());
-  client_.publish(config_.topics.status, status_payload("online", now()), 1, true);
+  const std::string online = status_payload("online", now());
+  if (check_publish_) {
+    const std::lock_guard lock(check_mu_);
+    check_.reset();
+  }
+  publish(config_.topics.status, online, 1, true, true);
 }
 
 void Daemon::on_disconnected(const std::string& cause) {
+  if (check_publish_) {
+    const std::lock_guard lock(check_mu_);
+    check_.reset();
+  }
   if (connected_.exchange(false)) {
     spdlog::warn("lost the broker: {}; reconnecting with backoff", cause);
+    return;
+  }
+  // One line for a failure, then one a minute while it repeats: a wrong password retried with
+  // backoff for a day must not fill the journal.
+  std::uint64_t suppressed = 0;
+  bool first = false;
+  {
+    const std::lock_guard lock(failures_mu_);
+    if (failures_seen_.size() >= 64) failures_seen_.clear();  // bounded, whatever the causes
+    first = failures_seen_.insert(cause).second;
+    if (!failures_.allow(cause, now(), suppressed)) return;
+  }
+  if (first) {
+    spdlog::error(
+        "cannot reach the broker: {}; retrying with backoff (repeats are logged once a "
+        "minute)",
+        cause);
   } else {
-    spdlog::warn("cannot reach the broker: {}; retrying with backoff", cause);
+    spdlog::warn(
+        "still cannot reach the broker: {} ({} more failed attempts since the last report)", cause,
+        suppressed + 1);
   }
 }
 
 void Daemon::on_message(std::string_view topic, std::string_view payload) {
+  if (check_publish_) {
+    // twind's own messages, back from the broker: evidence for the check, not telemetry.
+    const std::lock_guard lock(check_mu_);
+    if (check_.watched(topic)) {
+      check_.on_received(topic, payload);
+      return;
+    }
+  }
   const double arrival = now();
   post(Message{std::string(topic), std::string(payload), arrival});
 }
@@ -328,6 +440,10 @@ void Daemon::take_snapshot(double ts) {
         static_cast<double>(dc.reloads));
   m.one("twind_reloads_refused_total", "counter", "Configurations refused on reload.",
         static_cast<double>(dc.reloads_refused));
+  m.one("twind_publish_denied_topics", "gauge",
+        "Watched topics (broker.check_publish) whose messages the broker acknowledged but never "
+        "delivered back: an ACL denying twind's publications.",
+        static_cast<double>(dc.publish_denied_topics));
   m.one("twind_mqtt_connected", "gauge", "1 while connected to the broker.",
         snap->connected ? 1.0 : 0.0);
   m.one("twind_mqtt_connects_total", "counter", "Successful broker connections.",
@@ -408,6 +524,7 @@ void Daemon::run() {
       if (engine_->slot_of(due()) + 1 == engine_->slots()) take_snapshot(due());
       if (options_.on_tick) options_.on_tick();
     }
+    poll_publish_check();
   };
 
   // Batches start at least kMinBatchGap apart: under a fleet's 20,000 messages a second the

@@ -17,7 +17,10 @@ using namespace std::chrono_literals;
 // Arrange: the seed configuration with a fast tick, a daemon on a fake broker, running on its
 // own thread until the fixture ends.
 struct Running {
-  explicit Running(config::Config c = fast_seed()) : client(broker.make_client()), sut(c, *client) {
+  explicit Running(config::Config c = fast_seed(), DaemonOptions o = {},
+                   const std::vector<std::string>& denied = {})
+      : client(broker.make_client()), sut(c, *client, std::move(o)) {
+    for (const std::string& d : denied) broker.deny_publish(d);
     client->start(sut);
     thread = std::thread([this] { sut.run(); });
   }
@@ -145,6 +148,81 @@ TEST(Daemon, ReloadWithAnUnbuildableModelIsRefusedAndTheOldConfigurationKeepsRun
   f.broker.publish("plant/y", "1");
   f.broker.publish("plant/y", "3");
   ASSERT_TRUE(f.eventually([&] { return !f.broker.messages_on("twin/alert").empty(); }));
+}
+
+DaemonOptions quick_publish_check() {
+  DaemonOptions o;
+  o.publish_check_timeout = 0.2;
+  return o;
+}
+
+bool has_filter(const mqtt::FakeClient& c, const std::string& f) {
+  for (const auto& [filter, qos] : c.filters()) {
+    if (filter == f) return true;
+  }
+  return false;
+}
+
+TEST(Daemon, PublicationsTheBrokerAcknowledgesButDropsAreReportedPerTopic) {
+  Running f(Running::fast_seed(), quick_publish_check(), {"twin/state"});
+
+  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().publish_denied_topics == 1; }));
+  std::this_thread::sleep_for(300ms);  // the status, also watched, is delivered: still one
+  EXPECT_EQ(f.sut.counters().publish_denied_topics, 1U);
+  EXPECT_TRUE(f.broker.messages_on("twin/state").empty());
+  EXPECT_NE(f.sut.snapshot()->metrics.find("twind_publish_denied_topics 1\n"), std::string::npos);
+}
+
+TEST(Daemon, OwnMessagesComingBackAreNeitherTelemetryNorADenial) {
+  Running f(Running::fast_seed(), quick_publish_check());
+  ASSERT_TRUE(has_filter(*f.client, "twin/status"));
+  ASSERT_TRUE(has_filter(*f.client, "twin/state"));
+  ASSERT_TRUE(has_filter(*f.client, "twin/alert"));
+
+  ASSERT_TRUE(f.eventually([&] { return f.broker.messages_on("twin/state").size() >= 10; }));
+
+  EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);
+  const std::string metrics = f.sut.snapshot()->metrics;
+  EXPECT_NE(metrics.find("reason=\"unknown_topic\"} 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("twind_messages_total 0\n"), std::string::npos) << metrics;
+}
+
+TEST(Daemon, AlertTopicDeniedIsReportedOnceAnAlertIsPublished) {
+  Running f(Running::fast_seed(), quick_publish_check(), {"twin/alert"});
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);  // nothing published there yet
+
+  f.broker.publish("plant/u", "1");
+  f.broker.publish("plant/y", "1");
+  f.broker.publish("plant/y", "3");  // raises the divergence alert
+
+  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().publish_denied_topics == 1; }));
+}
+
+TEST(Daemon, ADiscoveredFleetWatchesItsFirstAssetsTopics) {
+  config::Config c = testing::fleet_config();
+  c.tick = 0.05;
+  Running f(c, quick_publish_check(), {"twin/+/state"});
+  EXPECT_FALSE(has_filter(*f.client, "twin/p1/state"));
+
+  f.broker.publish("plant/p1/frame", R"({"u": 1, "y": 1})");
+  f.broker.publish("plant/p2/frame", R"({"u": 1, "y": 1})");
+
+  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().publish_denied_topics == 1; }));
+  EXPECT_TRUE(has_filter(*f.client, "twin/p1/state"));
+  EXPECT_TRUE(has_filter(*f.client, "twin/p1/alert"));
+  EXPECT_FALSE(has_filter(*f.client, "twin/p2/state"));
+}
+
+TEST(Daemon, WithoutTheCheckNothingOfItsOwnIsSubscribedOrReported) {
+  config::Config c = Running::fast_seed();
+  c.broker.check_publish = false;
+  Running f(c, quick_publish_check(), {"twin/state"});
+  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().ticks >= 10; }));
+
+  EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);
+  EXPECT_FALSE(has_filter(*f.client, "twin/status"));
+  EXPECT_FALSE(has_filter(*f.client, "twin/state"));
 }
 
 TEST(Daemon, StatusPayloadNamesStateVersionAndTime) {

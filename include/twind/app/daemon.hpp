@@ -13,10 +13,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
+#include "twind/app/publish_check.hpp"
 #include "twind/config/config.hpp"
+#include "twind/core/rate_limit.hpp"
 #include "twind/mqtt/client.hpp"
 
 namespace twind::core {
@@ -49,6 +52,9 @@ struct DaemonOptions {
   std::function<void()> on_tick;
   /// Wall clock, Unix seconds (tests may speed it up or freeze it).
   std::function<double()> clock;
+  /// broker.check_publish: seconds a message published on a watched topic may take to come back
+  /// before the topic is reported as denied.
+  double publish_check_timeout = 5.0;
 };
 
 /// Counters of the live driver itself, beside the engine's.
@@ -59,6 +65,7 @@ struct DaemonCounters {
   std::uint64_t publish_failed = 0;  ///< states or alerts the client refused (disconnected)
   std::uint64_t reloads = 0;
   std::uint64_t reloads_refused = 0;
+  std::uint64_t publish_denied_topics = 0;  ///< watched topics whose messages never came back
 };
 
 /// Runs every asset's twin live.
@@ -111,6 +118,12 @@ class Daemon final : public mqtt::Handler {
   void apply(Reload& r);
   void take_snapshot(double ts);
   [[nodiscard]] double now() const;
+  // broker.check_publish: the twin whose topics are watched (the first one), and the watch.
+  void watch_asset(const std::string& state_topic, const std::string& alert_topic);
+  // client_.publish(), watched by the publication check when `watched`.
+  bool publish(const std::string& topic, std::string_view payload, int qos, bool retained,
+               bool watched);
+  void poll_publish_check();
 
   config::Config config_;
   mqtt::Client& client_;
@@ -125,6 +138,17 @@ class Daemon final : public mqtt::Handler {
   DaemonCounters counters_;
   std::shared_ptr<const DaemonSnapshot> snapshot_;
   std::atomic<bool> connected_{false};
+
+  // The publication check. watched_asset_ is the engine thread's; check_ is shared with the
+  // client's threads (the status published on connection, echoes received) under check_mu_.
+  bool check_publish_ = false;
+  std::string watched_asset_;
+  mutable std::mutex check_mu_;
+  PublishCheck check_;
+  // Connection failures reported (the client's worker thread), each cause once a minute.
+  std::mutex failures_mu_;
+  core::RateLimiter failures_{60.0, 64};
+  std::unordered_set<std::string> failures_seen_;
 };
 
 }  // namespace twind::app

@@ -1,0 +1,79 @@
+// Whether what twind publishes reaches the broker's subscribers. Under MQTT 3.1.1 a broker whose
+// ACL denies a publication acknowledges it all the same (Mosquitto sends PUBACK and drops the
+// message), so the only evidence is the absence of the message at a subscriber. twind subscribes
+// to a few of its own topics (the status topic, one asset's state and alert topics) and expects
+// each message it publishes there back within a timeout; one that never comes back is reported.
+//
+// No I/O and no clock: the daemon passes the time in and logs the findings.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twind::app {
+
+class PublishCheck {
+ public:
+  struct Finding {
+    std::string topic;
+    /// false: nothing published on `topic` came back in time (denied); true: a message came
+    /// back after a denial was reported (delivered again).
+    bool delivered = false;
+    friend bool operator==(const Finding&, const Finding&) = default;
+  };
+
+  /// `timeout`: seconds a published message may take to come back.
+  explicit PublishCheck(double timeout = 5.0) : timeout_(timeout) {}
+
+  /// Adds a topic to watch (its echo must be subscribed by the caller). Idempotent.
+  void watch(std::string_view topic);
+  [[nodiscard]] bool watched(std::string_view topic) const;
+  [[nodiscard]] const std::vector<std::string>& topics() const { return topics_; }
+
+  /// A new connection (or its loss): messages pending on the old one say nothing any more, and
+  /// what was confirmed must be confirmed again (the broker, or its ACL, may have changed).
+  /// Denials already reported stay reported, so a flapping connection does not repeat them.
+  void reset();
+
+  /// twind hands `payload` on `topic` to a live connection at `now`: called before the
+  /// publication, since the message may come back before the publishing call returns. Ignored
+  /// for unwatched topics and for topics confirmed on this connection.
+  void on_published(std::string_view topic, std::string_view payload, double now);
+  /// The publication announced by on_published() did not happen (the client refused it).
+  void withdraw(std::string_view topic, std::string_view payload);
+  /// A message arrived from the broker on a watched topic. Only one of twind's own pending
+  /// payloads confirms the topic; anything else (another publisher, an old retained message) is
+  /// ignored.
+  void on_received(std::string_view topic, std::string_view payload);
+
+  /// Topics whose oldest pending message has waited longer than the timeout (each reported once,
+  /// until it is delivered again), and topics delivered again since their denial was reported.
+  [[nodiscard]] std::vector<Finding> poll(double now);
+
+  /// Watched topics currently reported as denied.
+  [[nodiscard]] std::size_t denied() const;
+
+ private:
+  // Pending payloads are kept as hashes; a few suffice, since any one of them coming back
+  // confirms the topic.
+  static constexpr std::size_t kMaxPending = 8;
+  struct Topic {
+    std::string name;
+    bool confirmed = false;
+    bool denied = false;          // reported, not delivered since
+    bool delivered_news = false;  // delivered after a denial, not yet polled
+    double first_pending = 0.0;
+    std::vector<std::uint64_t> pending;
+  };
+  Topic* find(std::string_view topic);
+  [[nodiscard]] const Topic* find(std::string_view topic) const;
+
+  double timeout_;
+  std::vector<Topic> entries_;
+  std::vector<std::string> topics_;
+};
+
+}  // namespace twind::app

@@ -1,0 +1,98 @@
+#include "twind/app/publish_check.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+namespace twind::app {
+namespace {
+
+std::uint64_t fingerprint(std::string_view payload) {
+  return std::hash<std::string_view>{}(payload);
+}
+
+}  // namespace
+
+PublishCheck::Topic* PublishCheck::find(std::string_view topic) {
+  for (Topic& t : entries_) {
+    if (t.name == topic) return &t;
+  }
+  return nullptr;
+}
+
+const PublishCheck::Topic* PublishCheck::find(std::string_view topic) const {
+  for (const Topic& t : entries_) {
+    if (t.name == topic) return &t;
+  }
+  return nullptr;
+}
+
+void PublishCheck::watch(std::string_view topic) {
+  if (find(topic) != nullptr) return;
+  Topic t;
+  t.name = std::string(topic);
+  entries_.push_back(std::move(t));
+  topics_.emplace_back(topic);
+}
+
+bool PublishCheck::watched(std::string_view topic) const {
+  return find(topic) != nullptr;
+}
+
+void PublishCheck::reset() {
+  for (Topic& t : entries_) {
+    t.confirmed = false;
+    t.pending.clear();
+  }
+}
+
+void PublishCheck::on_published(std::string_view topic, std::string_view payload, double now) {
+  Topic* t = find(topic);
+  if (t == nullptr || t->confirmed) return;
+  if (t->pending.empty()) t->first_pending = now;
+  if (t->pending.size() < kMaxPending) t->pending.push_back(fingerprint(payload));
+}
+
+void PublishCheck::withdraw(std::string_view topic, std::string_view payload) {
+  Topic* t = find(topic);
+  if (t == nullptr) return;
+  const auto it = std::find(t->pending.begin(), t->pending.end(), fingerprint(payload));
+  if (it != t->pending.end()) t->pending.erase(it);
+}
+
+void PublishCheck::on_received(std::string_view topic, std::string_view payload) {
+  Topic* t = find(topic);
+  if (t == nullptr || t->pending.empty()) return;
+  if (std::find(t->pending.begin(), t->pending.end(), fingerprint(payload)) == t->pending.end()) {
+    return;
+  }
+  t->confirmed = true;
+  t->pending.clear();
+  if (t->denied) {
+    t->denied = false;
+    t->delivered_news = true;
+  }
+}
+
+std::vector<PublishCheck::Finding> PublishCheck::poll(double now) {
+  std::vector<Finding> out;
+  for (Topic& t : entries_) {
+    if (t.delivered_news) {
+      t.delivered_news = false;
+      out.push_back(Finding{t.name, true});
+    }
+    if (!t.denied && !t.pending.empty() && now - t.first_pending > timeout_) {
+      t.denied = true;
+      t.pending.clear();  // the next publication starts a new wait
+      out.push_back(Finding{t.name, false});
+    }
+  }
+  return out;
+}
+
+std::size_t PublishCheck::denied() const {
+  return static_cast<std::size_t>(
+      std::count_if(entries_.begin(), entries_.end(), [](const Topic& t) { return t.denied; }));
+}
+
+}  // namespace twind::app

@@ -1,0 +1,95 @@
+// The publication check's core: what counts as a message coming back, when a topic is reported as
+// denied, and that a report is made once and withdrawn once.
+#include "twind/app/publish_check.hpp"
+
+#include <gtest/gtest.h>
+
+namespace twind::app {
+namespace {
+
+using Findings = std::vector<PublishCheck::Finding>;
+
+PublishCheck watching(std::initializer_list<const char*> topics) {
+  PublishCheck c(5.0);
+  for (const char* t : topics) c.watch(t);
+  return c;
+}
+
+TEST(PublishCheck, AMessageThatComesBackConfirmsItsTopic) {
+  PublishCheck c = watching({"twin/state"});
+  c.on_published("twin/state", "s1", 100.0);
+  c.on_received("twin/state", "s1");
+
+  EXPECT_TRUE(c.poll(200.0).empty());
+  EXPECT_EQ(c.denied(), 0U);
+}
+
+TEST(PublishCheck, NothingBackWithinTheTimeoutIsReportedOnceAsDenied) {
+  PublishCheck c = watching({"twin/state", "twin/status"});
+  c.on_published("twin/state", "s1", 100.0);
+  c.on_published("twin/state", "s2", 100.5);
+
+  EXPECT_TRUE(c.poll(105.0).empty());  // exactly the timeout: not yet
+  EXPECT_EQ(c.poll(105.01), (Findings{{"twin/state", false}}));
+  c.on_published("twin/state", "s3", 106.0);
+  EXPECT_TRUE(c.poll(120.0).empty());  // reported already
+  EXPECT_EQ(c.denied(), 1U);
+}
+
+TEST(PublishCheck, OnlyTwindsOwnPayloadConfirms) {
+  PublishCheck c = watching({"twin/status"});
+  c.on_published("twin/status", "{\"state\":\"online\",\"ts\":2}", 100.0);
+  // The retained status of an earlier run, delivered on subscription, and another publisher.
+  c.on_received("twin/status", "{\"state\":\"offline\",\"ts\":1}");
+  c.on_received("twin/status", "something else");
+
+  EXPECT_EQ(c.poll(106.0), (Findings{{"twin/status", false}}));
+}
+
+TEST(PublishCheck, ADeniedTopicThatComesBackIsReportedAsDeliveredOnce) {
+  PublishCheck c = watching({"twin/alert"});
+  c.on_published("twin/alert", "a1", 100.0);
+  ASSERT_EQ(c.poll(106.0).size(), 1U);
+
+  c.on_published("twin/alert", "a2", 110.0);
+  c.on_received("twin/alert", "a2");
+
+  EXPECT_EQ(c.poll(111.0), (Findings{{"twin/alert", true}}));
+  EXPECT_TRUE(c.poll(112.0).empty());
+  EXPECT_EQ(c.denied(), 0U);
+}
+
+TEST(PublishCheck, ResetForgetsPendingMessagesAndConfirmations) {
+  PublishCheck c = watching({"twin/state"});
+  c.on_published("twin/state", "s1", 100.0);
+  c.reset();  // the connection dropped: s1 may never have reached the broker
+  EXPECT_TRUE(c.poll(110.0).empty());
+
+  c.on_published("twin/state", "s2", 110.0);
+  c.on_received("twin/state", "s2");
+  c.reset();  // a new connection must be confirmed again
+  c.on_published("twin/state", "s3", 120.0);
+  EXPECT_EQ(c.poll(126.0), (Findings{{"twin/state", false}}));
+}
+
+TEST(PublishCheck, AWithdrawnPublicationIsNotWaitedFor) {
+  PublishCheck c = watching({"twin/state"});
+  c.on_published("twin/state", "s1", 100.0);
+  c.withdraw("twin/state", "s1");  // the client refused it: it never left
+
+  EXPECT_TRUE(c.poll(110.0).empty());
+}
+
+TEST(PublishCheck, UnwatchedTopicsAreIgnored) {
+  PublishCheck c = watching({"twin/state"});
+  c.on_published("plant/y", "1", 100.0);
+  c.on_received("plant/y", "1");
+  EXPECT_FALSE(c.watched("plant/y"));
+  EXPECT_TRUE(c.watched("twin/state"));
+  EXPECT_TRUE(c.poll(200.0).empty());
+  c.watch("twin/state");  // idempotent
+  EXPECT_EQ(c.topics().size(), 1U);
+}
+
+}  // namespace
+}  // namespace twind::app
