@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <fstream>
 #include <string>
 #include <thread>
 
 #include "recording_handler.hpp"
 #include "support/mosquitto.hpp"
+#include "support/pki.hpp"
 #include "support/process.hpp"
 #include "support/subscriber.hpp"
 #include "twind/mqtt/client.hpp"
@@ -47,48 +47,10 @@ bool eventually(Pred done, std::chrono::milliseconds timeout) {
   return true;
 }
 
-// Runs a command to completion (bounded); fails the test with its stderr otherwise.
-void run_ok(const std::vector<std::string>& argv) {
-  Process p(argv);
-  const auto status = p.wait_exit(20s);
-  ASSERT_TRUE(status && status->exited && status->code == 0) << argv[0] << " failed:\n"
-                                                             << p.stderr_text();
-}
-
-// A throw-away CA and two server certificates signed by it: one for 127.0.0.1 and one for
-// another host name (to prove that the host name is verified, not only the chain).
-struct TestPki {
-  twind::testing::TempDir dir{"twind-pki"};
-  std::string ca = dir.path() + "/ca.pem";
-  std::string good_cert = dir.path() + "/good.pem";
-  std::string good_key = dir.path() + "/good.key";
-  std::string other_cert = dir.path() + "/other.pem";
-  std::string other_key = dir.path() + "/other.key";
-
-  void make() {
-    const std::string ca_key = dir.path() + "/ca.key";
-    run_ok({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", ca_key, "-out", ca, "-days", "1", "-subj", "/CN=twind-test-ca"});
-    sign(ca_key, "IP:127.0.0.1", good_cert, good_key);
-    sign(ca_key, "DNS:other.example", other_cert, other_key);
-  }
-
-  void sign(const std::string& ca_key, const std::string& san, const std::string& cert,
-            const std::string& key) {
-    const std::string csr = cert + ".csr";
-    const std::string ext = cert + ".ext";
-    std::ofstream(ext) << "subjectAltName=" << san << "\n";
-    run_ok({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", csr, "-subj", "/CN=twind-test-server"});
-    run_ok({"openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
-            "-out", cert, "-days", "1", "-extfile", ext});
-  }
-};
-
 // A broker with its plaintext listener plus two TLS listeners: one presenting the certificate
 // for 127.0.0.1, one the certificate for another host.
 struct TlsBroker {
-  TestPki pki;
+  twind::testing::TestPki pki;
   int good_port = Mosquitto::free_port();
   int other_port = Mosquitto::free_port();
   std::unique_ptr<Mosquitto> broker;
@@ -97,8 +59,8 @@ struct TlsBroker {
     pki.make();
     MosquittoOptions o;
     o.extra_config = {"listener " + std::to_string(good_port) + " 127.0.0.1",
-                      "certfile " + pki.good_cert,
-                      "keyfile " + pki.good_key,
+                      "certfile " + pki.server_cert,
+                      "keyfile " + pki.server_key,
                       "listener " + std::to_string(other_port) + " 127.0.0.1",
                       "certfile " + pki.other_cert,
                       "keyfile " + pki.other_key};

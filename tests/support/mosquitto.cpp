@@ -59,6 +59,7 @@ Mosquitto::Mosquitto(MosquittoOptions options)
   std::ofstream conf(config_path_);
   // Run as root, Mosquitto would drop to user `mosquitto`, who cannot read our temp dir.
   if (::geteuid() == 0) conf << "user root\n";
+  for (const std::string& line : options.prelude) conf << line << "\n";
   conf << "listener " << port_ << " 127.0.0.1\n"
        << "allow_anonymous " << (options.allow_anonymous ? "true" : "false") << "\n"
        << "log_dest stderr\n"  // stdout is block-buffered when redirected

@@ -19,6 +19,8 @@ struct MosquittoOptions {
   bool persistence = false;
   /// false: clients must authenticate (give a password_file in extra_config).
   bool allow_anonymous = true;
+  /// Lines written before the listener (global settings such as "per_listener_settings true").
+  std::vector<std::string> prelude;
   /// Lines appended to the generated mosquitto.conf (e.g. "password_file /path").
   std::vector<std::string> extra_config;
   /// Start in the constructor; otherwise call start() (a broker that appears later).
