@@ -13,6 +13,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -21,6 +22,7 @@
 #include <utility>
 
 #include "nodelay.hpp"
+#include "tls_probe.hpp"
 #include "twind/mqtt/client.hpp"
 #include "twind/mqtt/internal/backoff.hpp"
 #include "twind/mqtt/topic.hpp"
@@ -94,23 +96,6 @@ std::string describe(const ::mqtt::exception& e) {
   return text + " (Paho error " + std::to_string(rc) + ")";
 }
 
-// The reason of one line of OpenSSL's error queue,
-// "<thread>:error:<code>:<library>:<function>:<reason>:<file>:<line>:<data>", e.g. "certificate
-// verify failed"; the whole line (without control characters) when it has another form.
-std::string openssl_reason(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  while (start <= line.size()) {
-    const std::size_t colon = line.find(':', start);
-    fields.push_back(line.substr(start, colon == std::string_view::npos ? colon : colon - start));
-    if (colon == std::string_view::npos) break;
-    start = colon + 1;
-  }
-  std::string out(fields.size() > 5 && fields[1] == "error" ? fields[5] : line);
-  std::erase_if(out, [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-  return out;
-}
-
 void* to_context(std::uint64_t attempt) {
   return reinterpret_cast<void*>(static_cast<std::uintptr_t>(attempt));
 }
@@ -156,6 +141,8 @@ class PahoClient final : public Client {
   // Waits for `tok` in slices, so that stop() is not held up; throws what the token throws.
   Wait await(::mqtt::token& tok, milliseconds limit);
   bool connect_and_subscribe(std::string& cause);
+  // OpenSSL's reason why a TLS connection to the broker fails ("" if it finds none).
+  [[nodiscard]] std::string diagnose_tls() const;
   void serve_connection(std::unique_lock<std::mutex>& lk);
   std::string handle_loss();
   void disconnect_cleanly(milliseconds timeout);
@@ -197,10 +184,9 @@ class PahoClient final : public Client {
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> received_{0};
 
-  // OpenSSL's reason for the latest failed handshake (Paho's TLS error callback), added to the
-  // cause of the failed attempt: "certificate verify failed" says more than Paho's return code.
-  std::mutex tls_mu_;
-  std::string tls_error_;
+  // OpenSSL's reason for the TLS failures since the last connection (tls_probe.hpp): found once,
+  // on the first failure, and repeated in the cause of the later ones. Worker thread only.
+  std::optional<std::string> tls_reason_;
 
   std::mutex message_mu_;
   bool deliver_messages_ = true;  // guarded by message_mu_
@@ -256,11 +242,6 @@ PahoClient::PahoClient(const ConnectOptions& options)
       if (!options_.tls->cert_file.empty()) ssl.set_key_store(options_.tls->cert_file);
       if (!options_.tls->key_file.empty()) ssl.set_private_key(options_.tls->key_file);
     }
-    ssl.set_error_handler([this](const std::string& line) {
-      const std::string reason = openssl_reason(line);
-      std::lock_guard lock(tls_mu_);
-      if (tls_error_.empty() && !reason.empty()) tls_error_ = reason;  // the first is the cause
-    });
     ssl.set_enable_server_cert_auth(true);
     ssl.set_verify(true);  // the host name too, not only the chain
     connect_options_.set_ssl(std::move(ssl));
@@ -492,6 +473,24 @@ PahoClient::Wait PahoClient::await(::mqtt::token& tok, milliseconds limit) {
   return Wait::done;
 }
 
+std::string PahoClient::diagnose_tls() const {
+  detail::TlsProbe p;
+  p.host = detail::uri_host(options_.uri);
+  p.port = detail::uri_port(options_.uri);
+  if (options_.tls) {
+    p.ca_file = options_.tls->ca_file;
+    p.cert_file = options_.tls->cert_file;
+    p.key_file = options_.tls->key_file;
+  }
+  std::string reason = detail::diagnose_tls(p, milliseconds(1000));
+  if (reason.find("wrong version number") != std::string::npos ||
+      reason.find("packet length too long") != std::string::npos ||
+      reason.find("closed the connection during the handshake") != std::string::npos) {
+    reason += " (a plaintext listener?)";
+  }
+  return reason;
+}
+
 bool PahoClient::connect_and_subscribe(std::string& cause) {
   {
     // Cleared before connecting, so that a loss right after the connection is not forgotten.
@@ -502,10 +501,6 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
     // A connection that survived a timed-out wait must not linger beside the new one.
     if (cli_->is_connected()) cli_->disconnect(0)->wait_for(kConnectTimeout);
   } catch (const ::mqtt::exception&) {  // NOLINT(bugprone-empty-catch): best effort
-  }
-  {
-    std::lock_guard lock(tls_mu_);
-    tls_error_.clear();
   }
   try {
     auto tok = cli_->connect(connect_options_);
@@ -521,20 +516,14 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
     }
   } catch (const ::mqtt::exception& e) {
     cause = "connect to " + options_.uri + " failed: " + describe(e);
-    std::lock_guard lock(tls_mu_);
-    if (!tls_error_.empty()) {
-      cause += ": TLS: " + tls_error_;
-    } else if (is_tls_scheme(checked_scheme(options_.uri)) &&
-               e.get_return_code() == MQTTASYNC_FAILURE) {
-      // Under TLS 1.3 the broker checks the client's certificate after the handshake has
-      // completed on the client's side: it just closes the connection.
-      cause +=
-          ": the broker closed the TLS connection (does it require a client certificate, "
-          "or refuse this one?)";
+    if (is_tls_scheme(checked_scheme(options_.uri)) && e.get_return_code() == MQTTASYNC_FAILURE) {
+      if (!tls_reason_) tls_reason_ = diagnose_tls();
+      if (!tls_reason_->empty()) cause += ": TLS: " + *tls_reason_;
     }
     return false;
   }
 
+  tls_reason_.reset();  // a later failure may have another cause
   std::vector<std::pair<std::string, int>> filters;
   std::vector<std::string> optional;
   {

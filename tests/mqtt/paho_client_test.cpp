@@ -67,6 +67,7 @@ struct TlsBroker {
     broker = std::make_unique<Mosquitto>(o);
     // The fixture waits for the plaintext port only.
     ASSERT_TRUE(eventually([&] { return Mosquitto::accepts(good_port); }, 5s)) << broker->log();
+    ASSERT_TRUE(eventually([&] { return Mosquitto::accepts(other_port); }, 5s)) << broker->log();
   }
 };
 
@@ -365,6 +366,11 @@ TEST(PahoIntegration, TlsWithoutTheCaRefusesTheUnknownIssuer) {
 
   EXPECT_TRUE(failed);
   EXPECT_EQ(sut->stats().connects, 0U);
+  // The cause carries OpenSSL's reason (tls_probe.hpp), not only Paho's return code.
+  const std::string cause = handler.events().front().text;
+  EXPECT_NE(cause.find("TLS: certificate verify failed: unable to get local issuer certificate"),
+            std::string::npos)
+      << cause;
   sut->stop(std::nullopt, 0ms);
 }
 
@@ -382,6 +388,10 @@ TEST(PahoIntegration, TlsRefusesACertificateIssuedForAnotherHost) {
 
   EXPECT_TRUE(failed);
   EXPECT_EQ(sut->stats().connects, 0U);
+  // The cause carries OpenSSL's reason (tls_probe.hpp), not only Paho's return code.
+  const std::string cause = handler.events().front().text;
+  EXPECT_NE(cause.find("TLS: certificate verify failed: IP address mismatch"), std::string::npos)
+      << cause;
   sut->stop(std::nullopt, 0ms);
 }
 
