@@ -4,7 +4,11 @@
 // alert's is its arrival minus its `ts` (the deciding frame's timestamp, i.e. when twin-sim
 // published it). Both ends read the same wall clock, on the same machine.
 //
-//   twind_fleet_probe URI SECONDS N WEAR_ASSETS
+//   twind_fleet_probe URI SECONDS N WEAR_ASSETS [WINDOW]
+//
+// With WINDOW (seconds, for bench/soak.sh), one such line per window of WINDOW seconds instead,
+// each with the window's own figures and two more keys: "window" (1, 2, ...) and "end" (its Unix
+// time); a last partial window is printed if it lasted at least half a WINDOW.
 //
 // Assets p00000 .. p{WEAR_ASSETS-1} are the wearing ones (twin-sim --fleet ids); an alert raised by
 // any other asset is a false alert. Paho C++ is used directly, as in tests/support/subscriber.cpp.
@@ -67,6 +71,8 @@ struct Figures {
   std::uint64_t cleared = 0;
   std::map<std::string, std::uint64_t> false_by_id;
   std::unordered_map<std::string, AssetSeen> assets;
+  std::uint64_t n_assets = 0;  // the fleet's size and wearing assets (arguments)
+  std::uint64_t wear_assets = 0;
 };
 
 // "twin/<id>/state" -> "<id>"
@@ -192,21 +198,72 @@ std::string counts(const std::map<std::string, std::uint64_t>& m) {
   return j.dump();
 }
 
+// The JSON line of one window (index 0: the whole run, without "window" and "end").
+void print_line(const Figures& f, double window, std::uint64_t window_index, double end) {
+  const std::uint64_t assets = f.n_assets;
+  const std::uint64_t wear_assets = f.wear_assets;
+  char tail[80] = "";
+  if (window_index > 0) {
+    std::snprintf(tail, sizeof tail, ",\"window\":%llu,\"end\":%.3f",
+                  static_cast<unsigned long long>(window_index), end);
+  }
+  std::uint64_t missing = 0;
+  std::uint64_t with_states = 0;
+  std::uint64_t wearing_alerted = 0;
+  std::uint64_t other_alerted = 0;
+  for (const auto& [id, a] : f.assets) {
+    if (a.any_state) {
+      ++with_states;
+      missing += a.last_seq - a.first_seq + 1 - a.states;
+    }
+    if (a.raised) {
+      const auto index = fleet_index(id);
+      if (index && *index < wear_assets) {
+        ++wearing_alerted;
+      } else {
+        ++other_alerted;
+      }
+    }
+  }
+  std::printf(
+      "{\"seconds\":%.3f,\"assets\":%llu,\"wear_assets\":%llu,\"states\":%llu,"
+      "\"states_per_s\":%.1f,\"assets_seen\":%zu,\"assets_with_states\":%llu,"
+      "\"states_missing\":%llu,\"states_out_of_order\":%llu,\"status\":%s,"
+      "\"state_latency_ms\":%s,\"alerts\":%llu,\"alerts_raised_wearing\":%llu,"
+      "\"wearing_assets_alerted\":%llu,\"alerts_raised_false\":%llu,"
+      "\"false_alert_assets\":%llu,\"false_alerts_by_id\":%s,\"alerts_cleared\":%llu,"
+      "\"alert_latency_ms\":%s,\"unparsed\":%llu%s}\n",
+      window, static_cast<unsigned long long>(assets), static_cast<unsigned long long>(wear_assets),
+      static_cast<unsigned long long>(f.states),
+      window > 0 ? static_cast<double>(f.states) / window : 0.0, f.assets.size(),
+      static_cast<unsigned long long>(with_states), static_cast<unsigned long long>(missing),
+      static_cast<unsigned long long>(f.out_of_order), counts(f.status).c_str(),
+      percentiles(f.state_ms).c_str(), static_cast<unsigned long long>(f.alerts),
+      static_cast<unsigned long long>(f.raised_wearing),
+      static_cast<unsigned long long>(wearing_alerted),
+      static_cast<unsigned long long>(f.raised_other),
+      static_cast<unsigned long long>(other_alerted), counts(f.false_by_id).c_str(),
+      static_cast<unsigned long long>(f.cleared), percentiles(f.alert_ms).c_str(),
+      static_cast<unsigned long long>(f.unparsed), tail);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: twind_fleet_probe BROKER_URI SECONDS N WEAR_ASSETS\n");
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr, "usage: twind_fleet_probe BROKER_URI SECONDS N WEAR_ASSETS [WINDOW]\n");
     return 2;
   }
   const std::string uri = argv[1];
   const double seconds = std::atof(argv[2]);
   const auto assets = static_cast<std::uint64_t>(std::strtoull(argv[3], nullptr, 10));
   const auto wear_assets = static_cast<std::uint64_t>(std::strtoull(argv[4], nullptr, 10));
-  if (!(seconds > 0.0) || assets == 0 || wear_assets > assets) {
+  const double window_s = argc == 6 ? std::atof(argv[5]) : 0.0;
+  if (!(seconds > 0.0) || assets == 0 || wear_assets > assets || (argc == 6 && !(window_s > 0.0))) {
     std::fprintf(stderr,
                  "twind_fleet_probe: got SECONDS %s, N %s, WEAR_ASSETS %s; expected "
-                 "SECONDS > 0, N > 0, WEAR_ASSETS <= N\n",
+                 "SECONDS > 0, N > 0, WEAR_ASSETS <= N, WINDOW > 0\n",
                  argv[2], argv[3], argv[4]);
     return 2;
   }
@@ -223,7 +280,10 @@ int main(int argc, char** argv) {
   });
 
   Figures f;
-  f.state_ms.reserve(static_cast<std::size_t>(static_cast<double>(assets) * 2.2 * seconds));
+  f.n_assets = assets;
+  f.wear_assets = wear_assets;
+  const double span = window_s > 0.0 ? std::min(window_s, seconds) : seconds;
+  f.state_ms.reserve(static_cast<std::size_t>(static_cast<double>(assets) * 2.2 * span));
   auto drain = [&] {
     std::vector<Arrival> batch;
     {
@@ -243,6 +303,8 @@ int main(int argc, char** argv) {
 
   double started = 0.0;
   double ended = 0.0;
+  double window_start = 0.0;
+  std::uint64_t windows = 0;
   try {
     auto opts = ::mqtt::connect_options_builder()
                     .mqtt_version(MQTTVERSION_3_1_1)
@@ -261,11 +323,21 @@ int main(int argc, char** argv) {
       return 1;
     }
     started = wall_now();
+    window_start = started;
     std::fprintf(stderr, "twind_fleet_probe: subscribed, recording for %g s\n", seconds);
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       drain();
+      const double wall = wall_now();
+      if (window_s > 0.0 && wall - window_start >= window_s) {
+        print_line(f, wall - window_start, ++windows, wall);
+        f = Figures{};
+        f.n_assets = assets;
+        f.wear_assets = wear_assets;
+        f.state_ms.reserve(static_cast<std::size_t>(static_cast<double>(assets) * 2.2 * span));
+        window_start = wall;
+      }
     }
     ended = wall_now();
     cli.disable_callbacks();
@@ -276,44 +348,10 @@ int main(int argc, char** argv) {
   }
   drain();
 
-  std::uint64_t missing = 0;
-  std::uint64_t with_states = 0;
-  std::uint64_t wearing_alerted = 0;
-  std::uint64_t other_alerted = 0;
-  for (const auto& [id, a] : f.assets) {
-    if (a.any_state) {
-      ++with_states;
-      missing += a.last_seq - a.first_seq + 1 - a.states;
-    }
-    if (a.raised) {
-      const auto index = fleet_index(id);
-      if (index && *index < wear_assets) {
-        ++wearing_alerted;
-      } else {
-        ++other_alerted;
-      }
-    }
+  if (window_s > 0.0) {
+    if (ended - window_start >= window_s / 2) print_line(f, ended - window_start, ++windows, ended);
+  } else {
+    print_line(f, ended - started, 0, ended);
   }
-  const double window = ended - started;
-  std::printf(
-      "{\"seconds\":%.3f,\"assets\":%llu,\"wear_assets\":%llu,\"states\":%llu,"
-      "\"states_per_s\":%.1f,\"assets_seen\":%zu,\"assets_with_states\":%llu,"
-      "\"states_missing\":%llu,\"states_out_of_order\":%llu,\"status\":%s,"
-      "\"state_latency_ms\":%s,\"alerts\":%llu,\"alerts_raised_wearing\":%llu,"
-      "\"wearing_assets_alerted\":%llu,\"alerts_raised_false\":%llu,"
-      "\"false_alert_assets\":%llu,\"false_alerts_by_id\":%s,\"alerts_cleared\":%llu,"
-      "\"alert_latency_ms\":%s,\"unparsed\":%llu}\n",
-      window, static_cast<unsigned long long>(assets), static_cast<unsigned long long>(wear_assets),
-      static_cast<unsigned long long>(f.states),
-      window > 0 ? static_cast<double>(f.states) / window : 0.0, f.assets.size(),
-      static_cast<unsigned long long>(with_states), static_cast<unsigned long long>(missing),
-      static_cast<unsigned long long>(f.out_of_order), counts(f.status).c_str(),
-      percentiles(f.state_ms).c_str(), static_cast<unsigned long long>(f.alerts),
-      static_cast<unsigned long long>(f.raised_wearing),
-      static_cast<unsigned long long>(wearing_alerted),
-      static_cast<unsigned long long>(f.raised_other),
-      static_cast<unsigned long long>(other_alerted), counts(f.false_by_id).c_str(),
-      static_cast<unsigned long long>(f.cleared), percentiles(f.alert_ms).c_str(),
-      static_cast<unsigned long long>(f.unparsed));
   return 0;
 }
