@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Soak (issue 5, point 4): does twind stay flat over time? A fresh Debian mosquitto on a free
+# loopback port; twind with config/fleet.yaml (HTTP /metrics on); twin-sim --fleet ASSETS --rate
+# RATE; an injector that every second publishes an outlier y (50, far past the 0.15 threshold) for
+# INJECT plants (the last ones of the fleet), each raising an alert that the plant's next frame
+# clears, so that alerts keep flowing all along; and bench/fleet_probe.cpp in WINDOW-second windows
+# (one JSON line each). After WARMUP s, for DURATION s, each window adds one row to the timeline
+# (CSV): twind's VmRSS and CPU, states received and missing, tick due -> state received and
+# frame -> alert received latencies (p50/p99/max, ms; alerts: the outlier's or the clearing frame's
+# ts -> arrival), alerts received.
+#
+#   bench/soak.sh [DURATION]      default 600 s (10 minutes), 1,000 assets; CI runs DURATION=60
+#   env: DURATION=600 ASSETS=1000 RATE=2 (Hz) WARMUP=15 (s) WINDOW=10 (s; 5 when DURATION < 120)
+#        INJECT=4 (plants with outliers) BUILD=build (where twind, twin-sim and
+#        bench/twind_fleet_probe are; or each one given: TWIND=, SIM=, PROBE=)
+#        TIMELINE=./soak-timeline.csv (the timeline's path) MEM_GROWTH_KB=1024 LAT_FACTOR=5
+#        LAT_SLACK_MS=25
+#
+# Verdict (exit 1 on any):
+# - memory: early = the highest RSS over the first third of the windows, late = the highest over
+#   the last third; fail if late - early > MEM_GROWTH_KB (see "Bounds" below).
+# - latency: fail if the last window's p99 > max(LAT_FACTOR x the first window's p99, the first's
+#   + LAT_SLACK_MS), for states and for alerts (alerts only with 5+ samples in both windows).
+# - a process died, or no state or alert arrived in a window.
+# Bounds, from runs on this 2-core machine (1,000 assets, HTTP /state view on, broker, twin-sim and
+# the probe on the same cores): after the 15 s warm-up twind's RSS only wobbles, 14,740-15,140 kB
+# over 5 minutes (30 windows; late max - early max: +124 kB) and +12 kB in the 60 s run. 1 MB is
+# 2.5 times that whole range; a leak of 1 byte per message (2,000 frames in + 2,000 states out a
+# second) adds 1.6 MB between the thirds of a 10-minute run, and one of ~6 bytes per message fails
+# the 60-second one. State p99 per window: 2.6-9.7 ms, alert p99: 2.2-13.5 ms; 5x or +25 ms
+# (whichever is larger) is generous for that noise and still fails a backlog that keeps growing
+# (latency rising window after window to hundreds of ms).
+# Every process started here is stopped by its PID; all traffic stays on 127.0.0.1.
+set -euo pipefail
+TIMELINE=$(realpath -m "${TIMELINE:-soak-timeline.csv}") # before the cd: relative to the caller
+cd "$(dirname "$0")/.."
+DURATION=${1:-${DURATION:-600}}
+ASSETS=${ASSETS:-1000}
+RATE=${RATE:-2}
+WARMUP=${WARMUP:-15}
+if ((DURATION < 120)); then WINDOW=${WINDOW:-5}; else WINDOW=${WINDOW:-10}; fi
+INJECT=${INJECT:-4}
+BUILD=${BUILD:-build}
+MEM_GROWTH_KB=${MEM_GROWTH_KB:-1024}
+LAT_FACTOR=${LAT_FACTOR:-5}
+LAT_SLACK_MS=${LAT_SLACK_MS:-25}
+TWIND=${TWIND:-$BUILD/twind}
+SIM=${SIM:-$BUILD/twin-sim}
+PROBE=${PROBE:-$BUILD/bench/twind_fleet_probe}
+for f in "$TWIND" "$SIM" "$PROBE"; do
+  [[ -x $f ]] || { echo "soak: $f missing; build it: cmake --build $BUILD --target twind twin-sim twind_fleet_probe" >&2; exit 2; }
+done
+((DURATION >= 3 * WINDOW)) || { echo "soak: DURATION must be at least 3 windows ($((3 * WINDOW)) s)" >&2; exit 2; }
+source scripts/lib/broker.sh
+source scripts/lib/measure.sh
+init_work
+hz=$(getconf CLK_TCK)
+
+start_broker "$work"
+http_port=$(free_port)
+start_twind_http "$(dirname "$TWIND")" config/fleet.yaml "127.0.0.1:$http_port" "$work/twind.log"
+"$SIM" --broker "$BROKER_URI" --fleet "$ASSETS" --rate "$RATE" --duration 0 \
+  --client-id twin-sim-soak >"$work/sim.out" 2>"$work/sim.err" &
+sim_pid=$!
+pids+=("$sim_pid")
+
+# The injector: one mosquitto_pub -l per plant, fed through a FIFO by one loop that writes an
+# outlier stamped with the wall clock ($EPOCHREALTIME, no fork) every second.
+inject_ids=()
+for ((k = 0; k < INJECT; k++)); do
+  id=$(printf 'p%05d' $((ASSETS - 1 - k)))
+  inject_ids+=("$id")
+  mkfifo "$work/inject.$k"
+  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t "plant/$id/y" -l <"$work/inject.$k" \
+    2>"$work/inject.$k.err" &
+  pids+=("$!")
+done
+(
+  fds=()
+  for ((k = 0; k < INJECT; k++)); do exec {fd}>"$work/inject.$k"; fds+=("$fd"); done
+  while true; do
+    sleep 1
+    for fd in "${fds[@]}"; do printf '{"value":50,"ts":%s}\n' "$EPOCHREALTIME" >&"$fd"; done
+  done
+) &
+pids+=("$!")
+
+sleep "$WARMUP"
+"$PROBE" "$BROKER_URI" "$DURATION" "$ASSETS" 0 "$WINDOW" >"$work/probe.jsonl" 2>"$work/probe.err" &
+probe_pid=$!
+pids+=("$probe_pid")
+
+echo "t_s,rss_kb,twind_cpu_pct,states,states_missing,state_p50_ms,state_p99_ms,state_max_ms,alerts,alert_n,alert_p50_ms,alert_p99_ms,alert_max_ms" >"$TIMELINE"
+t_start=$(now)
+c_prev=$(cpu_ticks "$TWIND_PID")
+t_prev=$t_start
+rows=0
+died=""
+# row LINE: one probe window -> one timeline row, with twind's RSS and CPU at the window's end.
+row() {
+  local t c cpu rss
+  printf '%s\n' "$1" >"$work/window.json"
+  t=$(now)
+  c=$(cpu_ticks "$TWIND_PID" || echo "$c_prev")
+  rss=$(rss_kb "$TWIND_PID" || echo "?")
+  cpu=$(awk -v a="$c_prev" -v b="$c" -v hz="$hz" -v dt="$(awk -v x="$t_prev" -v y="$t" 'BEGIN {print y - x}')" \
+    'BEGIN {printf "%.1f", (b - a) / hz / dt * 100}')
+  c_prev=$c t_prev=$t
+  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
+    "$(awk -v a="$t_start" -v b="$t" 'BEGIN {printf "%.1f", b - a}')" "$rss" "$cpu" \
+    "$(jnum states "$work/window.json")" "$(jnum states_missing "$work/window.json")" \
+    "$(jsub state_latency_ms p50 "$work/window.json")" "$(jsub state_latency_ms p99 "$work/window.json")" \
+    "$(jsub state_latency_ms max "$work/window.json")" "$(jnum alerts "$work/window.json")" \
+    "$(jsub alert_latency_ms n "$work/window.json")" "$(jsub alert_latency_ms p50 "$work/window.json")" \
+    "$(jsub alert_latency_ms p99 "$work/window.json")" "$(jsub alert_latency_ms max "$work/window.json")" \
+    >>"$TIMELINE"
+  rows=$((rows + 1))
+}
+take_rows() {
+  local line n=0
+  while IFS= read -r line; do
+    n=$((n + 1))
+    if ((n > rows)); then row "$line"; fi
+  done <"$work/probe.jsonl"
+}
+while alive "$probe_pid"; do
+  sleep 0.5
+  take_rows
+  for p in "$TWIND_PID:twind" "$BROKER_PID:mosquitto" "$sim_pid:twin-sim"; do
+    alive "${p%%:*}" || { [[ $died == *"${p#*:}"* ]] || died+=" ${p#*:}"; }
+  done
+done
+probe_rc=0
+wait "$probe_pid" || probe_rc=$?
+take_rows
+[[ $probe_rc -eq 0 ]] || died+=" probe(rc=$probe_rc)"
+cp "$work/twind.log" "${TIMELINE%.csv}.twind.log"
+
+# --- verdict -------------------------------------------------------------------------------------
+failed=0
+verdict() { echo "FAIL: $*"; failed=1; }
+((rows >= 3)) || verdict "only $rows windows recorded (probe: $(tail -n 2 "$work/probe.err" | tr '\n' ' '))"
+[[ -z $died ]] || verdict "died:$died"
+echo "soak: $ASSETS assets at $RATE Hz, $INJECT with an outlier every second, $DURATION s in" \
+  "$WINDOW s windows after $WARMUP s of warm-up; $("$TWIND" --version)"
+column -s, -t "$TIMELINE" 2>/dev/null || cat "$TIMELINE"
+if ((rows >= 3)); then
+  # Column numbers: 2 rss_kb, 4 states, 5 states_missing, 7 state_p99_ms, 9 alerts, 10 alert_n,
+  # 12 alert_p99_ms.
+  summary=$(awk -F, -v g="$MEM_GROWTH_KB" -v f="$LAT_FACTOR" -v s="$LAT_SLACK_MS" '
+    NR == 1 {next}
+    {i = NR - 1; rss[i] = $2; st[i] = $4; sp[i] = $7; al[i] = $9; an[i] = $10; ap[i] = $12; n = i
+     states += $4; missing += $5; alerts += $9}
+    function bound(x) { return (f * x > x + s) ? f * x : x + s }
+    END {
+      third = int(n / 3); if (third < 1) third = 1
+      early = 0; late = 0
+      for (i = 1; i <= third; i++) if (rss[i] > early) early = rss[i]
+      for (i = n - third + 1; i <= n; i++) if (rss[i] > late) late = rss[i]
+      printf "received: %d states (%d missing), %d alerts\n", states, missing, alerts
+      printf "memory: RSS first %d kB, last %d kB; early max %d kB, late max %d kB, growth %d kB (bound %d kB)\n", rss[1], rss[n], early, late, late - early, g
+      if (late - early > g) print "FAIL: memory grew by " late - early " kB (bound " g " kB)"
+      printf "state latency p99: first window %.2f ms, last %.2f ms (bound %.2f ms)\n", sp[1], sp[n], bound(sp[1])
+      if (sp[n] == "?" || sp[n] > bound(sp[1])) print "FAIL: state p99 grew from " sp[1] " to " sp[n] " ms"
+      if (an[1] >= 5 && an[n] >= 5) {
+        printf "alert latency p99: first window %.2f ms, last %.2f ms (bound %.2f ms)\n", ap[1], ap[n], bound(ap[1])
+        if (ap[n] > bound(ap[1])) print "FAIL: alert p99 grew from " ap[1] " to " ap[n] " ms"
+      } else print "alert latency: fewer than 5 samples in the first or last window, not compared"
+      for (i = 1; i <= n; i++) {
+        if (st[i] == 0 || st[i] == "?") print "FAIL: window " i " received no state"
+        if (al[i] == 0 || al[i] == "?") print "FAIL: window " i " received no alert"
+      }
+    }' "$TIMELINE")
+  echo "$summary"
+  [[ $summary != *FAIL:* ]] || failed=1
+fi
+echo "timeline: $TIMELINE (twind's log beside it: ${TIMELINE%.csv}.twind.log)"
+stop_pid "$sim_pid" || true
+echo "twin-sim: $(grep -o 'fleet summary:.*' "$work/sim.err" || echo "no summary")"
+((failed == 0)) && echo "soak: ok" || echo "soak: FAILED"
+exit "$failed"
