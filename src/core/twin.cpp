@@ -49,6 +49,7 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
 
   SignalView& sv = signals_[signal];
   sv.last_arrival = arrival;
+  const bool back_from_stale = sv.stale_active;
   if (sv.stale_active) {
     sv.stale_active = false;
     --stale_count_;
@@ -82,7 +83,12 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
     try_initialise(ts);
     return std::nullopt;
   }
-  if (sd.role == Role::output) compare(signal, ts, sink);
+  if (sd.role != Role::output) return std::nullopt;
+  if (back_from_stale) {
+    reinitialise();  // from this measurement: see "Outages" in twin.hpp
+  } else {
+    compare(signal, ts, sink);
+  }
   return std::nullopt;
 }
 

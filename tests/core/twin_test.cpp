@@ -172,6 +172,54 @@ TEST(AssetTwin, SilentSignalGoesStaleAfterStaleAfterAndClearsOnArrival) {
   EXPECT_EQ(sut.status(), Status::ok);
 }
 
+// The seed plant at rest with u = y = 1 until t = 1 s, then silent for 3 s during which its
+// input steps to 3 (unknown to the twin), then heard again: y(t) = 3 - 2 exp(-(t - 1.1)).
+// `check_stale` says whether the twin's ticks ran meanwhile (and so saw y go stale).
+std::vector<AlertEvent> outage_alerts(bool check_stale, bool output_first) {
+  AssetTwin sut = make_seed_twin(0.0);
+  CollectingSink sink;
+  for (int k = 0; k <= 10; ++k) {
+    const double t = 0.1 * k;
+    sut.on_sample(kU, 1.0, t, t, sink);
+    sut.on_sample(kY, 1.0, t, t, sink);
+  }
+  if (check_stale) sut.check_stale(2.7, sink);
+  for (int k = 0; k <= 10; ++k) {
+    const double t = 4.1 + 0.1 * k;
+    const double y = 3.0 - 2.0 * std::exp(-(t - 1.1));
+    if (output_first) sut.on_sample(kY, y, t, t, sink);
+    sut.on_sample(kU, 3.0, t, t, sink);
+    if (!output_first) sut.on_sample(kY, y, t, t, sink);
+  }
+  EXPECT_TRUE(sut.initialised());
+  // Restarted from the measurements, the twin follows the plant exactly again.
+  if (check_stale) {
+    EXPECT_LT(std::abs(sut.signal(kY).residual), 1e-9);
+  }
+  std::vector<AlertEvent> out;
+  for (const auto& a : sink.alerts) out.push_back(a.event);
+  return out;
+}
+
+TEST(AssetTwin, AnOutageLongEnoughToMakeAnOutputStaleRestartsTheTwinInsteadOfAFalseAlarm) {
+  for (const bool output_first : {false, true}) {
+    const std::vector<AlertEvent> alerts = outage_alerts(true, output_first);
+    ASSERT_EQ(alerts.size(), 2u) << "output first: " << output_first;
+    EXPECT_EQ(alerts[0].id, AlertId::stale);
+    EXPECT_TRUE(alerts[0].raised);
+    EXPECT_EQ(alerts[1].id, AlertId::stale);
+    EXPECT_FALSE(alerts[1].raised);
+  }
+}
+
+TEST(AssetTwin, WithoutTheStaleOutputTheGapIsIntegratedWithTheInputHeld) {
+  // The same data, the gap unnoticed (no tick ran): the held u = 1 predicts y near 1 at t = 4.1.
+  const std::vector<AlertEvent> alerts = outage_alerts(false, false);
+  ASSERT_FALSE(alerts.empty());
+  EXPECT_EQ(alerts[0].id, AlertId::divergence);
+  EXPECT_TRUE(alerts[0].raised);
+}
+
 TEST(AssetTwin, SignalThatNeverArrivesGoesStaleCountingFromTheStart) {
   AssetTwin sut = make_seed_twin(100.0);
   CollectingSink sink;

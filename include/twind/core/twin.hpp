@@ -63,6 +63,12 @@ struct SignalView {
 /// refused (ts_backwards). The state is initialised by least squares from the latest outputs as
 /// soon as every input and every output has been seen once; until then the status is `starting`.
 ///
+/// Outages: an output that comes back after going stale restarts the twin from that measurement
+/// (and the inputs held), as at its start, instead of being compared. Whatever silenced it (a
+/// broker or network outage, most often) may have silenced the inputs too, and a prediction made
+/// on inputs held through the gap says nothing of the machine: the outage raises stale alerts,
+/// never a false divergence. Gaps shorter than stale_after are integrated with the inputs held.
+///
 /// Not thread-safe: one thread owns a twin.
 class AssetTwin {
  public:
