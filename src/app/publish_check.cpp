@@ -32,7 +32,12 @@ void PublishCheck::watch(std::string_view topic) {
   Topic t;
   t.name = std::string(topic);
   entries_.push_back(std::move(t));
-  topics_.emplace_back(topic);
+}
+
+std::vector<std::string> PublishCheck::topics() const {
+  std::vector<std::string> out;
+  for (const Topic& t : entries_) out.push_back(t.name);
+  return out;
 }
 
 bool PublishCheck::watched(std::string_view topic) const {

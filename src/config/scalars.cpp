@@ -239,6 +239,10 @@ std::optional<std::string> topic_problem(std::string_view topic) {
   return std::nullopt;
 }
 
+bool is_tls_uri(std::string_view uri) {
+  return uri.starts_with("ssl://") || uri.starts_with("mqtts://") || uri.starts_with("wss://");
+}
+
 std::optional<std::string> uri_problem(std::string_view uri) {
   static constexpr std::array<std::string_view, 6> kSchemes{"tcp",   "ssl", "mqtt",
                                                             "mqtts", "ws",  "wss"};

@@ -42,6 +42,9 @@ struct Duration {
 /// scheme Paho accepts.
 [[nodiscard]] std::optional<std::string> uri_problem(std::string_view uri);
 
+/// Whether a broker URI asks for TLS (ssl://, mqtts:// or wss://).
+[[nodiscard]] bool is_tls_uri(std::string_view uri);
+
 /// The shortest text that reads back as `v` (`0.15`, `1e+300`).
 [[nodiscard]] std::string format_number(double v);
 

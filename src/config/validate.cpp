@@ -606,10 +606,7 @@ class Validator {
     }
     if (const Value* e = find(f, "tls")) {
       parse_tls(*e, b);
-      const std::string_view uri = b.uri;
-      const bool tls_scheme =
-          uri.starts_with("ssl://") || uri.starts_with("mqtts://") || uri.starts_with("wss://");
-      if (!tls_scheme) {
+      if (!is_tls_uri(b.uri)) {
         // Never plaintext when TLS was asked for: the default URI or a tcp:// one is an error.
         const Value* u = find(f, "uri");
         error(u != nullptr ? u->pos : e->key_pos, u != nullptr ? u->path : e->path,

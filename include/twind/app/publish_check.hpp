@@ -31,7 +31,7 @@ class PublishCheck {
   /// Adds a topic to watch (its echo must be subscribed by the caller). Idempotent.
   void watch(std::string_view topic);
   [[nodiscard]] bool watched(std::string_view topic) const;
-  [[nodiscard]] const std::vector<std::string>& topics() const { return topics_; }
+  [[nodiscard]] std::vector<std::string> topics() const;
 
   /// A new connection (or its loss): messages pending on the old one say nothing any more, and
   /// what was confirmed must be confirmed again (the broker, or its ACL, may have changed).
@@ -73,7 +73,6 @@ class PublishCheck {
 
   double timeout_;
   std::vector<Topic> entries_;
-  std::vector<std::string> topics_;
 };
 
 }  // namespace twind::app
