@@ -26,12 +26,26 @@ start_broker() {
   BROKER_URI="tcp://127.0.0.1:$BROKER_PORT"
   sed "s/@PORT@/$BROKER_PORT/" "$(dirname "${BASH_SOURCE[0]}")/../demo/mosquitto.conf.in" \
     >"$work/mosquitto.conf"
-  /usr/sbin/mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
+  launch_broker "$work/mosquitto.conf" "$BROKER_PORT" "$work/mosquitto.log"
+}
+
+# launch_broker CONF PORT LOG: /usr/sbin/mosquitto -c CONF, its stderr appended to LOG; sets
+# BROKER_PID and adds it to `pids`, then waits (up to 5 s) until PORT accepts connections.
+launch_broker() {
+  /usr/sbin/mosquitto -c "$1" 2>>"$3" &
   BROKER_PID=$!
   pids+=("$BROKER_PID")
-  for _ in $(seq 100); do port_free "$BROKER_PORT" || return 0; sleep 0.05; done
-  echo "mosquitto did not start; see $work/mosquitto.log" >&2
+  for _ in $(seq 100); do port_free "$2" || return 0; sleep 0.05; done
+  echo "mosquitto did not start on port $2; see $3" >&2
   return 1
+}
+
+# forget_pid PID: removes PID from `pids` once it has been reaped, so that cleanup never signals
+# a reused PID.
+forget_pid() {
+  local p kept=()
+  for p in "${pids[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
 }
 
 # start_twind CONFIG: `build/twind run` against the broker, its log in $work/twind.log; waits
@@ -71,13 +85,12 @@ start_twind_http() {
 # removes it from `pids` (so that cleanup never signals a reused PID). Returns its exit status
 # (143 when SIGTERM ended it without a handler, 137 after SIGKILL).
 stop_pid() {
-  local pid=$1 rc=0 p kept=()
+  local pid=$1 rc=0
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || rc=$?
-  for p in "${pids[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
-  pids=("${kept[@]}")
+  forget_pid "$pid"
   return "$rc"
 }
 

@@ -74,19 +74,14 @@ mkdir -p "$work/broker"
 } >"$work/mosquitto.conf"
 BROKER_PID=""
 broker_start() {
-  /usr/sbin/mosquitto -c "$work/mosquitto.conf" 2>>"$work/mosquitto.log" &
-  BROKER_PID=$!
-  pids+=("$BROKER_PID")
-  for _ in $(seq 100); do port_free "$port" || return 0; sleep 0.05; done
-  die "mosquitto did not start on port $port; see $work/mosquitto.log"
+  launch_broker "$work/mosquitto.conf" "$port" "$work/mosquitto.log" ||
+    die "mosquitto did not start on port $port"
 }
 # broker_kill: SIGKILL, and the PID forgotten (never signalled again).
 broker_kill() {
-  local p kept=()
   kill -KILL "$BROKER_PID"
   wait "$BROKER_PID" 2>/dev/null || true
-  for p in "${pids[@]}"; do [[ $p == "$BROKER_PID" ]] || kept+=("$p"); done
-  pids=("${kept[@]}")
+  forget_pid "$BROKER_PID"
 }
 
 # --- twind's counters ----------------------------------------------------------------------------
