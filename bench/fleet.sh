@@ -98,9 +98,7 @@ run_size() {
   done
   local probe_rc=0
   wait "$probe_pid" || probe_rc=$?
-  local kept=() p
-  for p in "${pids[@]}"; do [[ $p == "$probe_pid" ]] || kept+=("$p"); done
-  pids=("${kept[@]}")
+  forget_pid "$probe_pid"
   [[ $probe_rc -eq 0 ]] || died+=" probe(rc=$probe_rc)"
 
   local t1 c1_twind="?" c1_broker="?" c1_sim="?" rss1="?"
@@ -124,12 +122,18 @@ run_size() {
   local window published received inbox_drops missing
   window=$(calc "$t1 - $t0" "%.3f")
   published=$(summary published "$dir/sim.err")
-  received=$(metric twind_mqtt_received_total "$dir/metrics2.txt")
+  # Telemetry received = offered to the twins + dropped at the inbox. Not
+  # twind_mqtt_received_total: that also counts twind's own state and status coming back to it
+  # (broker.check_publish).
+  telemetry() {
+    calc "$(metric twind_messages_total "$1") + $(metric twind_inbox_dropped_total "$1")" "%.0f"
+  }
+  received=$(telemetry "$dir/metrics2.txt")
   inbox_drops=$(metric twind_inbox_dropped_total "$dir/metrics2.txt")
   missing=$(jnum states_missing "$dir/probe.json")
   local r0 r1 frames_in
-  r0=$(metric twind_mqtt_received_total "$dir/metrics0.txt")
-  r1=$(metric twind_mqtt_received_total "$dir/metrics1.txt")
+  r0=$(telemetry "$dir/metrics0.txt")
+  r1=$(telemetry "$dir/metrics1.txt")
   frames_in=$(calc "($r1 - $r0) / $window" "%.0f")
   local cpu_twind cpu_broker cpu_sim rss_per_asset
   cpu_twind=$(calc "($c1_twind - $c0_twind) / $hz / $window * 100" "%.0f")
@@ -144,7 +148,7 @@ run_size() {
   details+=("N=$n: window ${window} s; probe CPU (until its last 0.5 s)\
  $(calc "($c1_probe - $c0_probe) / $hz / $window * 100" "%.0f") %;\
  twin-sim: $(grep -o "fleet summary:.*" "$dir/sim.err" || echo "no summary")")
-  details+=("  twind: messages $(metric twind_messages_total "$dir/metrics2.txt"), mqtt received $received,\
+  details+=("  twind: messages $(metric twind_messages_total "$dir/metrics2.txt"), mqtt received $(metric twind_mqtt_received_total "$dir/metrics2.txt"),\
  rejected $(metric twind_rejected_total "$dir/metrics2.txt"), inbox dropped $inbox_drops,\
  publish failed $(metric twind_publish_failed_total "$dir/metrics2.txt"),\
  states $(metric twind_states_total "$dir/metrics2.txt"), alerts $(metric twind_alerts_total "$dir/metrics2.txt");\
