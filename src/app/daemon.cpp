@@ -18,6 +18,10 @@ namespace {
 
 // Beyond this many assets /metrics carries totals only (see take_snapshot).
 constexpr std::size_t kPerAssetSeriesLimit = 1000;
+// A connection failure that repeats is logged once, then once per this many seconds; at most
+// this many distinct causes are remembered.
+constexpr double kFailureReportInterval = 60.0;
+constexpr std::size_t kFailureCauses = 64;
 
 // Prometheus label values escape backslash, double quote and newline.
 // Text from the network (a command's id, an asset id from a topic) as it may appear in one log
@@ -174,7 +178,8 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
       client_(client),
       options_(std::move(options)),
       snapshot_(std::make_shared<DaemonSnapshot>()),
-      check_(options_.publish_check_timeout) {
+      check_(options_.publish_check_timeout),
+      failures_(kFailureReportInterval, kFailureCauses) {
   if (!options_.clock) options_.clock = wall_clock_now;
   engine_ = std::make_unique<core::Engine>(config_, now());
   sink_ = std::make_unique<Sink>(*this);
@@ -265,6 +270,12 @@ std::string Daemon::status_payload(std::string_view state, double ts) {
 void Daemon::on_connected() {
   connected_ = true;
   spdlog::info("connected to the broker; subscribed to {} topics", engine_->topics().size());
+  {
+    // A failure after this connection is a new one, reported in full again.
+    const std::lock_guard lock(failures_mu_);
+    failures_seen_.clear();
+    failures_ = core::RateLimiter{kFailureReportInterval, kFailureCauses};
+  }
   const std::string online = status_payload("online", now());
   if (check_publish_) {
     const std::lock_guard lock(check_mu_);
@@ -288,7 +299,7 @@ void Daemon::on_disconnected(const std::string& cause) {
   bool first = false;
   {
     const std::lock_guard lock(failures_mu_);
-    if (failures_seen_.size() >= 64) failures_seen_.clear();  // bounded, whatever the causes
+    if (failures_seen_.size() >= kFailureCauses) failures_seen_.clear();  // bounded
     first = failures_seen_.insert(cause).second;
     if (!failures_.allow(cause, now(), suppressed)) return;
   }

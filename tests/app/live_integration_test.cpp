@@ -137,6 +137,40 @@ TEST(LiveDaemon, BrokerKilledAndRestartedTheDaemonReconnectsAndDeliversTheOutage
       5s));
 }
 
+TEST(LiveDaemon, AFailureToReconnectAfterAConnectionIsReportedAgainInFull) {
+  Mosquitto broker({.port = 0,
+                    .persistence = false,
+                    .allow_anonymous = true,
+                    .prelude = {},
+                    .extra_config = {},
+                    .start = false});
+  TempDir dir;
+  Process twind({kTwind, "run", "-c", kSeed, "--broker", broker.uri(), "--http", "off"},
+                {.env = {}, .dir = dir.path(), .name = "twind"});
+  ASSERT_TRUE(twind.wait_for_line("cannot reach the broker", 10s, true)) << twind.stderr_text();
+  broker.start();
+  ASSERT_TRUE(twind.wait_for_line("connected to the broker", 15s, true)) << twind.stderr_text();
+
+  broker.kill9();
+  // The same cause as before the connection, within the minute: a new failure all the same.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto reports = [&] {
+    const std::string log = twind.stderr_text();
+    std::size_t n = 0;
+    for (auto at = log.find("error cannot reach the broker"); at != std::string::npos;
+         at = log.find("error cannot reach the broker", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  while (reports() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(reports(), 2U) << twind.stderr_text();
+  EXPECT_EQ(twind.stderr_text().find("still cannot reach"), std::string::npos)
+      << twind.stderr_text();
+}
+
 TEST(LiveDaemon, KilledWithSigkillTheBrokerPublishesTheOfflineWill) {
   Live f;
   ASSERT_TRUE(f.sub.wait_for_count("twin/status", 1, 5s));

@@ -145,9 +145,10 @@ class Daemon final : public mqtt::Handler {
   std::string watched_asset_;
   mutable std::mutex check_mu_;
   PublishCheck check_;
-  // Connection failures reported (the client's worker thread), each cause once a minute.
+  // Connection failures reported (the client's worker thread), each cause once a minute, since
+  // the last connection.
   std::mutex failures_mu_;
-  core::RateLimiter failures_{60.0, 64};
+  core::RateLimiter failures_;
   std::unordered_set<std::string> failures_seen_;
 };
 
