@@ -1,8 +1,8 @@
 // The measuring end of bench/fleet.sh: subscribes to every twin's state and alert topics and, after
-// recording for a fixed window, prints one JSON line with what arrived and how late (CONTRACT.md
-// "Timing semantics"): a state's latency is its arrival minus its `ts` (the tick's due time), an
-// alert's is its arrival minus its `ts` (the deciding frame's timestamp, i.e. when twin-sim
-// published it). Both ends read the same wall clock, on the same machine.
+// recording for a fixed window, prints one JSON line with what arrived and how late (latency as
+// docs/interfaces.md, "Timing", defines it): a state's latency is its arrival minus its `ts` (the
+// tick's due time), an alert's is its arrival minus its `ts` (the deciding frame's timestamp, i.e.
+// when twin-sim published it). Both ends read the same wall clock, on the same machine.
 //
 //   twind_fleet_probe URI SECONDS N WEAR_ASSETS [WINDOW]
 //
@@ -12,6 +12,10 @@
 //
 // Assets p00000 .. p{WEAR_ASSETS-1} are the wearing ones (twin-sim --fleet ids); an alert raised by
 // any other asset is a false alert. Paho C++ is used directly, as in tests/support/subscriber.cpp.
+//
+// Latencies are given as {"n", "p50", "p99", "max"} (ms, nearest rank); "p99" is null below 100
+// samples, where the nearest rank of 99 % is the maximum. A state missing is a gap in an asset's
+// seq, counted across windows (in the window of the state after the gap).
 #include <mqtt/async_client.h>
 #include <unistd.h>
 
@@ -53,9 +57,9 @@ struct Inbox {
 struct AssetSeen {
   std::uint64_t first_seq = 0;
   std::uint64_t last_seq = 0;
-  std::uint64_t states = 0;  // in sequence order
-  bool any_state = false;
-  bool raised = false;  // raised at least one alert
+  std::uint64_t states = 0;  // in sequence order, in this window
+  bool any_state = false;    // a seq is known (from this window or an earlier one)
+  bool raised = false;       // raised at least one alert
 };
 
 struct Figures {
@@ -178,6 +182,9 @@ void on_alert(Figures& f, double wall, std::string_view topic, std::string_view 
   }
 }
 
+// Fewer samples than this and the nearest rank of 99 % is the maximum: no p99 then.
+constexpr std::size_t kMinForP99 = 100;
+
 std::string percentiles(std::vector<double> v) {
   char buf[160];
   if (v.empty()) return R"({"n":0,"p50":null,"p99":null,"max":null})";
@@ -187,9 +194,27 @@ std::string percentiles(std::vector<double> v) {
     const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
     return v[std::min(v.size() - 1, k == 0 ? 0 : k - 1)];
   };
-  std::snprintf(buf, sizeof buf, R"({"n":%zu,"p50":%.3f,"p99":%.3f,"max":%.3f})", v.size(),
-                rank(0.50), rank(0.99), v.back());
+  char p99[32] = "null";
+  if (v.size() >= kMinForP99) std::snprintf(p99, sizeof p99, "%.3f", rank(0.99));
+  std::snprintf(buf, sizeof buf, R"({"n":%zu,"p50":%.3f,"p99":%s,"max":%.3f})", v.size(),
+                rank(0.50), p99, v.back());
   return buf;
+}
+
+// A new window's figures: each asset's last seq carried over, so that a gap between two windows
+// is counted too.
+Figures next_window(const Figures& previous) {
+  Figures f;
+  f.n_assets = previous.n_assets;
+  f.wear_assets = previous.wear_assets;
+  for (const auto& [id, a] : previous.assets) {
+    if (!a.any_state) continue;
+    AssetSeen& next = f.assets[id];
+    next.any_state = true;
+    next.first_seq = a.last_seq + 1;
+    next.last_seq = a.last_seq;
+  }
+  return f;
 }
 
 std::string counts(const std::map<std::string, std::uint64_t>& m) {
@@ -208,13 +233,15 @@ void print_line(const Figures& f, double window, std::uint64_t window_index, dou
                   static_cast<unsigned long long>(window_index), end);
   }
   std::uint64_t missing = 0;
+  std::uint64_t seen = 0;
   std::uint64_t with_states = 0;
   std::uint64_t wearing_alerted = 0;
   std::uint64_t other_alerted = 0;
   for (const auto& [id, a] : f.assets) {
-    if (a.any_state) {
+    if (a.states > 0 || a.raised) ++seen;
+    if (a.states > 0) {
       ++with_states;
-      missing += a.last_seq - a.first_seq + 1 - a.states;
+      missing += a.last_seq + 1 - a.first_seq - a.states;
     }
     if (a.raised) {
       const auto index = fleet_index(id);
@@ -227,7 +254,7 @@ void print_line(const Figures& f, double window, std::uint64_t window_index, dou
   }
   std::printf(
       "{\"seconds\":%.3f,\"assets\":%llu,\"wear_assets\":%llu,\"states\":%llu,"
-      "\"states_per_s\":%.1f,\"assets_seen\":%zu,\"assets_with_states\":%llu,"
+      "\"states_per_s\":%.1f,\"assets_seen\":%llu,\"assets_with_states\":%llu,"
       "\"states_missing\":%llu,\"states_out_of_order\":%llu,\"status\":%s,"
       "\"state_latency_ms\":%s,\"alerts\":%llu,\"alerts_raised_wearing\":%llu,"
       "\"wearing_assets_alerted\":%llu,\"alerts_raised_false\":%llu,"
@@ -235,11 +262,11 @@ void print_line(const Figures& f, double window, std::uint64_t window_index, dou
       "\"alert_latency_ms\":%s,\"unparsed\":%llu%s}\n",
       window, static_cast<unsigned long long>(assets), static_cast<unsigned long long>(wear_assets),
       static_cast<unsigned long long>(f.states),
-      window > 0 ? static_cast<double>(f.states) / window : 0.0, f.assets.size(),
-      static_cast<unsigned long long>(with_states), static_cast<unsigned long long>(missing),
-      static_cast<unsigned long long>(f.out_of_order), counts(f.status).c_str(),
-      percentiles(f.state_ms).c_str(), static_cast<unsigned long long>(f.alerts),
-      static_cast<unsigned long long>(f.raised_wearing),
+      window > 0 ? static_cast<double>(f.states) / window : 0.0,
+      static_cast<unsigned long long>(seen), static_cast<unsigned long long>(with_states),
+      static_cast<unsigned long long>(missing), static_cast<unsigned long long>(f.out_of_order),
+      counts(f.status).c_str(), percentiles(f.state_ms).c_str(),
+      static_cast<unsigned long long>(f.alerts), static_cast<unsigned long long>(f.raised_wearing),
       static_cast<unsigned long long>(wearing_alerted),
       static_cast<unsigned long long>(f.raised_other),
       static_cast<unsigned long long>(other_alerted), counts(f.false_by_id).c_str(),
@@ -332,9 +359,7 @@ int main(int argc, char** argv) {
       const double wall = wall_now();
       if (window_s > 0.0 && wall - window_start >= window_s) {
         print_line(f, wall - window_start, ++windows, wall);
-        f = Figures{};
-        f.n_assets = assets;
-        f.wear_assets = wear_assets;
+        f = next_window(f);
         f.state_ms.reserve(static_cast<std::size_t>(static_cast<double>(assets) * 2.2 * span));
         window_start = wall;
       }

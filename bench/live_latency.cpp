@@ -1,7 +1,7 @@
-// Latency over a real broker (CONTRACT.md "Timing semantics"): (1) from publishing the message
-// that decides an alert to that alert's arrival at a subscriber, and (2) from a tick's due time to
-// its state's arrival. One MQTT client publishes the telemetry and receives twind's output, so
-// both ends read the same clocks. Run through bench/live_latency.sh, which starts the broker and
+// Latency over a real broker (as docs/interfaces.md, "Timing", defines it): (1) from publishing the
+// message that decides an alert to that alert's arrival at a subscriber, and (2) from a tick's due
+// time to its state's arrival. One MQTT client publishes the telemetry and receives twind's output,
+// so both ends read the same clocks. Run through bench/live_latency.sh, which starts the broker and
 // twind.
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,5 @@
-# twind_sanitizers: -DTWIND_SANITIZERS=address,undefined builds everything instrumented.
+# twind_sanitizers: -DTWIND_SANITIZERS=address,undefined (or thread: not with address) builds
+# everything instrumented.
 add_library(twind_sanitizers INTERFACE)
 if(TWIND_SANITIZERS)
   target_compile_options(twind_sanitizers INTERFACE

@@ -12,14 +12,22 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 scripts/setup.sh >/dev/null
 build=build-fuzz
-if [[ ! -f $build/build.ninja ]]; then
-  CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DTWIND_FUZZ=ON -DTWIND_BUILD_TESTS=OFF -DTWIND_BUILD_BENCHMARKS=OFF \
-    -DTWIND_SANITIZERS=address,undefined,fuzzer-no-link >/dev/null
-fi
 targets=(payload recording command config)
-cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 mkdir -p "$build/findings"
+# The build's own output goes to a log; on failure its errors are printed, not swallowed.
+build_log="$build/build.log"
+if ! {
+  if [[ ! -f $build/build.ninja ]]; then
+    CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DTWIND_FUZZ=ON -DTWIND_BUILD_TESTS=OFF -DTWIND_BUILD_BENCHMARKS=OFF \
+      -DTWIND_SANITIZERS=address,undefined,fuzzer-no-link
+  fi
+  cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
+} >"$build_log" 2>&1; then
+  echo "fuzz: the clang build of the fuzz targets failed ($build_log):" >&2
+  grep -E -A12 '^(FAILED|CMake Error)' "$build_log" | head -80 >&2 || tail -40 "$build_log" >&2
+  exit 1
+fi
 failed=0
 printf '| target | executions | coverage (edges) | features | corpus | result |\n|---|---:|---:|---:|---:|---|\n'
 for t in "${targets[@]}"; do

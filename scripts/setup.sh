@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# Installs everything twind needs to build, test and run its demo on Debian 12 (bookworm).
+# Installs everything twind needs to build, test and run its demo on Debian 12 (bookworm);
+# `--build` only what builds the two executables (docker/Dockerfile's build stage).
 # Idempotent: packages already present are skipped, so a second run costs a dpkg query.
 # Used by the README, by .ci/run and by docker/Dockerfile's build stage, so the path that
 # is tested is the path that ships.
 set -euo pipefail
 
+# What compiles twind and twin-sim (a build with -DTWIND_BUILD_TESTS=OFF
+# -DTWIND_BUILD_BENCHMARKS=OFF, as docker/Dockerfile's build stage makes).
 BUILD_PKGS=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev
   nlohmann-json3-dev libeigen3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcli11-dev libcpp-httplib-dev libsystemd-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
 )
 RUNTIME_PKGS=(mosquitto mosquitto-clients)
-# systemd-analyze checks the unit in tests (no systemd needs to run); openssl makes test certificates;
-# clang and its runtime libraries build the libFuzzer targets (scripts/fuzz.sh).
-TEST_PKGS=(systemd openssl clang libclang-rt-14-dev)
+# The test and benchmark libraries; ccache for repeated builds; systemd-analyze checks the unit in
+# tests (no systemd needs to run); openssl makes test certificates; clang and its runtime
+# libraries build the libFuzzer targets (scripts/fuzz.sh).
+TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
-if [[ "${1:-}" == "--runtime-only" ]]; then want=("${RUNTIME_PKGS[@]}"); fi
+case "${1:-}" in
+  --runtime-only) want=("${RUNTIME_PKGS[@]}") ;;  # run twind and the demo's broker
+  --build) want=("${BUILD_PKGS[@]}") ;;           # build twind and twin-sim only
+  "") ;;
+  *) echo "usage: $0 [--build | --runtime-only]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

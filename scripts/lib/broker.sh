@@ -4,12 +4,46 @@
 init_work() {
   work=$(mktemp -d)
   pids=()
+  cgroups=()
   trap cleanup_work EXIT
 }
 cleanup_work() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for dir in "${cgroups[@]}"; do rmdir "$dir" 2>/dev/null || true; done
   rm -rf "$work"
+}
+
+# limit_cpu PID FRACTION: PID (all its threads, and those it makes later) may use at most
+# FRACTION of one core, through a CPU cgroup of its own (v1 `cpu` or v2 `cpu.max`), removed on
+# exit; sets CPU_CGROUP (for set_cpu_quota). Needs root. Returns non-zero, saying why, when the
+# machine has no such controller.
+limit_cpu() {
+  local pid=$1 dir
+  if [[ -w /sys/fs/cgroup/cpu/cgroup.procs ]]; then
+    dir=/sys/fs/cgroup/cpu/twind-limit-$$-$pid
+  elif [[ -f /sys/fs/cgroup/cgroup.controllers ]] && grep -qw cpu /sys/fs/cgroup/cgroup.controllers &&
+    [[ -w /sys/fs/cgroup/cgroup.subtree_control ]]; then
+    echo +cpu >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
+    dir=/sys/fs/cgroup/twind-limit-$$-$pid
+  else
+    echo "limit_cpu: no writable CPU cgroup controller here (needs root)" >&2
+    return 1
+  fi
+  mkdir "$dir" || return 1
+  cgroups+=("$dir")
+  set_cpu_quota "$dir" "$2" && echo "$pid" >"$dir/cgroup.procs" || return 1
+  CPU_CGROUP=$dir
+}
+# set_cpu_quota DIR FRACTION: the CPU cgroup DIR (made by limit_cpu) gets FRACTION of one core.
+set_cpu_quota() {
+  local quota
+  quota=$(awk -v f="$2" 'BEGIN {q = int(f * 100000); if (q < 1000) q = 1000; print q}')
+  if [[ -f $1/cpu.max ]]; then
+    echo "$quota 100000" >"$1/cpu.max"
+  else
+    echo 100000 >"$1/cpu.cfs_period_us" && echo "$quota" >"$1/cpu.cfs_quota_us"
+  fi
 }
 
 # start_broker WORKDIR: sets BROKER_PORT, BROKER_URI and BROKER_PID, and adds the PID to `pids`.
@@ -81,25 +115,40 @@ start_twind_http() {
   return 1
 }
 
-# stop_pid PID: stops one process started here (SIGTERM, then SIGKILL after 10 s), waits for it and
-# removes it from `pids` (so that cleanup never signals a reused PID). Returns its exit status
-# (143 when SIGTERM ended it without a handler, 137 after SIGKILL).
+# stop_pid PID: stops one process started here (SIGTERM, then SIGKILL after 10 s, said on stderr),
+# waits for it and removes it from `pids` (so that cleanup never signals a reused PID). Returns its
+# exit status (143 when SIGTERM ended it without a handler, 137 after SIGKILL).
 stop_pid() {
   local pid=$1 rc=0
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null || true
+  if kill -KILL "$pid" 2>/dev/null; then
+    echo "pid $pid did not exit within 10 s of SIGTERM: SIGKILLed" >&2
+  fi
   wait "$pid" 2>/dev/null || rc=$?
   forget_pid "$pid"
   return "$rc"
 }
 
-# http_get PORT PATH: the body of GET http://127.0.0.1:PORT/PATH, without curl (bash's /dev/tcp).
-http_get() {
-  local reply
+# http_reply PORT PATH: the whole reply (status line, headers, body) to GET
+# http://127.0.0.1:PORT/PATH, without curl (bash's /dev/tcp).
+http_reply() {
   exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
   printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3
-  reply=$(cat <&3)
+  cat <&3
   exec 3<&-
+}
+# http_get PORT PATH: the body of the reply.
+http_get() {
+  local reply
+  reply=$(http_reply "$1" "$2") || return 1
   printf '%s\n' "${reply#*$'\r\n\r\n'}"
+}
+# http_status PORT PATH: the reply's status code (200, 503, ...).
+http_status() {
+  local reply
+  reply=$(http_reply "$1" "$2") || return 1
+  reply=${reply%%$'\r\n'*}
+  reply=${reply#* }
+  echo "${reply%% *}"
 }

@@ -38,11 +38,14 @@ std::optional<config::Config> load(const std::string& path) {
   config::LoadResult r = config::load_file(path);
   for (const config::Diagnostic& d : r.diagnostics) std::cerr << d.str() << '\n';
   if (!r.config) return std::nullopt;
-  // The models are built once here too, so that check refuses whatever replay or run would.
+  // The validator builds every model where it is written and reports a failure at its line; the
+  // twins are built once here too, so that check refuses whatever replay or run would. Should
+  // that ever find more, it has no position to give, and gives none rather than a made-up one.
   try {
     core::Engine probe(*r.config, 0.0);
   } catch (const model::ModelError& e) {
-    std::cerr << path << ":1:1: " << e.what() << '\n';
+    std::cerr << path << ": the twins cannot be built from this configuration: " << e.what()
+              << '\n';
     return std::nullopt;
   }
   return std::move(r.config);
@@ -96,11 +99,19 @@ int cmd_replay(const std::string& config_path, const std::string& input,
   std::ios::sync_with_stdio(false);
   ReplayHooks hooks;
   hooks.warn = [&](const std::string& msg) { spdlog::warn("{}: {}", input, msg); };
+  hooks.info = [&](const std::string& msg) { spdlog::info("{}: {}", input, msg); };
   hooks.alert = [](const std::string& msg) { spdlog::info("{}", msg); };
   const ReplaySummary summary = replay(*config, in, *out, hooks);
   if (!*out) {
     spdlog::error("writing the output failed");
     return kFailure;
+  }
+  // Not one recording line (an empty input is a recording of nothing, and fine): the wrong file,
+  // most likely, and one line says so better than a warning for each of its lines.
+  if (summary.records == 0 && summary.bad_lines > 0) {
+    spdlog::error("{}: no line is a recording ({} lines, first bad {})", input, summary.lines,
+                  summary.first_bad);
+    return kBadUsage;
   }
   spdlog::info("replay: {}", summary.str());
   return kOk;

@@ -109,7 +109,7 @@ struct HttpServer::Impl {
         return;
       case Route::kHealth:
         if (snap.healthy) {
-          reply(res, 200, "ok\n", kText);
+          reply(res, 200, (snap.health_detail.empty() ? "ok" : snap.health_detail) + "\n", kText);
         } else {
           reply(res, 503, (snap.health_detail.empty() ? "unhealthy" : snap.health_detail) + "\n",
                 kText);

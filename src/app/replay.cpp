@@ -1,69 +1,44 @@
 #include "twind/app/replay.hpp"
 
-#include <cmath>
 #include <istream>
-#include <numeric>
 #include <optional>
 #include <ostream>
 #include <string_view>
+#include <vector>
 
+#include "twind/app/publisher.hpp"
 #include "twind/codec/recording.hpp"
 #include "twind/config/config.hpp"
-#include "twind/core/encode.hpp"
-#include "twind/core/engine.hpp"
-#include "twind/core/rate_limit.hpp"
+#include "twind/core/tick_schedule.hpp"
 
 namespace twind::app {
 namespace {
 
 constexpr std::size_t kFlushBytes = 64 * 1024;
+// Bad lines ahead of the first valid one whose warnings wait for it (see ReplaySummary).
+constexpr std::size_t kHeldBadLines = 100;
 
-// Encodes what the engine decides into recording lines; `now` is the recording time at which the
-// live daemon would have published.
-class RecordingSink final : public core::Sink {
+// Writes what the daemon would publish as recording lines, at the recording time it would have.
+class RecordingPublisher final : public Publisher {
  public:
-  RecordingSink(std::ostream& out, const ReplayHooks& hooks) : out_(out), hooks_(hooks) {}
+  RecordingPublisher(std::ostream& out, const ReplayHooks& hooks) : out_(out), hooks_(hooks) {}
 
-  void on_state(const core::AssetTwin& twin, double ts) override {
-    payload_.clear();
-    core::encode_state(twin, ts, payload_);
-    codec::append_record_line(buffer_, ts, twin.topic(twin.def().state_topic), payload_);
-    maybe_flush();
+  bool publish(std::string_view topic, std::string_view payload, int qos, bool retained,
+               double ts) override {
+    (void)qos;
+    (void)retained;
+    codec::append_record_line(buffer_, ts, topic, payload);
+    if (buffer_.size() >= kFlushBytes) flush();
+    return true;
   }
 
-  void on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) override {
-    payload_.clear();
-    core::encode_model_change(twin, change, payload_);
-    codec::append_record_line(buffer_, now, twin.topic(twin.def().model_topic), payload_);
-    maybe_flush();
-    if (hooks_.warn) {
-      hooks_.warn("line " + std::to_string(line_no) + ": " + core::model_change_line(twin, change));
+  void log(LineKind kind, LogLevel level, const std::string& line) override {
+    if (kind == LineKind::alert) {
+      if (hooks_.alert) hooks_.alert(line);
+      return;
     }
-  }
-
-  void on_reply(const core::CommandReply& reply) override {
-    payload_.clear();
-    core::encode_reply(reply, payload_);
-    codec::append_record_line(buffer_, now, reply.topic, payload_);
-    maybe_flush();
-  }
-
-  void on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) override {
-    payload_.clear();
-    core::encode_alert(twin, event, payload_);
-    codec::append_record_line(buffer_, now, twin.topic(twin.def().alert_topic), payload_);
-    maybe_flush();
-    if (hooks_.alert) hooks_.alert(core::console_line(twin, event, now - origin));
-  }
-
-  void on_reject(std::string_view topic, Reject reason, double arrival) override {
-    if (!hooks_.warn) return;
-    std::uint64_t suppressed = 0;
-    if (!limiter_.allow(topic, arrival, suppressed)) return;
-    std::string line = "line " + std::to_string(line_no) + ": rejected on " + std::string(topic) +
-                       ": " + std::string(to_string(reason));
-    if (suppressed > 0) line += " (" + std::to_string(suppressed) + " more on this topic)";
-    hooks_.warn(line);
+    const auto& hook = level == LogLevel::info ? hooks_.info : hooks_.warn;
+    if (hook) hook("line " + std::to_string(line_no) + ": " + line);
   }
 
   void flush() {
@@ -71,104 +46,129 @@ class RecordingSink final : public core::Sink {
     buffer_.clear();
   }
 
-  double now = 0.0;
-  double origin = 0.0;  // time of the first line, for the human-readable alert lines
   std::uint64_t line_no = 0;
 
  private:
-  void maybe_flush() {
-    if (buffer_.size() >= kFlushBytes) flush();
-  }
-
   std::ostream& out_;
   const ReplayHooks& hooks_;
   std::string buffer_;
-  std::string payload_;
-  core::RateLimiter limiter_;
 };
 
 }  // namespace
 
-std::uint64_t ReplaySummary::rejected_total() const noexcept {
-  return std::accumulate(rejected.begin(), rejected.end(), std::uint64_t{0});
-}
-
 std::string ReplaySummary::str() const {
+  const core::Counters& c = counters;
   std::string s = std::to_string(lines) + " lines (" + std::to_string(bad_lines) + " bad), " +
-                  std::to_string(messages) + " messages, " + std::to_string(values) + " values, " +
-                  std::to_string(states) + " states, " + std::to_string(alerts) + " alerts, " +
-                  std::to_string(rejected_total()) + " rejected";
-  if (rejected_total() > 0) {
+                  std::to_string(c.messages) + " messages, " + std::to_string(c.values) +
+                  " values, " + std::to_string(c.states) + " states, " + std::to_string(c.alerts) +
+                  " alerts, " + std::to_string(c.rejected_total()) + " rejected";
+  if (c.rejected_total() > 0) {
     std::string detail;
-    for (std::size_t i = 0; i < rejected.size(); ++i) {
-      if (rejected[i] == 0) continue;
+    for (std::size_t i = 0; i < c.rejected.size(); ++i) {
+      if (c.rejected[i] == 0) continue;
       if (!detail.empty()) detail += ", ";
-      detail += std::string(to_string(static_cast<Reject>(i))) + " " + std::to_string(rejected[i]);
+      detail +=
+          std::string(to_string(static_cast<Reject>(i))) + " " + std::to_string(c.rejected[i]);
     }
     s += " (" + detail + ")";
   }
   return s;
 }
 
+namespace {
+
+// Bad lines: counted, the first remembered, each reported with its number. Until a valid line
+// shows that the input is a recording their warnings wait (up to kHeldBadLines of them, then
+// they go out as they come): a file that is no recording at all is reported by the caller, once.
+class BadLines {
+ public:
+  BadLines(const ReplayHooks& hooks, ReplaySummary& summary) : hooks_(hooks), summary_(summary) {}
+
+  void add(std::uint64_t line, const std::string& why) {
+    ++summary_.bad_lines;
+    std::string msg = "line " + std::to_string(line) + ": " + why;
+    if (summary_.first_bad.empty()) summary_.first_bad = msg;
+    if (!hooks_.warn) return;
+    msg += "; skipped";
+    if (holding_ && held_.size() < kHeldBadLines) {
+      held_.push_back(std::move(msg));
+      return;
+    }
+    release();
+    hooks_.warn(msg);
+  }
+  // A valid line: the input is a recording.
+  void release() {
+    for (const std::string& h : held_) hooks_.warn(h);
+    held_.clear();
+    holding_ = false;
+  }
+
+ private:
+  const ReplayHooks& hooks_;
+  ReplaySummary& summary_;
+  std::vector<std::string> held_;
+  bool holding_ = true;
+};
+
+// The engine and its tick grid in recording time, from the first valid line on.
+struct Run {
+  Run(const config::Config& config, double t0)
+      : engine(config, t0),
+        ticks(engine.tick_interval(), engine.slots(), t0, core::TickSchedule::Clock::recording) {}
+
+  void ticks_until(double t, core::TickSchedule::Bound bound, PublishingSink& sink) {
+    const core::TickSchedule::Due due = ticks.take(t, bound);
+    for (std::int64_t k = due.first; k < due.end; ++k) {
+      sink.at(ticks.time(k));
+      engine.tick(ticks.time(k), sink);
+    }
+  }
+
+  core::Engine engine;
+  core::TickSchedule ticks;
+};
+
+}  // namespace
+
 ReplaySummary replay(const config::Config& config, std::istream& in, std::ostream& out,
                      const ReplayHooks& hooks) {
   ReplaySummary summary;
-  RecordingSink sink(out, hooks);
+  RecordingPublisher publisher(out, hooks);
+  PublishingSink sink(publisher);
+  BadLines bad(hooks, summary);
   codec::RecordingParser parser;
   codec::RecordLine rec;
   std::string line;
-  std::optional<core::Engine> engine;
+  std::optional<Run> run;
   double last_t = 0.0;
-  std::int64_t next_tick = 0;  // index k of the next tick at k * tick
-
-  auto bad_line = [&](const std::string& why) {
-    ++summary.bad_lines;
-    if (hooks.warn) hooks.warn("line " + std::to_string(summary.lines) + ": " + why + "; skipped");
-  };
-  // Ticks (sub-ticks with tick_spread) fall on the grid k * interval of recording time.
-  double interval = config.tick;
-  auto tick_time = [&](std::int64_t k) { return static_cast<double>(k) * interval; };
-  auto run_ticks_before = [&](double t, bool inclusive) {
-    while (inclusive ? tick_time(next_tick) <= t : tick_time(next_tick) < t) {
-      sink.now = tick_time(next_tick);
-      engine->tick(sink.now, sink);
-      ++next_tick;
-    }
-  };
-
   while (std::getline(in, line)) {
     ++summary.lines;
-    sink.line_no = summary.lines;
+    publisher.line_no = summary.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (const auto r = parser.parse(line, rec); !r) {
-      bad_line(r.error);
+      bad.add(summary.lines, r.error);
       continue;
     }
-    if (!engine) {
-      engine.emplace(config, rec.t);
-      sink.origin = rec.t;
-      interval = engine->tick_interval();
-      next_tick = static_cast<std::int64_t>(std::ceil(rec.t / interval));
+    if (!run) {
+      run.emplace(config, rec.t);
     } else if (rec.t < last_t) {
-      bad_line("t goes backwards (" + std::to_string(rec.t) + " after " + std::to_string(last_t) +
-               ")");
+      bad.add(summary.lines, "t goes backwards (" + std::to_string(rec.t) + " after " +
+                                 std::to_string(last_t) + ")");
       continue;
     }
+    bad.release();
+    ++summary.records;
     last_t = rec.t;
-    run_ticks_before(rec.t, false);
-    sink.now = rec.t;
-    engine->on_message(rec.topic, rec.payload, rec.t, sink);
+    run->ticks_until(rec.t, core::TickSchedule::Bound::before, sink);
+    sink.message_at(rec.t);
+    run->engine.on_message(rec.topic, rec.payload, rec.t, sink);
   }
-  if (engine) {
-    run_ticks_before(last_t, true);
-    const core::Counters& c = engine->counters();
-    summary.messages = c.messages;
-    summary.values = c.values;
-    summary.states = c.states;
-    summary.alerts = c.alerts;
-    summary.rejected = c.rejected;
+  if (run) {
+    run->ticks_until(last_t, core::TickSchedule::Bound::through, sink);
+    summary.counters = run->engine.counters();
   }
-  sink.flush();
+  publisher.flush();
   out.flush();
   return summary;
 }

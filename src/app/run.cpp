@@ -105,36 +105,102 @@ std::optional<std::pair<std::string, int>> parse_listen(const std::string& s) {
   return std::make_pair(host, port);
 }
 
-// Healthy: connected to the broker and the engine loop ticked recently.
-HttpSnapshot http_view(const Daemon& daemon, double tick) {
-  const auto s = daemon.snapshot();
+}  // namespace
+
+HttpSnapshot http_view(const std::shared_ptr<const DaemonSnapshot>& s, double now) {
   HttpSnapshot h;
   h.states = std::shared_ptr<const StateList>(s, &s->states);  // shares the snapshot
   h.metrics = s->metrics;
-  const double age = wall_clock_now() - s->ts;
+  const double age = now - s->ts;
   if (!s->connected) {
     h.health_detail = "not connected to the broker";
-  } else if (s->ticks > 0 && age > 3.0 * tick + 1.0) {
+  } else if (s->counters.ticks > 0 && age > 3.0 * s->tick + 1.0) {
     h.health_detail = "the engine loop has not ticked for " + std::to_string(age) + " s";
   } else {
     h.healthy = true;
+    // Healthy, for an orchestrator (a restart would only lose the backlog), but said.
+    if (s->behind) {
+      h.health_detail = "degraded: " + std::to_string(s->counters.lag_seconds) +
+                        " s behind its input (twind's own backlog)";
+    }
   }
   return h;
 }
 
-}  // namespace
+namespace {
 
-int run_daemon(const RunOptions& options) {
-  // Block the signals before any thread exists, so every thread inherits the mask and only the
-  // signal thread below receives them (synchronously, with sigwait: no async-signal-safety
-  // traps in handlers).
+// Blocks the signals before any thread exists, so every thread inherits the mask and only the
+// signal thread receives them (synchronously, with sigtimedwait: no async-signal-safety traps in
+// handlers).
+sigset_t block_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
+// The signal thread: SIGINT and SIGTERM stop the daemon, SIGHUP reloads the file; until
+// `stopping`. Both only post to the daemon's inbox.
+void handle_signals(const sigset_t& signals, const RunOptions& options, Daemon& daemon,
+                    const std::atomic<bool>& stopping) {
+  while (!stopping) {
+    timespec timeout{0, 200'000'000};
+    const int sig = sigtimedwait(&signals, nullptr, &timeout);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      notify_stopping();
+      daemon.stop();
+      return;
+    }
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP received: reloading {}", options.config_path);
+      notify_reloading();
+      if (auto next = load_config(options.config_path, false)) {
+        if (!options.broker_override.empty()) next->broker.uri = options.broker_override;
+        daemon.reload(std::move(*next));
+      }
+      notify_ready();
+    }
+  }
+}
+
+// The systemd watchdog, fed from the engine loop's ticks: a stuck loop gets restarted.
+struct Watchdog {
+  std::optional<std::chrono::microseconds> interval = watchdog_interval();
+  std::chrono::steady_clock::time_point last_ping = std::chrono::steady_clock::now();
+
+  void tick() {
+    if (!interval) return;
+    const auto t = std::chrono::steady_clock::now();
+    if (t - last_ping >= *interval / 4) {
+      notify_watchdog();
+      last_ping = t;
+    }
+  }
+};
+
+// Publishes `offline` (a clean disconnect suppresses the will), gives in-flight alerts a bounded
+// time to be acknowledged (the whole stop stays under 2 s), and says what the run did.
+void shut_down(mqtt::Client& client, const Daemon& daemon, const std::string& status_topic) {
+  const mqtt::Will offline{status_topic, Daemon::status_payload("offline", wall_clock_now()), 1,
+                           true};
+  const bool flushed = client.stop(offline, std::chrono::milliseconds(1500));
+  const mqtt::ClientStats stats = client.stats();
+  const auto snap = daemon.snapshot();
+  spdlog::info(
+      "twind stopped: {} messages in, {} ticks, {} alerts; {} messages published, {} "
+      "acknowledged{}",
+      snap->messages, snap->counters.ticks, snap->alerts, stats.published, stats.delivered,
+      flushed ? "" : "; some were not acknowledged before the deadline");
+}
+
+}  // namespace
+
+int run_daemon(const RunOptions& options) {
+  const sigset_t signals = block_signals();
   auto config = load_config(options.config_path, true);
   if (!config) return kBadConfig;
   if (!options.broker_override.empty()) config->broker.uri = options.broker_override;
@@ -151,31 +217,25 @@ int run_daemon(const RunOptions& options) {
     }
   }
 
-  // The systemd watchdog is fed from the engine loop's ticks: a stuck loop gets restarted.
-  const auto watchdog = watchdog_interval();
-  auto last_ping = std::chrono::steady_clock::now();
+  Watchdog watchdog;
   DaemonOptions dopts;
   dopts.keep_states = listen.has_value();
-  dopts.on_tick = [&] {
-    if (!watchdog) return;
-    const auto t = std::chrono::steady_clock::now();
-    if (t - last_ping >= *watchdog / 4) {
-      notify_watchdog();
-      last_ping = t;
-    }
-  };
+  dopts.on_tick = [&watchdog] { watchdog.tick(); };
 
   std::unique_ptr<mqtt::Client> client;
   std::unique_ptr<Daemon> daemon;
   std::unique_ptr<HttpServer> http;
   try {
-    client = mqtt::make_paho_client(connect_options(*config, std::move(*password)));
+    const mqtt::ConnectOptions connect = connect_options(*config, std::move(*password));
+    client = config->broker.client == config::BrokerSpec::Client::driven
+                 ? mqtt::make_paho_driven_client(connect)
+                 : mqtt::make_paho_client(connect);
     daemon = std::make_unique<Daemon>(*config, *client, dopts);
     if (listen) {
-      const double tick = config->tick;
       Daemon* d = daemon.get();
-      http = std::make_unique<HttpServer>(listen->first, listen->second,
-                                          [d, tick] { return http_view(*d, tick); });
+      http = std::make_unique<HttpServer>(listen->first, listen->second, [d] {
+        return http_view(d->snapshot(), wall_clock_now());
+      });
       http->start();
       spdlog::info("http: /state, /metrics and /healthz on {}:{}", listen->first, http->port());
     }
@@ -183,40 +243,18 @@ int run_daemon(const RunOptions& options) {
     spdlog::error("cannot start: {}", e.what());
     return kBadConfig;
   }
-  const std::string broker_uri = config->broker.uri;
   spdlog::info("twind starting: {} asset(s), tick {} ms, broker {}", config->assets.size(),
-               config->tick * 1000.0, broker_uri);
+               config->tick * 1000.0, config->broker.uri);
 
   std::atomic<bool> stopping{false};
-  std::thread signal_thread([&] {
-    while (!stopping) {
-      timespec timeout{0, 200'000'000};
-      const int sig = sigtimedwait(&signals, nullptr, &timeout);
-      if (sig == SIGINT || sig == SIGTERM) {
-        spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        notify_stopping();
-        daemon->stop();
-        return;
-      }
-      if (sig == SIGHUP) {
-        spdlog::info("SIGHUP received: reloading {}", options.config_path);
-        notify_reloading();
-        if (auto next = load_config(options.config_path, false)) {
-          if (!options.broker_override.empty()) next->broker.uri = options.broker_override;
-          daemon->reload(std::move(*next));
-        }
-        notify_ready();
-      }
-    }
-  });
-
+  std::thread signal_thread([&] { handle_signals(signals, options, *daemon, stopping); });
   int code = kOk;
   try {
     client->start(*daemon);
     // Ready once configured and serving: not gated on the broker, which may come later (the
     // client keeps retrying); /healthz and the status line tell whether it is connected.
     notify_ready();
-    notify_status("running; connecting to " + broker_uri);
+    notify_status("running; connecting to " + config->broker.uri);
     daemon->run();
   } catch (const std::exception& e) {
     spdlog::critical("twind failed: {}", e.what());
@@ -225,19 +263,7 @@ int run_daemon(const RunOptions& options) {
   stopping = true;
   signal_thread.join();
   if (http) http->stop();
-
-  // Publish `offline` ourselves (a clean disconnect suppresses the will) and give in-flight
-  // alerts a bounded time to be acknowledged: the whole stop stays under 2 s.
-  const mqtt::Will offline{config->topics.status,
-                           Daemon::status_payload("offline", wall_clock_now()), 1, true};
-  const bool flushed = client->stop(offline, std::chrono::milliseconds(1500));
-  const mqtt::ClientStats stats = client->stats();
-  const auto snap = daemon->snapshot();
-  spdlog::info(
-      "twind stopped: {} messages in, {} ticks, {} alerts; {} messages published, {} "
-      "acknowledged{}",
-      snap->messages, snap->ticks, snap->alerts, stats.published, stats.delivered,
-      flushed ? "" : "; some were not acknowledged before the deadline");
+  shut_down(*client, *daemon, config->topics.status);
   return code;
 }
 

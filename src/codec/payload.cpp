@@ -5,13 +5,13 @@
 #include <string>
 #include <string_view>
 
-#include "twind/codec/internal/json_scan.hpp"
+#include "twind/json/scanner.hpp"
 
 namespace twind::codec {
 namespace {
 
-using internal::JsonScanner;
-using internal::NumberScan;
+using json::NumberScan;
+using json::Scanner;
 
 constexpr DecodeResult accepted() {
   return DecodeResult{true, Reject::malformed};
@@ -33,7 +33,7 @@ struct Slot {
 };
 
 // Reads the member value at the scanner's position. False on a syntax error.
-bool read_value(JsonScanner& sc, Slot& slot) {
+bool read_value(Scanner& sc, Slot& slot) {
   if (starts_number(sc.peek())) {
     const NumberScan n = sc.number(slot.value);
     if (n == NumberScan::syntax) return false;
@@ -41,7 +41,7 @@ bool read_value(JsonScanner& sc, Slot& slot) {
     return true;
   }
   // The payload's own object is the first level of nesting.
-  if (!sc.skip_value(internal::kMaxDepth - 1)) return false;
+  if (!sc.skip_value(json::kMaxDepth - 1)) return false;
   slot.held = Held::other;
   return true;
 }
@@ -66,7 +66,7 @@ DecodeResult PayloadDecoder::decode(std::string_view text, Payload& out) {
 
 DecodeResult PayloadDecoder::decode_text(std::string_view text, Payload& out) {
   if (text.size() > max_bytes_) return refused(Reject::oversize);
-  JsonScanner sc(text);
+  Scanner sc(text);
   sc.skip_ws();
 
   if (!sc.consume('{')) {

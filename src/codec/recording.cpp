@@ -6,20 +6,20 @@
 #include <string_view>
 #include <utility>
 
-#include "twind/codec/internal/json_scan.hpp"
-#include "twind/codec/json_writer.hpp"
+#include "twind/json/scanner.hpp"
+#include "twind/json/writer.hpp"
 
 namespace twind::codec {
 namespace {
 
-using internal::JsonScanner;
-using internal::NumberScan;
+using json::NumberScan;
+using json::Scanner;
 
 RecordParseResult failure(std::string error) {
   return RecordParseResult{false, std::move(error)};
 }
 
-RecordParseResult invalid_at(const JsonScanner& sc) {
+RecordParseResult invalid_at(const Scanner& sc) {
   if (sc.at_end()) return failure("invalid JSON: the line ends inside the object");
   return failure("invalid JSON at column " + std::to_string(sc.offset() + 1));
 }
@@ -29,7 +29,7 @@ bool starts_number(char c) {
 }
 
 // Member values nest inside the line's own object.
-constexpr int kValueDepth = internal::kMaxDepth - 1;
+constexpr int kValueDepth = json::kMaxDepth - 1;
 
 enum class Seen : std::uint8_t { absent, good, bad };
 
@@ -42,7 +42,7 @@ RecordParseResult RecordingParser::parse(std::string_view line, RecordLine& out)
   Seen topic = Seen::absent;
   bool payload = false;
 
-  JsonScanner sc(line);
+  Scanner sc(line);
   sc.skip_ws();
   if (!sc.consume('{')) return failure("not a JSON object");
   sc.skip_ws();
@@ -113,9 +113,9 @@ RecordParseResult RecordingParser::parse(std::string_view line, RecordLine& out)
 void append_record_line(std::string& out, double t, std::string_view topic,
                         std::string_view json_payload) {
   out += R"({"t":)";
-  append_json_number(out, t);
+  json::append_number(out, t);
   out += R"(,"topic":)";
-  append_json_string(out, topic);
+  json::append_string(out, topic);
   out += R"(,"payload":)";
   out += json_payload;
   out += "}\n";

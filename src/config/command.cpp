@@ -7,7 +7,7 @@
 #include <exception>
 
 #include "scalars.hpp"
-#include "twind/codec/internal/json_scan.hpp"
+#include "twind/json/scanner.hpp"
 #include "validate.hpp"
 
 namespace twind::config {
@@ -30,7 +30,7 @@ CommandParse parse_command(std::string_view payload, const std::vector<SignalSpe
   // Strict JSON before yaml-cpp sees it: yaml-cpp 0.7 loops forever, allocating, on a ',' outside
   // a flow collection (yaml-cpp issue #1040), e.g. after the object's closing brace; and depth
   // bounds its recursion.
-  codec::internal::JsonScanner json(payload);
+  json::Scanner json(payload);
   json.skip_ws();
   if (!json.skip_value(kMaxDepth) || (json.skip_ws(), !json.at_end())) {
     result.error = "1:" + std::to_string(json.offset() + 1) +

@@ -42,12 +42,21 @@ const std::vector<KeyDoc>& key_table() {
        "whose ACL denies a publication still acknowledges it under MQTT 3.1.1. The check needs "
        "read access to those topics; turn it off where twind may only write them.",
        "true or false"},
+      {"broker.client", "string", "driven",
+       "How the connection is worked: `driven`, by the engine's own thread (Paho C's synchronous "
+       "client: no hand-off between threads, about two thirds of the CPU per message; a state "
+       "that does not fit in the socket's send buffer waits, the newest of each topic only, and "
+       "an alert goes before it); `threaded`, by "
+       "Paho's own threads (Paho C++'s asynchronous client: a receive and a send thread, a "
+       "hand-off to the engine per message). Takes effect at start.",
+       "threaded or driven"},
       {"broker.username", "string", "(none)", "User name sent to the broker.", ""},
       {"broker.password_file", "string", "(none)",
-       "File holding the password (first line), read at connect time; never logged.",
+       "File holding the password (first line), read once at start-up (a reload does not read it "
+       "again); never logged.",
        "needs username; not with password_env"},
       {"broker.password_env", "string", "(none)",
-       "Name of an environment variable holding the password.",
+       "Name of an environment variable holding the password, read once at start-up.",
        "`[A-Za-z_][A-Za-z0-9_]*`; needs username; not with password_file"},
       {"broker.tls", "mapping", "(none: no TLS)",
        "TLS settings; use them with an ssl://, mqtts:// or wss:// URI.", ""},
@@ -135,7 +144,7 @@ const std::vector<KeyDoc>& key_table() {
        "non-empty, finite; no longer than den (proper)"},
       {"assets[].model.den", "list of numbers", "required for transfer_function",
        "Denominator coefficients, highest power of s first (`[1, 1]` is s + 1).",
-       "at least 2, finite, den[0] != 0"},
+       "at least 2, finite, den[0] != 0; every num and den coefficient / den[0] finite"},
       {"assets[].model.parameters", "mapping", "(all defaults)",
        "Physical parameters of a rotating_machine model (inputs: speed command in rpm, load "
        "fraction; outputs: rpm, temperature in degC, vibration in mm/s). The defaults describe a "

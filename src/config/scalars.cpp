@@ -6,7 +6,10 @@
 #include <cmath>
 #include <limits>
 #include <system_error>
+#include <utility>
 #include <vector>
+
+#include "twind/mqtt/broker_uri.hpp"
 
 namespace twind::config::detail {
 namespace {
@@ -240,62 +243,14 @@ std::optional<std::string> topic_problem(std::string_view topic) {
 }
 
 bool is_tls_uri(std::string_view uri) {
-  return uri.starts_with("ssl://") || uri.starts_with("mqtts://") || uri.starts_with("wss://");
+  const mqtt::ParsedBrokerUri parsed = mqtt::BrokerUri::parse(uri);
+  return parsed.uri && parsed.uri->tls();
 }
 
 std::optional<std::string> uri_problem(std::string_view uri) {
-  static constexpr std::array<std::string_view, 6> kSchemes{"tcp",   "ssl", "mqtt",
-                                                            "mqtts", "ws",  "wss"};
-  const auto sep = uri.find("://");
-  if (sep == std::string_view::npos) {
-    return "a URI like tcp://127.0.0.1:1883 (scheme tcp, ssl, mqtt, mqtts, ws or wss)";
-  }
-  const std::string_view scheme = uri.substr(0, sep);
-  if (std::find(kSchemes.begin(), kSchemes.end(), scheme) == kSchemes.end()) {
-    return "a URI with the scheme tcp://, ssl://, mqtt://, mqtts://, ws:// or wss://";
-  }
-  const std::string_view rest = uri.substr(sep + 3);
-  if (rest.find_first_of(" \t\r\n") != std::string_view::npos) {
-    return "a URI without spaces";
-  }
-  const auto slash = rest.find('/');
-  const std::string_view authority = rest.substr(0, slash);
-  if (slash != std::string_view::npos && scheme != "ws" && scheme != "wss") {
-    return "no path after the host (only ws:// and wss:// URIs have one)";
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  bool has_port = false;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return "a closing ] after the IPv6 address";
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return "nothing but :port after the IPv6 address";
-      has_port = true;
-      port = after.substr(1);
-    }
-  } else {
-    const auto colon = authority.find(':');
-    if (colon != std::string_view::npos) {
-      if (authority.find(':', colon + 1) != std::string_view::npos) {
-        return "an IPv6 address in brackets, like tcp://[::1]:1883";
-      }
-      host = authority.substr(0, colon);
-      has_port = true;
-      port = authority.substr(colon + 1);
-    }
-  }
-  if (host.empty()) return "a host name or address after " + std::string(scheme) + "://";
-  if (has_port) {
-    const auto p = parse_integer(port);
-    if (port.empty() || !std::all_of(port.begin(), port.end(), is_digit) || !p || *p < 1 ||
-        *p > 65535) {
-      return "a port from 1 to 65535";
-    }
-  }
-  return std::nullopt;
+  mqtt::ParsedBrokerUri parsed = mqtt::BrokerUri::parse(uri);
+  if (parsed.uri) return std::nullopt;
+  return std::move(parsed.expected);
 }
 
 std::string format_number(double v) {
@@ -344,6 +299,13 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
   }
   return row[b.size()];
+}
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
 }
 
 }  // namespace twind::config::detail

@@ -38,8 +38,8 @@ struct Duration {
 /// nothing when it is a valid topic to publish or subscribe to literally.
 [[nodiscard]] std::optional<std::string> topic_problem(std::string_view topic);
 
-/// What is wrong with a broker URI, or nothing when it is `scheme://host[:port][/path]` with a
-/// scheme Paho accepts.
+/// What is wrong with a broker URI, or nothing when the client can use it: mqtt::BrokerUri::parse
+/// decides, so that the check and the client agree.
 [[nodiscard]] std::optional<std::string> uri_problem(std::string_view uri);
 
 /// Whether a broker URI asks for TLS (ssl://, mqtts:// or wss://).
@@ -72,5 +72,8 @@ struct Duration {
 /// Whether some topic could match both `a` and `b`, where `{asset}` (a whole level) stands for
 /// any asset id: two subscriptions that would both deliver one message.
 [[nodiscard]] bool topics_overlap(std::string_view a, std::string_view b) noexcept;
+
+/// `s` with every `from` replaced by `to`.
+[[nodiscard]] std::string replace_all(std::string s, std::string_view from, std::string_view to);
 
 }  // namespace twind::config::detail

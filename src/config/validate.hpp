@@ -1,4 +1,5 @@
-// Internal to twind_config: validation of one parsed YAML document into a Config.
+// Internal to twind_config: validation of one parsed YAML document into a Config (validate.cpp),
+// and of a command document (command_reader.cpp).
 #pragma once
 
 #include <optional>

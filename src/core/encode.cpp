@@ -3,7 +3,7 @@
 #include <array>
 #include <charconv>
 
-#include "twind/codec/json_writer.hpp"
+#include "twind/json/writer.hpp"
 
 namespace twind::core {
 namespace {
@@ -17,7 +17,7 @@ void append_short(std::string& out, double v) {
   out.append(buf.data(), r.ptr);
 }
 
-void write_optional(codec::JsonWriter& w, bool has, double v) {
+void write_optional(json::Writer& w, bool has, double v) {
   if (has) {
     w.value(v);
   } else {
@@ -29,7 +29,7 @@ void write_optional(codec::JsonWriter& w, bool has, double v) {
 
 void encode_state(const AssetTwin& twin, double ts, std::string& out) {
   const AssetDef& def = twin.def();
-  codec::JsonWriter w(out);
+  json::Writer w(out);
   w.begin_object();
   w.key("asset").value(twin.id());
   w.key("seq").value(static_cast<std::uint64_t>(twin.seq()));
@@ -156,7 +156,7 @@ std::string alert_message(const AssetTwin& twin, const AlertEvent& e) {
 
 void encode_alert(const AssetTwin& twin, const AlertEvent& e, std::string& out) {
   const AssetDef& def = twin.def();
-  codec::JsonWriter w(out);
+  json::Writer w(out);
   w.begin_object();
   w.key("asset").value(twin.id());
   w.key("ts").value(e.ts);
@@ -172,7 +172,7 @@ void encode_alert(const AssetTwin& twin, const AlertEvent& e, std::string& out) 
 
 namespace {
 
-void write_model(codec::JsonWriter& w, std::string_view key, const model::ModelId& id) {
+void write_model(json::Writer& w, std::string_view key, const model::ModelId& id) {
   w.key(key).begin_object();
   w.key("name").value(id.name);
   w.key("version").value(id.version);
@@ -182,7 +182,7 @@ void write_model(codec::JsonWriter& w, std::string_view key, const model::ModelI
 }  // namespace
 
 void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::string& out) {
-  codec::JsonWriter w(out);
+  json::Writer w(out);
   w.begin_object();
   w.key("asset").value(twin.id());
   w.key("ts").value(change.ts);
@@ -201,7 +201,7 @@ std::string model_change_line(const AssetTwin& twin, const ModelChange& change) 
 }
 
 void encode_reply(const CommandReply& reply, std::string& out) {
-  codec::JsonWriter w(out);
+  json::Writer w(out);
   w.begin_object();
   w.key("asset").value(reply.asset);
   w.key("id").value(reply.request_id);

@@ -1,5 +1,6 @@
 #include "twind/core/twin.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -32,6 +33,8 @@ AssetTwin::AssetTwin(std::string id, std::shared_ptr<const AssetDef> def, double
       u_(def_->n_inputs, 0.0),
       y_meas_(def_->n_outputs, 0.0),
       y_pred_(def_->n_outputs, 0.0),
+      x_probe_(def_->model->states(), 0.0),
+      y_probe_(def_->n_outputs, 0.0),
       signals_(def_->signals.size()),
       detectors_(def_->signals.size()) {
   // A signal that never arrives goes stale counting from the twin's start.
@@ -39,25 +42,36 @@ AssetTwin::AssetTwin(std::string id, std::shared_ptr<const AssetDef> def, double
 }
 
 std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, double ts,
-                                           double arrival, AlertSink& sink) {
+                                           double arrival, AlertSink& sink, bool input_lossy) {
   const SignalDef& sd = def_->signals[signal];
   if (!std::isfinite(value)) return Reject::not_finite;
   if (value < sd.min || value > sd.max) return Reject::out_of_bounds;
   if (!std::isfinite(ts)) return Reject::bad_timestamp;
   if (ts < t_latest_) return Reject::ts_backwards;
   t_latest_ = ts;
+  latest_on_arrival_ = ts == arrival;
 
   SignalView& sv = signals_[signal];
   sv.last_arrival = arrival;
   const bool back_from_stale = sv.stale_active;
-  if (sv.stale_active) {
-    sv.stale_active = false;
-    --stale_count_;
-    emit(sink, {AlertId::stale, signal, false, ts, 0.0, sd.stale_after, def_->stale_severity});
+  // Stale is decided on the arrival clock, so the arrival (not the stamped ts) clears it.
+  if (back_from_stale) end_stale(signal, arrival, 0.0, sd.stale_after, sink);
+  if (sv.has_value) {
+    const double gap = ts - sv.event_time;
+    if (input_lossy) {
+      // A gap of unknown usual length may hide a loss too; the smallest gap seen is the best
+      // guess at the usual one.
+      lost_ = lost_ || sv.interval == 0.0 || gap > kLostGapFactor * sv.interval;
+      if (gap > 0.0) sv.interval = sv.interval == 0.0 ? gap : std::min(sv.interval, gap);
+    } else if (gap > 0.0) {
+      constexpr double kWeight = 0.2;
+      sv.interval = sv.interval == 0.0 ? gap : sv.interval + kWeight * (gap - sv.interval);
+    }
   }
   if (!sv.has_value) ++seen_;
   sv.has_value = true;
   sv.value = value;
+  sv.event_time = ts;
 
   bool diverged = false;
   double magnitude = kStateLimit;
@@ -68,6 +82,7 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
 
   if (sd.role == Role::input) {
     u_[sd.index] = value;
+    t_input_ = ts;
   } else {
     y_meas_[sd.index] = value;
   }
@@ -86,6 +101,11 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
   if (sd.role != Role::output) return std::nullopt;
   if (back_from_stale) {
     reinitialise();  // from this measurement: see "Outages" in twin.hpp
+  } else if (lost_) {
+    ++reanchors_;
+    reinitialise();  // from this measurement: see "Lost input" in twin.hpp
+  } else if (provisional_) {
+    reinitialise(true);  // the start holds from this measurement: see "Start" in twin.hpp
   } else {
     compare(signal, ts, sink);
   }
@@ -105,16 +125,25 @@ void AssetTwin::on_model_diverged(double ts, double magnitude, AlertSink& sink) 
 void AssetTwin::clear_model_diverged(double ts, AlertSink& sink) {
   if (!diverged_) return;
   diverged_ = false;
-  emit(sink,
-       {AlertId::model_diverged, def_->n_inputs, false, ts, 0.0, kStateLimit, def_->severity});
+  // Raised on event time, cleared on event time or (reload, rebaseline) the driver's clock: never
+  // before it was raised.
+  emit(sink, {AlertId::model_diverged, def_->n_inputs, false, std::max(ts, diverged_since_), 0.0,
+              kStateLimit, def_->severity});
 }
 
-void AssetTwin::try_initialise(double ts) {
+void AssetTwin::try_initialise(double ts, bool reanchor) {
   if (seen_ < signals_.size()) return;
+  // A start from an output older than the latest input, or placed at an arrival while the model
+  // moves, is replaced by the next output's, which holds (see "Start" in twin.hpp).
+  bool old_output = false;
+  for (std::size_t i = def_->n_inputs; i < signals_.size(); ++i) {
+    old_output = old_output || signals_[i].event_time < t_input_;
+  }
   def_->model->initial_state(y_meas_, u_, x_);
   memo_ = {};
   t_model_ = ts;
   initialised_ = true;
+  provisional_ = !reanchor && (old_output || (latest_on_arrival_ && !at_rest()));
   // The outputs that started the twin are explained by construction (exactly where C has full
   // column rank); record that comparison so the state shows a prediction from the first tick.
   def_->model->output(x_, u_, y_pred_);
@@ -125,6 +154,21 @@ void AssetTwin::try_initialise(double ts) {
     sv.predicted = y_pred_[j];
     sv.residual = y_meas_[j] - y_pred_[j];
   }
+}
+
+bool AssetTwin::at_rest() {
+  constexpr double kProbe = 1.0;          // seconds
+  constexpr double kRounding = 1e-9;      // relative
+  x_probe_.assign(x_.begin(), x_.end());  // no allocation once sized
+  model::StepMemo memo;
+  if (!def_->model->advance(x_probe_, u_, kProbe, memo)) return false;
+  def_->model->output(x_, u_, y_pred_);
+  def_->model->output(x_probe_, u_, y_probe_);
+  for (std::size_t j = 0; j < y_pred_.size(); ++j) {
+    const double scale = std::max(1.0, std::abs(y_pred_[j]));
+    if (!(std::abs(y_probe_[j] - y_pred_[j]) <= kRounding * scale)) return false;
+  }
+  return true;
 }
 
 void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
@@ -171,15 +215,12 @@ void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSin
   for (std::size_t i = 0; i < signals_.size(); ++i) {
     const SignalDef& sd = def_->signals[i];
     SignalView& sv = signals_[i];
-    if (sv.divergence_active && !sd.has_threshold) {
-      sv.divergence_active = false;
-      detectors_[i].reset();
-      emit(sink, {AlertId::divergence, i, false, now, std::abs(sv.residual), 0.0, def_->severity});
+    if (!sd.has_threshold) {
+      if (sv.divergence_active) detectors_[i].reset();
+      end_divergence(i, now, 0.0, sink);
     }
     if (sv.stale_active && sd.stale_after <= 0.0) {
-      sv.stale_active = false;
-      --stale_count_;
-      emit(sink, {AlertId::stale, i, false, now, now - sv.last_arrival, 0.0, def_->stale_severity});
+      end_stale(i, now, now - sv.last_arrival, 0.0, sink);
     }
   }
 }
@@ -195,13 +236,8 @@ void AssetTwin::rebaseline(std::shared_ptr<const AssetDef> def, double now, Aler
   rebind(std::move(def), now, sink);
   clear_model_diverged(now, sink);
   for (std::size_t i = 0; i < signals_.size(); ++i) {
-    SignalView& sv = signals_[i];
     detectors_[i].reset();
-    if (sv.divergence_active) {
-      sv.divergence_active = false;
-      emit(sink, {AlertId::divergence, i, false, now, std::abs(sv.residual),
-                  def_->signals[i].clear_threshold, def_->severity});
-    }
+    end_divergence(i, now, def_->signals[i].clear_threshold, sink);
   }
   reinitialise();
 }
@@ -212,27 +248,28 @@ void AssetTwin::clear_alerts(double now, AlertSink& sink) {
     const SignalDef& sd = def_->signals[i];
     SignalView& sv = signals_[i];
     detectors_[i].reset();
-    if (sv.divergence_active) {
-      sv.divergence_active = false;
-      emit(sink, {AlertId::divergence, i, false, now, std::abs(sv.residual), sd.clear_threshold,
-                  def_->severity});
-    }
-    if (sv.stale_active) {
-      sv.stale_active = false;
-      --stale_count_;
-      emit(sink, {AlertId::stale, i, false, now, now - sv.last_arrival, sd.stale_after,
-                  def_->stale_severity});
-    }
+    end_divergence(i, now, sd.clear_threshold, sink);
+    if (sv.stale_active) end_stale(i, now, now - sv.last_arrival, sd.stale_after, sink);
   }
 }
 
-void AssetTwin::reinitialise() {
+double AssetTwin::input_delay(double transit, double ts) noexcept {
+  if (std::isfinite(transit_floor_)) {
+    transit_floor_ += kTransitCreep * std::max(0.0, ts - transit_floor_ts_);
+  }
+  transit_floor_ = std::min(transit_floor_, transit);
+  transit_floor_ts_ = ts;
+  return transit - transit_floor_;
+}
+
+void AssetTwin::reinitialise(bool reanchor) {
+  lost_ = false;
   x_.assign(def_->model->states(), 0.0);
   memo_ = {};
   initialised_ = false;
   // The latest measurements and held inputs stand at t_latest_; without them all, the twin waits
   // for the samples still missing, as at its start.
-  if (seen_ == signals_.size()) try_initialise(t_latest_);
+  if (seen_ == signals_.size()) try_initialise(t_latest_, reanchor);
 }
 
 void AssetTwin::check_stale(double now, AlertSink& sink) {
@@ -248,6 +285,25 @@ void AssetTwin::check_stale(double now, AlertSink& sink) {
       emit(sink, {AlertId::stale, i, true, now, silent, sd.stale_after, def_->stale_severity});
     }
   }
+}
+
+void AssetTwin::end_stale(std::size_t signal, double now, double value, double threshold,
+                          AlertSink& sink) {
+  SignalView& sv = signals_[signal];
+  sv.stale_active = false;
+  --stale_count_;
+  // A driver may hand over a sample that arrived just before a check it already ran: the alert
+  // is never cleared before it was raised.
+  const double ts = std::max(now, sv.stale_since);
+  emit(sink, {AlertId::stale, signal, false, ts, value, threshold, def_->stale_severity});
+}
+
+void AssetTwin::end_divergence(std::size_t signal, double now, double threshold, AlertSink& sink) {
+  SignalView& sv = signals_[signal];
+  if (!sv.divergence_active) return;
+  sv.divergence_active = false;
+  emit(sink, {AlertId::divergence, signal, false, std::max(now, sv.divergence_since),
+              std::abs(sv.residual), threshold, def_->severity});
 }
 
 void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {

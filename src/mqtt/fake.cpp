@@ -60,10 +60,11 @@ struct FakeBroker::State {
 
   void deliver_retained(FakeClient& c, const std::vector<std::string>& filters) {
     std::vector<FakeMessage> matching;
-    for (const auto& [topic, m] : retained) {
+    for (const auto& entry : retained) {
+      const std::string& topic = entry.first;
       if (std::any_of(filters.begin(), filters.end(),
                       [&](const std::string& f) { return topic_matches(f, topic); })) {
-        matching.push_back(m);
+        matching.push_back(entry.second);
       }
     }
     for (const FakeMessage& m : matching) {

@@ -5,43 +5,26 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <cstdlib>
+#include <vector>
 
 namespace twind::mqtt::detail {
 
-int uri_port(const std::string& uri) {
-  const auto scheme_end = uri.find("://");
-  if (scheme_end == std::string::npos) return 0;
-  const std::string scheme = uri.substr(0, scheme_end);
-  std::string rest = uri.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find('/'));
-  const auto bracket = rest.rfind(']');
-  const auto colon = rest.rfind(':');
-  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-    const int port = std::atoi(rest.c_str() + colon + 1);
-    return port > 0 && port < 65536 ? port : 0;
-  }
-  if (scheme == "tcp" || scheme == "mqtt") return 1883;
-  if (scheme == "ssl" || scheme == "mqtts") return 8883;
-  if (scheme == "ws") return 80;
-  if (scheme == "wss") return 443;
-  return 0;
-}
-
-int disable_nagle_to_port(int port) noexcept {
-  if (port <= 0) return 0;
+std::vector<int> sockets_to_port(int port) {
+  std::vector<int> found;
+  if (port <= 0) return found;
   DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return 0;
-  int set = 0;
+  if (dir == nullptr) return found;
   while (const dirent* entry = ::readdir(dir)) {
     char* end = nullptr;
     const long fd = std::strtol(entry->d_name, &end, 10);
     if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir)) continue;
     const int s = static_cast<int>(fd);
-    struct stat st {};
-    if (::fstat(s, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    // Paho's threads may close (and the process reuse) any of these descriptors meanwhile, and
+    // nothing can order this scan with that. So the scan asks socket options only, which fail
+    // harmlessly on a closed descriptor (EBADF) or a file that is no socket (ENOTSOCK), and
+    // takes a reused descriptor only if it too is a TCP stream to the broker's port.
     int type = 0;
     socklen_t len = sizeof type;
     if (::getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
@@ -54,11 +37,23 @@ int disable_nagle_to_port(int port) noexcept {
     } else if (peer.ss_family == AF_INET6) {
       peer_port = ntohs(reinterpret_cast<const sockaddr_in6*>(&peer)->sin6_port);
     }
-    if (peer_port != port) continue;
-    const int on = 1;
-    if (::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0) ++set;
+    if (peer_port == port) found.push_back(s);
   }
   ::closedir(dir);
+  return found;
+}
+
+bool disable_nagle(int fd) noexcept {
+  const int on = 1;
+  return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0;
+}
+
+int disable_nagle_to_port(int port) noexcept {
+  int set = 0;
+  try {
+    for (const int fd : sockets_to_port(port)) set += disable_nagle(fd) ? 1 : 0;
+  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory; latency, not safety
+  }
   return set;
 }
 

@@ -5,16 +5,18 @@
 // among the process's descriptors and sets TCP_NODELAY on it.
 #pragma once
 
-#include <string>
+#include <vector>
 
 namespace twind::mqtt::detail {
-
-/// The TCP port an MQTT URI names (1883 for tcp:// and mqtt://, 8883 for ssl:// and mqtts://,
-/// 80/443 for ws:// and wss:// when the URI gives none); 0 when it cannot be read.
-int uri_port(const std::string& uri);
 
 /// Sets TCP_NODELAY on every connected TCP socket of this process whose peer port is `port`.
 /// Returns how many sockets it set. Never throws; failures are ignored (latency, not safety).
 int disable_nagle_to_port(int port) noexcept;
+
+/// This process's connected TCP sockets whose peer port is `port`.
+std::vector<int> sockets_to_port(int port);
+
+/// Sets TCP_NODELAY on `fd`; false if it could not.
+bool disable_nagle(int fd) noexcept;
 
 }  // namespace twind::mqtt::detail

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <climits>
 #include <condition_variable>
 #include <cstdint>
@@ -21,8 +20,11 @@
 #include <unordered_map>
 #include <utility>
 
+#include "adapter_common.hpp"
 #include "nodelay.hpp"
+#include "subscriptions.hpp"
 #include "tls_probe.hpp"
+#include "twind/mqtt/broker_uri.hpp"
 #include "twind/mqtt/client.hpp"
 #include "twind/mqtt/internal/backoff.hpp"
 #include "twind/mqtt/topic.hpp"
@@ -42,53 +44,11 @@ constexpr milliseconds kStopPoll{50};
 constexpr milliseconds kLossConfirmation{200};
 constexpr std::size_t kSendBatch = 256;
 
-bool is_tls_scheme(const std::string& scheme) {
-  return scheme == "ssl" || scheme == "mqtts" || scheme == "wss";
-}
-
-// Returns the lower-case scheme; throws std::invalid_argument for a URI Paho cannot use.
-std::string checked_scheme(const std::string& uri) {
-  const std::size_t sep = uri.find("://");
-  if (sep == std::string::npos || sep == 0) {
-    throw std::invalid_argument("broker URI \"" + uri +
-                                "\": expected scheme://host[:port], e.g. tcp://127.0.0.1:1883");
-  }
-  std::string scheme = uri.substr(0, sep);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (scheme != "tcp" && scheme != "mqtt" && scheme != "ws" && !is_tls_scheme(scheme)) {
-    throw std::invalid_argument("broker URI \"" + uri + "\": got scheme \"" + scheme +
-                                "\", expected tcp, mqtt, ssl, mqtts, ws or wss");
-  }
-  if (uri.size() == sep + 3 || uri[sep + 3] == ':' || uri[sep + 3] == '/') {
-    throw std::invalid_argument("broker URI \"" + uri + "\": no host");
-  }
-  return scheme;
-}
-
-std::string connack_text(int rc) {
-  switch (rc) {
-    case 1:
-      return "connection refused: unacceptable protocol version";
-    case 2:
-      return "connection refused: client identifier rejected";
-    case 3:
-      return "connection refused: server unavailable";
-    case 4:
-      return "connection refused: bad user name or password";
-    case 5:
-      // Mosquitto's answer to a wrong password or an unknown user under MQTT 3.1.1.
-      return "connection refused: not authorized (wrong user name or password?)";
-    default:
-      return {};
-  }
-}
-
 // Paho's return code and message, with the MQTT 3.1.1 CONNACK codes spelled out. Never holds a
 // password: Paho's messages do not carry the connect options.
 std::string describe(const ::mqtt::exception& e) {
   const int rc = e.get_return_code();
-  const std::string connack = connack_text(rc);
+  const std::string connack = detail::connack_text(rc);
   if (!connack.empty()) return connack + " (CONNACK " + std::to_string(rc) + ")";
   std::string text = e.get_message();
   if (text.empty()) text = ::mqtt::exception::error_str(rc);
@@ -141,9 +101,23 @@ class PahoClient final : public Client {
   // Waits for `tok` in slices, so that stop() is not held up; throws what the token throws.
   Wait await(::mqtt::token& tok, milliseconds limit);
   bool connect_and_subscribe(std::string& cause);
-  // OpenSSL's reason why a TLS connection to the broker fails ("" if it finds none).
-  [[nodiscard]] std::string diagnose_tls() const;
+  // One round of serve_connection(): what was taken from the queue, and how sending it went.
+  struct Batch {
+    std::vector<std::pair<std::string, int>> subs;
+    std::vector<std::pair<std::uint64_t, Entry>> entries;  // sequence number, entry
+  };
+  struct Sent {
+    std::size_t count = 0;                // entries handed over (or refused for good)
+    std::vector<std::size_t> unsendable;  // of those, the ones Paho refused for good
+    bool backpressure = false;            // Paho's buffer was full
+    std::string suspect_cause;            // not empty: a publish failed as if disconnected
+  };
   void serve_connection(std::unique_lock<std::mutex>& lk);
+  bool confirm_loss(std::unique_lock<std::mutex>& lk);
+  Batch take_batch(bool whole_queue);
+  Sent send_batch(const Batch& batch);
+  void settle_batch(Batch& batch, const Sent& sent);
+  void wait_for_work(std::unique_lock<std::mutex>& lk, const Sent& sent);
   std::string handle_loss();
   void disconnect_cleanly(milliseconds timeout);
 
@@ -157,6 +131,7 @@ class PahoClient final : public Client {
   void notify_if_drained();
 
   const ConnectOptions options_;
+  const BrokerUri uri_;
   ::mqtt::connect_options connect_options_;
   const std::size_t max_qos0_queued_;
   Handler* handler_ = nullptr;
@@ -171,9 +146,7 @@ class PahoClient final : public Client {
   std::size_t qos0_queued_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t next_attempt_ = 1;
-  std::vector<std::pair<std::string, int>> filters_;
-  std::vector<std::pair<std::string, int>> new_filters_;  // to subscribe on the live connection
-  std::vector<std::string> optional_;  // filters whose refusal does not fail a connection
+  detail::Subscriptions subs_;  // every connection's filters; `fresh`: to subscribe on the live one
   bool started_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
@@ -197,14 +170,9 @@ class PahoClient final : public Client {
 };
 
 PahoClient::PahoClient(const ConnectOptions& options)
-    : options_(options), max_qos0_queued_(std::max<std::size_t>(options.max_outbox, 1000)) {
-  const std::string scheme = checked_scheme(options_.uri);
-  if (options_.tls && !is_tls_scheme(scheme)) {
-    // Never plaintext when TLS was asked for.
-    throw std::invalid_argument("broker URI \"" + options_.uri +
-                                "\": TLS settings need an ssl://, mqtts:// or wss:// URI");
-  }
-
+    : options_(options),
+      uri_(detail::checked_uri(options)),
+      max_qos0_queued_(std::max<std::size_t>(options.max_outbox, 1000)) {
   // Everything we may hand to Paho at once: the outbox, the QoS 0 queue and a few subscribes.
   // Paho's default of 100 makes bursts fail with -12 even while connected.
   const std::size_t buffered = options_.max_outbox + max_qos0_queued_ + 64;
@@ -216,9 +184,8 @@ PahoClient::PahoClient(const ConnectOptions& options)
                           .max_buffered_messages(max_buffered)
                           .finalize();
   try {
-    // Paho compares schemes case-sensitively.
-    const std::string uri = scheme + options_.uri.substr(options_.uri.find("://"));
-    cli_ = std::make_unique<::mqtt::async_client>(uri, options_.client_id, create, nullptr);
+    cli_ = std::make_unique<::mqtt::async_client>(uri_.paho_uri(), options_.client_id, create,
+                                                  nullptr);
   } catch (const ::mqtt::exception& e) {
     throw std::invalid_argument("broker URI \"" + options_.uri + "\": " + describe(e));
   }
@@ -234,7 +201,7 @@ PahoClient::PahoClient(const ConnectOptions& options)
     const Will& w = *options_.will;
     connect_options_.set_will(::mqtt::will_options(w.topic, w.payload, w.qos, w.retained));
   }
-  if (is_tls_scheme(scheme)) {
+  if (uri_.tls()) {
     ::mqtt::ssl_options ssl;
     // Without a trust store Paho loads OpenSSL's default paths: the system trust store.
     if (options_.tls) {
@@ -290,16 +257,7 @@ void PahoClient::start(Handler& handler) {
 void PahoClient::subscribe(const std::vector<std::string>& filters, int qos) {
   check_subscription(filters, qos);
   std::lock_guard lock(mu_);
-  for (const std::string& f : filters) {
-    const auto it = std::find_if(filters_.begin(), filters_.end(),
-                                 [&](const auto& existing) { return existing.first == f; });
-    if (it == filters_.end()) {
-      filters_.emplace_back(f, qos);
-    } else {
-      it->second = qos;
-    }
-    new_filters_.emplace_back(f, qos);
-  }
+  subs_.add(filters, qos);
   work_cv_.notify_all();
 }
 
@@ -307,11 +265,7 @@ void PahoClient::subscribe_optional(const std::vector<std::string>& filters, int
   check_subscription(filters, qos);
   {
     std::lock_guard lock(mu_);
-    for (const std::string& f : filters) {
-      if (std::find(optional_.begin(), optional_.end(), f) == optional_.end()) {
-        optional_.push_back(f);
-      }
-    }
+    subs_.add_optional(filters);
   }
   subscribe(filters, qos);
 }
@@ -473,24 +427,6 @@ PahoClient::Wait PahoClient::await(::mqtt::token& tok, milliseconds limit) {
   return Wait::done;
 }
 
-std::string PahoClient::diagnose_tls() const {
-  detail::TlsProbe p;
-  p.host = detail::uri_host(options_.uri);
-  p.port = detail::uri_port(options_.uri);
-  if (options_.tls) {
-    p.ca_file = options_.tls->ca_file;
-    p.cert_file = options_.tls->cert_file;
-    p.key_file = options_.tls->key_file;
-  }
-  std::string reason = detail::diagnose_tls(p, milliseconds(1000));
-  if (reason.find("wrong version number") != std::string::npos ||
-      reason.find("packet length too long") != std::string::npos ||
-      reason.find("closed the connection during the handshake") != std::string::npos) {
-    reason += " (a plaintext listener?)";
-  }
-  return reason;
-}
-
 bool PahoClient::connect_and_subscribe(std::string& cause) {
   {
     // Cleared before connecting, so that a loss right after the connection is not forgotten.
@@ -516,8 +452,8 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
     }
   } catch (const ::mqtt::exception& e) {
     cause = "connect to " + options_.uri + " failed: " + describe(e);
-    if (is_tls_scheme(checked_scheme(options_.uri)) && e.get_return_code() == MQTTASYNC_FAILURE) {
-      if (!tls_reason_) tls_reason_ = diagnose_tls();
+    if (uri_.tls() && e.get_return_code() == MQTTASYNC_FAILURE) {
+      if (!tls_reason_) tls_reason_ = detail::diagnose_broker_tls(uri_, options_.tls);
       if (!tls_reason_->empty()) cause += ": TLS: " + *tls_reason_;
     }
     return false;
@@ -528,9 +464,9 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
   std::vector<std::string> optional;
   {
     std::lock_guard lock(mu_);
-    filters = filters_;
-    optional = optional_;
-    new_filters_.clear();  // all of them are subscribed now
+    filters = subs_.all;
+    optional = subs_.optional;
+    subs_.fresh.clear();  // all of them are subscribed now
   }
   if (!filters.empty()) {
     std::vector<std::string> names;
@@ -574,124 +510,143 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
 // on a loss or on stop(). Called and returns with `lk` held.
 void PahoClient::serve_connection(std::unique_lock<std::mutex>& lk) {
   connected_.store(true);
-  detail::disable_nagle_to_port(detail::uri_port(options_.uri));
+  detail::disable_nagle_to_port(uri_.port());
   bool announced = false;
   while (true) {
-    if (lost_) {
-      lk.unlock();
-      // A late connection_lost of a connection we already gave up on says nothing of this one.
-      const bool still_up = cli_->is_connected();
-      lk.lock();
-      if (!still_up) return;
-      lost_ = false;
-    }
+    if (lost_ && !confirm_loss(lk)) return;
     if (stopping_) return;
-
-    std::vector<std::pair<std::string, int>> subs;
-    subs.swap(new_filters_);
-    std::vector<std::pair<std::uint64_t, Entry>> batch;
     // The first batch of a connection is the whole queue: the outbox is resent before
     // on_connected().
-    while (!queue_.empty() && (!announced || batch.size() < kSendBatch)) {
-      auto node = queue_.extract(queue_.begin());
-      Entry& e = node.mapped();
-      if (e.msg->get_qos() > 0) {
-        --reliable_queued_;
-        e.attempt = next_attempt_++;
-        attempts_.emplace(e.attempt, node.key());
-        batch.emplace_back(node.key(), e);
-        // In flight before Paho sees it: its acknowledgement may arrive before publish() returns.
-        inflight_.insert(std::move(node));
-      } else {
-        --qos0_queued_;
-        batch.emplace_back(node.key(), std::move(e));
-      }
-    }
+    Batch batch = take_batch(!announced);
     lk.unlock();
-
-    for (const auto& [f, q] : subs) {
-      try {
-        cli_->subscribe(f, q);  // not waited for; the filter is subscribed again on reconnection
-      } catch (const ::mqtt::exception&) {  // NOLINT(bugprone-empty-catch): retried on reconnection
-      }
-    }
-    std::size_t sent = 0;
-    std::vector<std::size_t> unsendable;
-    bool backpressure = false;
-    bool suspect = false;
-    std::string suspect_cause;
-    for (; sent < batch.size(); ++sent) {
-      const Entry& e = batch[sent].second;
-      try {
-        if (e.msg->get_qos() > 0) {
-          cli_->publish(e.msg, to_context(e.attempt), listener_);
-        } else {
-          cli_->publish(e.msg);
-        }
-      } catch (const ::mqtt::exception& e_paho) {
-        const int rc = e_paho.get_return_code();
-        if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES) {
-          backpressure = true;
-        } else if (rc == MQTTASYNC_DISCONNECTED || !cli_->is_connected()) {
-          suspect = true;
-          suspect_cause = "connection to " + options_.uri + " lost: " + describe(e_paho);
-        } else {
-          unsendable.push_back(sent);  // Paho refuses the message itself: retrying cannot help
-          continue;
-        }
-        break;
-      }
-    }
+    const Sent sent = send_batch(batch);
     if (!announced) {
       // After the resubscription and the resend of the whole outbox have been handed to Paho.
       handler_->on_connected();
       announced = true;
     }
     lk.lock();
-    stats_.published += sent - unsendable.size();
-    stats_.dropped += unsendable.size();
-    for (const std::size_t i : unsendable) {
-      const auto& [seq, e] = batch[i];
-      if (e.msg->get_qos() == 0) continue;
-      const auto it = inflight_.find(seq);
-      if (it == inflight_.end()) continue;
-      attempts_.erase(it->second.attempt);
-      inflight_.erase(it);
-    }
-    // Put back what was not handed over, in order.
-    for (std::size_t i = sent; i < batch.size(); ++i) {
-      auto& [seq, e] = batch[i];
-      if (e.msg->get_qos() > 0) {
-        auto node = inflight_.extract(seq);
-        if (node.empty()) continue;  // dropped by an outbox overflow meanwhile
-        attempts_.erase(node.mapped().attempt);
-        node.mapped().attempt = 0;
-        queue_.insert(std::move(node));
-        ++reliable_queued_;
-      } else {
-        queue_.emplace(seq, std::move(e));
-        ++qos0_queued_;
-      }
-    }
-    notify_if_drained();
+    settle_batch(batch, sent);
+    wait_for_work(lk, sent);
+  }
+}
 
-    if (suspect) {
-      work_cv_.wait_for(lk, kLossConfirmation, [&] { return lost_ || stopping_; });
-      if (!lost_) {
-        lk.unlock();
-        const bool still_up = cli_->is_connected();
-        lk.lock();
-        if (!still_up) {
-          lost_ = true;
-          lost_cause_ = suspect_cause;
-        }
-      }
-    } else if (backpressure) {
-      work_cv_.wait_for(lk, kBackpressureRetry, [&] { return lost_ || stopping_; });
+// A connection_lost reported for a connection we already gave up on says nothing of this one:
+// returns false when the connection is really gone, else clears lost_. With `lk` held.
+bool PahoClient::confirm_loss(std::unique_lock<std::mutex>& lk) {
+  lk.unlock();
+  const bool still_up = cli_->is_connected();
+  lk.lock();
+  if (!still_up) return false;
+  lost_ = false;
+  return true;
+}
+
+// With mu_ held: the new filters, and the queue's head in order (all of it when `whole_queue`).
+// QoS >= 1 entries move to inflight_ before Paho sees them: an acknowledgement may arrive
+// before publish() returns.
+PahoClient::Batch PahoClient::take_batch(bool whole_queue) {
+  Batch batch;
+  batch.subs.swap(subs_.fresh);
+  while (!queue_.empty() && (whole_queue || batch.entries.size() < kSendBatch)) {
+    auto node = queue_.extract(queue_.begin());
+    Entry& e = node.mapped();
+    if (e.msg->get_qos() > 0) {
+      --reliable_queued_;
+      e.attempt = next_attempt_++;
+      attempts_.emplace(e.attempt, node.key());
+      batch.entries.emplace_back(node.key(), e);
+      inflight_.insert(std::move(node));
     } else {
-      work_cv_.wait(lk,
-                    [&] { return lost_ || stopping_ || !queue_.empty() || !new_filters_.empty(); });
+      --qos0_queued_;
+      batch.entries.emplace_back(node.key(), std::move(e));
     }
+  }
+  return batch;
+}
+
+// Without mu_: hands the batch to Paho in order, stopping at the first entry Paho cannot take
+// now (its buffer is full, or the connection is going).
+PahoClient::Sent PahoClient::send_batch(const Batch& batch) {
+  for (const auto& [f, q] : batch.subs) {
+    try {
+      cli_->subscribe(f, q);  // not waited for; the filter is subscribed again on reconnection
+    } catch (const ::mqtt::exception&) {  // NOLINT(bugprone-empty-catch): retried on reconnection
+    }
+  }
+  Sent r;
+  for (; r.count < batch.entries.size(); ++r.count) {
+    const Entry& e = batch.entries[r.count].second;
+    try {
+      if (e.msg->get_qos() > 0) {
+        cli_->publish(e.msg, to_context(e.attempt), listener_);
+      } else {
+        cli_->publish(e.msg);
+      }
+    } catch (const ::mqtt::exception& e_paho) {
+      const int rc = e_paho.get_return_code();
+      if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES) {
+        r.backpressure = true;
+      } else if (rc == MQTTASYNC_DISCONNECTED || !cli_->is_connected()) {
+        r.suspect_cause = "connection to " + options_.uri + " lost: " + describe(e_paho);
+      } else {
+        r.unsendable.push_back(r.count);  // Paho refuses the message itself: retrying cannot help
+        continue;
+      }
+      break;
+    }
+  }
+  return r;
+}
+
+// With mu_ held: counts what went out, forgets what Paho refused for good, and puts back what
+// was not handed over, in order.
+void PahoClient::settle_batch(Batch& batch, const Sent& sent) {
+  stats_.published += sent.count - sent.unsendable.size();
+  stats_.dropped += sent.unsendable.size();
+  for (const std::size_t i : sent.unsendable) {
+    const auto& [seq, e] = batch.entries[i];
+    if (e.msg->get_qos() == 0) continue;
+    const auto it = inflight_.find(seq);
+    if (it == inflight_.end()) continue;
+    attempts_.erase(it->second.attempt);
+    inflight_.erase(it);
+  }
+  for (std::size_t i = sent.count; i < batch.entries.size(); ++i) {
+    auto& [seq, e] = batch.entries[i];
+    if (e.msg->get_qos() > 0) {
+      auto node = inflight_.extract(seq);
+      if (node.empty()) continue;  // dropped by an outbox overflow meanwhile
+      attempts_.erase(node.mapped().attempt);
+      node.mapped().attempt = 0;
+      queue_.insert(std::move(node));
+      ++reliable_queued_;
+    } else {
+      queue_.emplace(seq, std::move(e));
+      ++qos0_queued_;
+    }
+  }
+  notify_if_drained();
+}
+
+// With `lk` held: until there is more to send, or the connection is (probably) gone. A publish
+// that failed as if disconnected is confirmed by Paho's own loss callback, or by asking it.
+void PahoClient::wait_for_work(std::unique_lock<std::mutex>& lk, const Sent& sent) {
+  if (!sent.suspect_cause.empty()) {
+    work_cv_.wait_for(lk, kLossConfirmation, [&] { return lost_ || stopping_; });
+    if (lost_) return;
+    lk.unlock();
+    const bool still_up = cli_->is_connected();
+    lk.lock();
+    if (!still_up) {
+      lost_ = true;
+      lost_cause_ = sent.suspect_cause;
+    }
+  } else if (sent.backpressure) {
+    work_cv_.wait_for(lk, kBackpressureRetry, [&] { return lost_ || stopping_; });
+  } else {
+    work_cv_.wait(lk,
+                  [&] { return lost_ || stopping_ || !queue_.empty() || !subs_.fresh.empty(); });
   }
 }
 

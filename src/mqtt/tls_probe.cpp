@@ -52,14 +52,6 @@ std::string queued_reason() {
 
 }  // namespace
 
-std::string uri_host(const std::string& uri) {
-  const auto sep = uri.find("://");
-  std::string rest = sep == std::string::npos ? uri : uri.substr(sep + 3);
-  rest = rest.substr(0, rest.find('/'));
-  if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') - 1);
-  return rest.substr(0, rest.find(':'));
-}
-
 std::string diagnose_tls(const TlsProbe& p, std::chrono::milliseconds timeout) noexcept {
   try {
     ERR_clear_error();
@@ -114,6 +106,24 @@ std::string diagnose_tls(const TlsProbe& p, std::chrono::milliseconds timeout) n
   } catch (...) {
     return {};
   }
+}
+
+std::string diagnose_broker_tls(const BrokerUri& uri, const std::optional<Tls>& tls) {
+  TlsProbe p;
+  p.host = uri.host();
+  p.port = uri.port();
+  if (tls) {
+    p.ca_file = tls->ca_file;
+    p.cert_file = tls->cert_file;
+    p.key_file = tls->key_file;
+  }
+  std::string reason = diagnose_tls(p, std::chrono::milliseconds(1000));
+  if (reason.find("wrong version number") != std::string::npos ||
+      reason.find("packet length too long") != std::string::npos ||
+      reason.find("closed the connection during the handshake") != std::string::npos) {
+    reason += " (a plaintext listener?)";
+  }
+  return reason;
 }
 
 }  // namespace twind::mqtt::detail

@@ -8,7 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+
+#include "twind/mqtt/broker_uri.hpp"
+#include "twind/mqtt/client.hpp"
 
 namespace twind::mqtt::detail {
 
@@ -26,7 +30,8 @@ struct TlsProbe {
 /// throws; bounded by `timeout` per step.
 std::string diagnose_tls(const TlsProbe& p, std::chrono::milliseconds timeout) noexcept;
 
-/// The host of an MQTT URI ("scheme://host[:port][/path]", IPv6 in brackets), without brackets.
-std::string uri_host(const std::string& uri);
+/// diagnose_tls() for the broker at `uri` with the adapter's `tls` settings (1 s per step), with
+/// a hint when the answer looks like a plaintext listener's.
+std::string diagnose_broker_tls(const BrokerUri& uri, const std::optional<Tls>& tls);
 
 }  // namespace twind::mqtt::detail

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "twind/codec/json_writer.hpp"
+#include "twind/json/writer.hpp"
 
 namespace twind::sim {
 namespace {
@@ -84,7 +84,7 @@ std::string fleet_asset_id(std::size_t index, std::size_t assets) {
 }
 
 void append_fleet_frame(std::string& out, const FleetSample& s) {
-  codec::JsonWriter w(out);
+  json::Writer w(out);
   w.begin_object().key("ts").value(s.ts).key("u").value(s.u).key("y").value(s.y).end_object();
 }
 

@@ -4,8 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "twind/codec/json_writer.hpp"
 #include "twind/codec/recording.hpp"
+#include "twind/json/writer.hpp"
 
 namespace twind::sim {
 namespace {
@@ -154,7 +154,7 @@ RecordingSummary record_machine(const MachineScenario& scenario,
     if (s.wear_injected) summary.wear_time = s.t;
     ++summary.samples;
     payload.clear();
-    codec::JsonWriter w(payload);
+    json::Writer w(payload);
     w.begin_object()
         .key("ts")
         .value(s.t)

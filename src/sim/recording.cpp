@@ -1,7 +1,7 @@
 #include "twind/sim/recording.hpp"
 
-#include "twind/codec/json_writer.hpp"
 #include "twind/codec/recording.hpp"
+#include "twind/json/writer.hpp"
 
 namespace twind::sim {
 
@@ -17,17 +17,17 @@ RecordingSummary record(const Scenario& scenario, const RecordingOptions& option
     ++summary.samples;
     if (!options.frame_topic.empty()) {
       payload.clear();
-      codec::JsonWriter w(payload);
+      json::Writer w(payload);
       w.begin_object().key("ts").value(s.t).key("u").value(s.u).key("y").value(s.y).end_object();
       codec::append_record_line(out, s.t, options.frame_topic, payload);
       continue;
     }
     // The output is measured first and the controller answers: y then u, at the same instant.
     payload.clear();
-    codec::append_json_number(payload, s.y);
+    json::append_number(payload, s.y);
     codec::append_record_line(out, s.t, options.y_topic, payload);
     payload.clear();
-    codec::append_json_number(payload, s.u);
+    json::append_number(payload, s.u);
     codec::append_record_line(out, s.t, options.u_topic, payload);
   }
   return summary;

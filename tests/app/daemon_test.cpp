@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "../support/fixtures.hpp"
+#include "twind/app/run.hpp"
 #include "twind/mqtt/fake.hpp"
 
 namespace twind::app {
@@ -14,53 +17,89 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// Arrange: the seed configuration with a fast tick, a daemon on a fake broker, running on its
-// own thread until the fixture ends.
-struct Running {
-  explicit Running(config::Config c = fast_seed(), DaemonOptions o = {},
-                   const std::vector<std::string>& denied = {})
-      : client(broker.make_client()), sut(c, *client, std::move(o)) {
+constexpr double kT0 = 1732200000.0;
+
+config::Config seed_ticking(double tick) {
+  config::Config c = testing::seed_config();
+  c.tick = tick;
+  return c;
+}
+
+config::Config fast_seed() {
+  return seed_ticking(0.05);
+}
+
+// Arrange: a daemon on a fake broker (which delivers synchronously, on the thread that causes a
+// delivery), driven on the test's thread by a clock of the test's: the client's callbacks post to
+// the inbox, poll() takes the events and the ticks due. Exact and fast: no sleeps, no threads.
+struct Driven {
+  explicit Driven(const config::Config& c = fast_seed(), DaemonOptions o = {},
+                  const std::vector<std::string>& denied = {})
+      : client(broker.make_client()), sut(c, *client, with_clock(std::move(o))) {
     for (const std::string& d : denied) broker.deny_publish(d);
     client->start(sut);
-    thread = std::thread([this] { sut.run(); });
   }
-  ~Running() {
-    sut.stop();
-    thread.join();
+  DaemonOptions with_clock(DaemonOptions o) {
+    o.clock = [this] { return now; };
+    return o;
   }
-  static config::Config fast_seed() {
-    config::Config c = testing::seed_config();
-    c.tick = 0.05;
-    return c;
-  }
-  // Waits (bounded) until `pred` holds.
-  template <class Pred>
-  bool eventually(Pred pred, std::chrono::milliseconds limit = 3000ms) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(5ms);
+  bool poll() { return sut.poll(now); }
+  // The clock moves `seconds` on in steps of kStep, the engine polled at every step, as the real
+  // loop wakes for each tick.
+  void advance(double seconds) {
+    const double start = now;
+    const auto steps = static_cast<int>(std::lround(seconds / kStep));
+    for (int i = 1; i <= steps; ++i) {
+      now = start + kStep * i;
+      poll();
     }
-    return pred();
+  }
+  // Advances step by step until `pred` holds, at most `limit` seconds; the engine is polled at
+  // least once.
+  template <class Pred>
+  bool advance_until(Pred pred, double limit = 3.0) {
+    const double start = now;
+    for (int i = 1; kStep * i <= limit + 1e-9; ++i) {
+      now = start + kStep * i;
+      poll();
+      if (pred()) return true;
+    }
+    return false;
   }
 
+  static constexpr double kStep = 0.01;
+  double now = kT0 + 0.001;  // before sut: its constructor reads the clock
   mqtt::FakeBroker broker;
   std::unique_ptr<mqtt::FakeClient> client;
   Daemon sut;
-  std::thread thread;
 };
 
 TEST(Daemon, PublishesRetainedOnlineStatusWhenConnected) {
-  Running f;
+  Driven f;
+  f.poll();
   const auto status = f.broker.retained("twin/status");
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(json::parse(status->payload)["state"], "online");
   EXPECT_EQ(status->qos, 1);
 }
 
+TEST(Daemon, TheClientsCallbacksOnlyQueueTheEngineThreadActsOnThem) {
+  Driven f;  // connected: the client has called on_connected
+  EXPECT_FALSE(f.broker.retained("twin/status").has_value());
+  f.poll();
+  EXPECT_TRUE(f.broker.retained("twin/status").has_value());
+
+  f.broker.publish("plant/u", "1");
+  f.broker.publish("plant/y", "1");
+  f.broker.publish("plant/y", "3");  // on_message has run three times
+  EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
+  f.poll();
+  EXPECT_EQ(f.broker.messages_on("twin/alert").size(), 1u);
+}
+
 TEST(Daemon, PublishesOneStatePerTickAtQos0WithIncreasingSeq) {
-  Running f;
-  ASSERT_TRUE(f.eventually([&] { return f.broker.messages_on("twin/state").size() >= 4; }));
+  Driven f;
+  ASSERT_TRUE(f.advance_until([&] { return f.broker.messages_on("twin/state").size() >= 4; }));
   const auto states = f.broker.messages_on("twin/state");
   for (std::size_t i = 0; i < 4; ++i) {
     const json s = json::parse(states[i].payload);
@@ -75,12 +114,26 @@ TEST(Daemon, PublishesOneStatePerTickAtQos0WithIncreasingSeq) {
   }
 }
 
+TEST(Daemon, ALoopAWholePeriodLateSkipsTheMissedTicksAndCountsThem) {
+  Driven f;
+  f.advance(0.1);  // ticks at +0.05 and +0.1
+  ASSERT_EQ(f.sut.counters().ticks, 2u);
+  f.now += 1.0;  // a stall: 20 ticks due at once
+  f.poll();
+  EXPECT_EQ(f.sut.counters().ticks, 3u);
+  EXPECT_EQ(f.sut.counters().ticks_skipped, 19u);
+  const auto states = f.broker.messages_on("twin/state");
+  ASSERT_EQ(states.size(), 3u);
+  EXPECT_NEAR(json::parse(states[2].payload)["ts"].get<double>(), kT0 + 1.1, 1e-6);
+}
+
 TEST(Daemon, DivergingMeasurementRaisesAQos1AlertImmediately) {
-  Running f;
+  Driven f;
   f.broker.publish("plant/u", "1");
   f.broker.publish("plant/y", "1");
   f.broker.publish("plant/y", "3");  // the twin predicts about 1
-  ASSERT_TRUE(f.eventually([&] { return !f.broker.messages_on("twin/alert").empty(); }));
+  f.poll();                          // no tick needed
+  ASSERT_FALSE(f.broker.messages_on("twin/alert").empty());
   const auto alert = f.broker.messages_on("twin/alert").front();
   EXPECT_EQ(alert.qos, 1);
   const json a = json::parse(alert.payload);
@@ -89,12 +142,12 @@ TEST(Daemon, DivergingMeasurementRaisesAQos1AlertImmediately) {
 }
 
 TEST(Daemon, MalformedPayloadIsCountedAndTheDaemonCarriesOn) {
-  Running f;
+  Driven f;
   f.broker.publish("plant/y", "{not json");
   f.broker.publish("plant/y", "NaN");
   f.broker.publish("plant/u", "1");
   f.broker.publish("plant/y", "1");
-  ASSERT_TRUE(f.eventually([&] {
+  ASSERT_TRUE(f.advance_until([&] {
     const auto s = f.sut.snapshot();
     return s->metrics.find("twind_rejected_total{reason=\"malformed\"} 2") != std::string::npos &&
            !s->states.empty() && s->states[0].second.find("\"status\":\"ok\"") != std::string::npos;
@@ -102,20 +155,21 @@ TEST(Daemon, MalformedPayloadIsCountedAndTheDaemonCarriesOn) {
 }
 
 TEST(Daemon, AlertRaisedWhileTheBrokerIsDownIsDeliveredAfterItReturns) {
-  Running f;
+  Driven f;
   f.broker.publish("plant/u", "1");
   f.broker.publish("plant/y", "1");
+  f.poll();
   f.broker.take_down();
   // No telemetry can arrive: y goes stale after 1.5 s and the alert is raised during the outage.
-  ASSERT_TRUE(f.eventually(
+  ASSERT_TRUE(f.advance_until(
       [&] {
         return f.sut.snapshot()->states.size() == 1 &&
                f.sut.snapshot()->states[0].second.find("\"stale\"") != std::string::npos;
       },
-      4000ms));
+      4.0));
   EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
   f.broker.bring_up();
-  ASSERT_TRUE(f.eventually([&] { return !f.broker.messages_on("twin/alert").empty(); }));
+  ASSERT_TRUE(f.advance_until([&] { return !f.broker.messages_on("twin/alert").empty(); }));
   const json a = json::parse(f.broker.messages_on("twin/alert").front().payload);
   EXPECT_EQ(a["id"], "stale");
   EXPECT_EQ(a["state"], "raised");
@@ -123,31 +177,158 @@ TEST(Daemon, AlertRaisedWhileTheBrokerIsDownIsDeliveredAfterItReturns) {
   EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "online");
 }
 
-TEST(Daemon, ReloadWithANewThresholdTakesEffectWithoutReconnecting) {
-  Running f;
+TEST(Daemon, ABacklogOfItsOwnIsReportedAsItsLagAndNeverRaisesStale) {
+  Driven f;
   f.broker.publish("plant/u", "1");
   f.broker.publish("plant/y", "1");
-  config::Config next = Running::fast_seed();
+  f.poll();
+  // For 3 s (twice the signal's stale_after) the plant sends a sample every 3 ms while the
+  // engine is busy: 2,000 messages wait in the inbox, each stamped on arrival. Then the engine
+  // handles 10 events per wake-up.
+  for (int i = 0; i < 1000; ++i) {
+    f.now += 0.003;
+    f.broker.publish("plant/u", "1");
+    f.broker.publish("plant/y", "1");
+  }
+  for (int i = 0; i < 5; ++i) f.sut.poll(f.now, 10);
+
+  EXPECT_GE(f.sut.counters().lag_seconds, 2.9);
+  EXPECT_EQ(f.sut.counters().behind_periods, 1U);
+  EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "behind");
+  // The plant was not silent: its samples are in twind's own backlog.
+  EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
+
+  // Caught up, with a sample that arrived just now: online again, still no stale alert.
+  f.broker.publish("plant/y", "1");
+  f.advance(0.1);  // the lag is measured at ticks
+  EXPECT_LT(f.sut.counters().lag_seconds, 0.05);
+  EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "online");
+  EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
+}
+
+// A backlog at the broker (or in the socket) is invisible to the inbox; the plants' own stamps
+// show it. Frames that took 3 s to come through make twind behind: said, and no alert for the
+// samples the broker dropped meanwhile (a 2 s silence), nor for a gap across which u changed.
+TEST(Daemon, ABacklogAtTheBrokerShowsInTheInputsStampsAndIsTwindsLagNotThePlants) {
+  Driven f;
+  const auto frame = [&](double age, double u, double y) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, R"({"ts": %.17g, "u": %.17g, "y": %.17g})", f.now - age, u, y);
+    f.broker.publish("plant/frame", buf);
+  };
+  for (int i = 0; i < 20; ++i) {  // fresh: 10 ms from stamp to arrival
+    frame(0.01, 1.0, 1.0);
+    f.advance(0.1);
+  }
+  EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "online");
+  // Then each frame arrives 3 s after its stamp, and after 2 s of lost ones u has changed: a
+  // prediction across the gap would miss by 0.9.
+  frame(3.0, 1.0, 1.0);
+  f.advance(0.05);  // the lag is measured at ticks
+  EXPECT_GE(f.sut.counters().lag_seconds, 2.9);
+  EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "behind");
+  f.advance(2.0);
+  frame(3.0, 2.0, 1.9);  // older than two ticks while behind: shed
+  f.advance(0.05);
+  EXPECT_NE(f.sut.snapshot()->metrics.find("\ntwind_shed_total 2\n"), std::string::npos);
+  EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
+  // Caught up: fresh frames again, online, and still no alert.
+  for (int i = 0; i < 5; ++i) {
+    frame(0.01, 2.0, 1.9);
+    f.advance(0.1);
+  }
+  EXPECT_LT(f.sut.counters().lag_seconds, 0.1);
+  EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "online");
+  EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
+}
+
+TEST(Daemon, WithoutABacklogASilentPlantIsStaleAtTheWallClock) {
+  Driven f;
+  f.broker.publish("plant/u", "1");
+  f.broker.publish("plant/y", "1");
+  f.poll();
+  f.now += 3.0;
+  f.poll();
+  ASSERT_EQ(f.broker.messages_on("twin/alert").size(), 1U);
+  EXPECT_EQ(json::parse(f.broker.messages_on("twin/alert").front().payload)["id"], "stale");
+  EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "online");
+}
+
+TEST(Daemon, ReloadWithANewThresholdTakesEffectWithoutReconnecting) {
+  Driven f;
+  f.broker.publish("plant/u", "1");
+  f.broker.publish("plant/y", "1");
+  config::Config next = fast_seed();
   next.assets[0].signals[1].threshold = 5.0;
   next.assets[0].signals[1].clear_threshold = 4.0;
   f.sut.reload(next);
-  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().reloads == 1; }));
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().reloads == 1; }));
   f.broker.publish("plant/y", "3");  // residual about 2: above 0.15, below 5
-  std::this_thread::sleep_for(100ms);
+  f.advance(0.1);
   EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
   EXPECT_EQ(f.client->stats().connects, 1u);
 }
 
 TEST(Daemon, ReloadWithAnUnbuildableModelIsRefusedAndTheOldConfigurationKeepsRunning) {
-  Running f;
-  config::Config next = Running::fast_seed();
+  Driven f;
+  config::Config next = fast_seed();
   next.assets[0].model.b = {2, 1, {1.0, 1.0}};
   f.sut.reload(next);
-  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().reloads_refused == 1; }));
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().reloads_refused == 1; }));
   f.broker.publish("plant/u", "1");
   f.broker.publish("plant/y", "1");
   f.broker.publish("plant/y", "3");
-  ASSERT_TRUE(f.eventually([&] { return !f.broker.messages_on("twin/alert").empty(); }));
+  ASSERT_TRUE(f.advance_until([&] { return !f.broker.messages_on("twin/alert").empty(); }));
+}
+
+TEST(Daemon, AReloadToAnotherTickRestartsTheGridAtTheNewPeriod) {
+  Driven f;
+  f.advance(0.1);
+  f.sut.reload(seed_ticking(0.2));
+  f.broker.clear_messages();
+  f.advance(0.8);
+  const auto states = f.broker.messages_on("twin/state");
+  ASSERT_EQ(states.size(), 4u);
+  for (const auto& s : states) {
+    const double ts = json::parse(s.payload)["ts"].get<double>();
+    EXPECT_NEAR(std::remainder(ts, 0.2), 0.0, 1e-6) << ts;
+  }
+}
+
+TEST(Daemon, HealthzJudgesTheEngineLoopByTheTickInForceAfterAReload) {
+  Driven f;
+  f.advance(0.1);
+  f.sut.reload(seed_ticking(2.0));
+  f.poll();
+  const auto snap = f.sut.snapshot();
+  EXPECT_EQ(snap->tick, 2.0);
+  // 1.5 s without a tick: overdue at the old 0.05 s tick (3 ticks + 1 s), not at the new 2 s.
+  const HttpSnapshot h = http_view(snap, snap->ts + 1.5);
+  EXPECT_TRUE(h.healthy) << h.health_detail;
+  const HttpSnapshot stuck = http_view(snap, snap->ts + 7.5);
+  EXPECT_FALSE(stuck.healthy);
+  EXPECT_NE(stuck.health_detail.find("has not ticked"), std::string::npos) << stuck.health_detail;
+}
+
+TEST(Daemon, HealthzIsUnhealthyWhileDisconnected) {
+  Driven f;
+  f.advance(0.1);
+  f.broker.take_down();
+  f.advance(0.05);
+  const HttpSnapshot h = http_view(f.sut.snapshot(), f.now);
+  EXPECT_FALSE(h.healthy);
+  EXPECT_EQ(h.health_detail, "not connected to the broker");
+}
+
+TEST(Daemon, NothingIsDoneAfterAStop) {
+  Driven f;
+  f.poll();
+  f.sut.stop();
+  f.broker.publish("plant/u", "1");
+  EXPECT_FALSE(f.poll());
+  f.now += 1.0;
+  EXPECT_FALSE(f.poll());
+  EXPECT_EQ(f.sut.counters().ticks, 0u);
 }
 
 DaemonOptions quick_publish_check() {
@@ -164,22 +345,22 @@ bool has_filter(const mqtt::FakeClient& c, const std::string& f) {
 }
 
 TEST(Daemon, PublicationsTheBrokerAcknowledgesButDropsAreReportedPerTopic) {
-  Running f(Running::fast_seed(), quick_publish_check(), {"twin/state"});
+  Driven f(fast_seed(), quick_publish_check(), {"twin/state"});
 
-  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().publish_denied_topics == 1; }));
-  std::this_thread::sleep_for(300ms);  // the status, also watched, is delivered: still one
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().publish_denied_topics == 1; }));
+  f.advance(0.3);  // the status, also watched, is delivered: still one
   EXPECT_EQ(f.sut.counters().publish_denied_topics, 1U);
   EXPECT_TRUE(f.broker.messages_on("twin/state").empty());
   EXPECT_NE(f.sut.snapshot()->metrics.find("twind_publish_denied_topics 1\n"), std::string::npos);
 }
 
 TEST(Daemon, OwnMessagesComingBackAreNeitherTelemetryNorADenial) {
-  Running f(Running::fast_seed(), quick_publish_check());
+  Driven f(fast_seed(), quick_publish_check());
   ASSERT_TRUE(has_filter(*f.client, "twin/status"));
   ASSERT_TRUE(has_filter(*f.client, "twin/state"));
   ASSERT_TRUE(has_filter(*f.client, "twin/alert"));
 
-  ASSERT_TRUE(f.eventually([&] { return f.broker.messages_on("twin/state").size() >= 10; }));
+  ASSERT_TRUE(f.advance_until([&] { return f.broker.messages_on("twin/state").size() >= 10; }));
 
   EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);
   const std::string metrics = f.sut.snapshot()->metrics;
@@ -188,37 +369,37 @@ TEST(Daemon, OwnMessagesComingBackAreNeitherTelemetryNorADenial) {
 }
 
 TEST(Daemon, AlertTopicDeniedIsReportedOnceAnAlertIsPublished) {
-  Running f(Running::fast_seed(), quick_publish_check(), {"twin/alert"});
-  std::this_thread::sleep_for(400ms);
+  Driven f(fast_seed(), quick_publish_check(), {"twin/alert"});
+  f.advance(0.4);
   EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);  // nothing published there yet
 
   f.broker.publish("plant/u", "1");
   f.broker.publish("plant/y", "1");
   f.broker.publish("plant/y", "3");  // raises the divergence alert
 
-  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().publish_denied_topics == 1; }));
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().publish_denied_topics == 1; }));
 }
 
 TEST(Daemon, ADiscoveredFleetWatchesItsFirstAssetsTopics) {
   config::Config c = testing::fleet_config();
   c.tick = 0.05;
-  Running f(c, quick_publish_check(), {"twin/+/state"});
+  Driven f(c, quick_publish_check(), {"twin/+/state"});
   EXPECT_FALSE(has_filter(*f.client, "twin/p1/state"));
 
   f.broker.publish("plant/p1/frame", R"({"u": 1, "y": 1})");
   f.broker.publish("plant/p2/frame", R"({"u": 1, "y": 1})");
 
-  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().publish_denied_topics == 1; }));
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().publish_denied_topics == 1; }));
   EXPECT_TRUE(has_filter(*f.client, "twin/p1/state"));
   EXPECT_TRUE(has_filter(*f.client, "twin/p1/alert"));
   EXPECT_FALSE(has_filter(*f.client, "twin/p2/state"));
 }
 
 TEST(Daemon, WithoutTheCheckNothingOfItsOwnIsSubscribedOrReported) {
-  config::Config c = Running::fast_seed();
+  config::Config c = fast_seed();
   c.broker.check_publish = false;
-  Running f(c, quick_publish_check(), {"twin/state"});
-  ASSERT_TRUE(f.eventually([&] { return f.sut.counters().ticks >= 10; }));
+  Driven f(c, quick_publish_check(), {"twin/state"});
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().ticks >= 10; }));
 
   EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);
   EXPECT_FALSE(has_filter(*f.client, "twin/status"));
@@ -230,6 +411,62 @@ TEST(Daemon, StatusPayloadNamesStateVersionAndTime) {
   EXPECT_EQ(j["state"], "offline");
   EXPECT_FALSE(j["version"].get<std::string>().empty());
   EXPECT_EQ(j["ts"], 12.5);
+}
+
+// run(), the real loop: the daemon on its own thread and the wall clock, until the fixture ends.
+struct Running {
+  explicit Running(const config::Config& c = fast_seed())
+      : client(broker.make_client()), sut(c, *client) {
+    client->start(sut);
+    thread = std::thread([this] { sut.run(); });
+  }
+  ~Running() {
+    sut.stop();
+    thread.join();
+  }
+  // Waits (bounded) until `pred` holds.
+  template <class Pred>
+  static bool eventually(Pred pred, std::chrono::milliseconds limit = 3000ms) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(5ms);
+    }
+    return pred();
+  }
+
+  mqtt::FakeBroker broker;
+  std::unique_ptr<mqtt::FakeClient> client;
+  Daemon sut;
+  std::thread thread;
+};
+
+TEST(DaemonRun, TicksOnTheWallClockAndAnswersTelemetryUntilStopped) {
+  Running f;
+  ASSERT_TRUE(Running::eventually([&] { return f.broker.messages_on("twin/state").size() >= 4; }));
+  f.broker.publish("plant/u", "1");
+  f.broker.publish("plant/y", "1");
+  f.broker.publish("plant/y", "3");
+  ASSERT_TRUE(Running::eventually([&] { return !f.broker.messages_on("twin/alert").empty(); }));
+  ASSERT_TRUE(Running::eventually([&] { return f.sut.snapshot()->messages == 3; }));
+  EXPECT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "online");
+}
+
+// Reconnections (on the thread that brings the broker up) while reloads change the topics (on
+// the engine thread): the threads share nothing but the inbox and the snapshot, which the
+// ThreadSanitizer build checks.
+TEST(DaemonRun, ReconnectionsDuringReloadsShareNoStateWithTheEngineThread) {
+  Running f;
+  for (int i = 0; i < 40; ++i) {
+    config::Config next = fast_seed();
+    next.topics.status = i % 2 == 0 ? "twin/status2" : "twin/status";
+    next.assets[0].signals[0].topic = i % 2 == 0 ? "plant/u2" : "plant/u";
+    f.sut.reload(next);
+    f.broker.take_down();
+    f.broker.bring_up();
+  }
+  ASSERT_TRUE(Running::eventually([&] { return f.sut.snapshot()->counters.reloads == 40; }));
+  EXPECT_EQ(f.client->stats().connects, 41u);
 }
 
 }  // namespace

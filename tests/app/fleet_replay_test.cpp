@@ -70,7 +70,7 @@ FleetRun replay_fleet(std::size_t assets, std::size_t wearing, double wear_at, d
 TEST(FleetReplay, OneWearingAssetAlertsWithinASampleAndTheOtherFortyNineStaySilent) {
   const FleetRun r = replay_fleet(50, 1, 10.0, 20.0);
 
-  EXPECT_EQ(r.summary.rejected_total(), 0u) << r.summary.str();
+  EXPECT_EQ(r.summary.counters.rejected_total(), 0u) << r.summary.str();
   EXPECT_EQ(r.states.size(), 50u);
   ASSERT_EQ(r.alerts.size(), 1u) << r.output.substr(0, 2000);
   const json& a = r.alerts[0];

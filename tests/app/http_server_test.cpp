@@ -351,7 +351,9 @@ TEST_F(HttpServerTest, StopIsPromptAndIdempotentAndRefusesLaterConnections) {
   const auto first = steady_clock::now() - t0;
   sut_.stop();
 
-  EXPECT_LT(first, milliseconds(500));
+  // Prompt: no wait for a client timeout (httplib's are 5 s); the bound leaves room for a busy
+  // machine.
+  EXPECT_LT(first, milliseconds(2500));
   const auto res = client().Get("/healthz");
   EXPECT_FALSE(res);
 }
@@ -363,8 +365,9 @@ TEST_F(HttpServerTest, StopIsPromptWithAnIdleClientConnected) {
   const auto t0 = steady_clock::now();
   sut_.stop();
 
-  // Bounded by the server's 1 s keep-alive wait, not httplib's default 5 s.
-  EXPECT_LT(steady_clock::now() - t0, milliseconds(2500));
+  // Bounded by the server's 1 s keep-alive wait, not httplib's default 5 s (with room for a busy
+  // machine in between).
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(4000));
 }
 
 TEST_F(HttpServerTest, StartingTwiceThrowsLogicError) {
@@ -388,7 +391,8 @@ TEST(HttpServer, StopRightAfterStartNeverHangs) {
     sut.start();
     const auto t0 = steady_clock::now();
     sut.stop();
-    ASSERT_LT(steady_clock::now() - t0, milliseconds(1000)) << "round " << i;
+    // A lost wake-up would hang for good, or until a 5 s timeout of httplib's.
+    ASSERT_LT(steady_clock::now() - t0, milliseconds(2500)) << "round " << i;
   }
 }
 
@@ -525,8 +529,9 @@ TEST(HttpHealthProbe, ServerThatNeverAnswersTimesOutAsOne) {
   const int code = http_health_probe("http://127.0.0.1:" + std::to_string(silent.port()) + "/",
                                      milliseconds(200));
 
+  // The 200 ms given, not httplib's default read timeout (5 s), with room for a busy machine.
   EXPECT_EQ(code, 1);
-  EXPECT_LT(steady_clock::now() - t0, milliseconds(2000));
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(4000));
 }
 
 TEST(HttpHealthProbe, Ipv6LoopbackInBracketsIsReached) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/mosquitto.hpp"
+#include "support/paths.hpp"
 #include "support/process.hpp"
 #include "support/subscriber.hpp"
 
@@ -21,9 +22,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-const std::string kTwind = std::string(TWIND_BINARY_DIR) + "/twind";
-const std::string kFleet = std::string(TWIND_SOURCE_DIR) + "/config/fleet.yaml";
 
 double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -87,7 +85,21 @@ TEST(LiveFleet, ModelSwappedByCommandUnderTrafficLeavesTheOtherAssetsStreamsWhol
   peer.publish("twin/ghost/cmd", R"({"id": "who\n[error] forged", "command": "get_model"})");
   ASSERT_TRUE(peer.wait_for_count("twin/a1/cmd/reply", 1, 5s)) << twind.stderr_text();
   ASSERT_TRUE(peer.wait_for_count("twin/ghost/cmd/reply", 1, 5s)) << twind.stderr_text();
-  std::this_thread::sleep_for(1500ms);  // traffic goes on after the swap
+  // Traffic goes on after the swap: every asset publishes three more states (the swapped one under
+  // its new model) before the streams are checked.
+  std::map<std::string, std::size_t> at_reply;
+  for (const std::string& a : assets) at_reply[a] = peer.payloads("twin/" + a + "/state").size();
+  ASSERT_TRUE(peer.wait_for(
+      [&](const std::vector<Received>& all) {
+        std::map<std::string, std::size_t> states;
+        for (const Received& m : all) ++states[m.topic];
+        for (const std::string& a : assets) {
+          if (states["twin/" + a + "/state"] < at_reply[a] + 3) return false;
+        }
+        return true;
+      },
+      10s))
+      << twind.stderr_text();
   traffic.stop();
 
   const json reply = json::parse(peer.payloads("twin/a1/cmd/reply").at(0));

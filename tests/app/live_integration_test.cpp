@@ -5,10 +5,14 @@
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
+#include <sstream>
 #include <thread>
 
+#include "support/eventually.hpp"
 #include "support/mosquitto.hpp"
+#include "support/paths.hpp"
 #include "support/process.hpp"
 #include "support/subscriber.hpp"
 
@@ -17,10 +21,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-const std::string kTwind = std::string(TWIND_BINARY_DIR) + "/twind";
-const std::string kSim = std::string(TWIND_BINARY_DIR) + "/twin-sim";
-const std::string kSeed = std::string(TWIND_SOURCE_DIR) + "/config/twind.yaml";
 
 std::string read_file(const std::string& path) {
   std::ifstream f(path);
@@ -46,11 +46,42 @@ std::vector<json> parsed(const Subscriber& sub, const std::string& topic) {
   return out;
 }
 
+// Every live test holds for both ways of working the broker connection (broker.client).
+enum class ClientKind { threaded, driven };
+void PrintTo(ClientKind k, std::ostream* os) {
+  *os << (k == ClientKind::threaded ? "threaded" : "driven");
+}
+class LiveDaemon : public ::testing::TestWithParam<ClientKind> {};
+INSTANTIATE_TEST_SUITE_P(Clients, LiveDaemon,
+                         ::testing::Values(ClientKind::threaded, ClientKind::driven),
+                         [](const auto& p) {
+                           return std::string(p.param == ClientKind::threaded ? "Threaded"
+                                                                              : "Driven");
+                         });
+
+// A configuration's text for the test's client kind (broker.client set), and
+// a configuration file for it: itself, or such a copy in `dir`.
+std::string client_text(const std::string& text) {
+  const std::string kind = LiveDaemon::GetParam() == ClientKind::threaded ? "threaded" : "driven";
+  if (text.find("\n  client: " + kind + "\n") != std::string::npos) return text;
+  return std::regex_replace(text, std::regex("\\nbroker:\\n"),
+                            "\nbroker:\n  client: " + kind + "\n");
+}
+
+std::string for_client(const std::string& config, const TempDir& dir) {
+  const std::string text = read_file(config);
+  if (client_text(text) == text) return config;  // set already
+  const std::string copy = dir.path() + "/client.yaml";
+  write_file(copy, client_text(text));
+  return copy;
+}
+
 // Arrange: a broker, an observer on twin/#, and twind on the broker with the given config file.
 struct Live {
   explicit Live(const std::string& config = kSeed)
       : sub(broker.uri(), {"twin/#"}),
-        twind({kTwind, "run", "-c", config, "--broker", broker.uri(), "--http", "off"},
+        twind({kTwind, "run", "-c", for_client(config, dir), "--broker", broker.uri(), "--http",
+               "off"},
               {.env = {}, .dir = dir.path(), .name = "twind"}) {
     EXPECT_TRUE(twind.wait_for_line("connected to the broker", 10s, true)) << twind.stderr_text();
   }
@@ -60,7 +91,7 @@ struct Live {
   Process twind;
 };
 
-TEST(LiveDaemon, PublishesAStateOnEveryTickAndARetainedOnlineStatus) {
+TEST_P(LiveDaemon, PublishesAStateOnEveryTickAndARetainedOnlineStatus) {
   Live f;
   ASSERT_TRUE(f.sub.wait_for_count("twin/state", 4, 5s)) << f.twind.stderr_text();
   const auto states = parsed(f.sub, "twin/state");
@@ -73,8 +104,19 @@ TEST(LiveDaemon, PublishesAStateOnEveryTickAndARetainedOnlineStatus) {
   EXPECT_EQ(json::parse(f.sub.payloads("twin/status").back())["state"], "online");
 }
 
-TEST(LiveDaemon, WearInjectedByTwinSimRaisesTheAlertWithinHalfASecondAndNoneBefore) {
+// The live promise: twin-sim wears the plant at Unix time T (it says so on stdout and publishes the
+// first worn sample at T) and the divergence alert reaches an independent subscriber within 0.5 s
+// of T on the wall clock; no alert comes before. The alert's `ts` (the deciding sample's time) is
+// event time and would pass an alert delivered seconds late, so the arrival is what counts. Of the
+// 0.5 s the detector needs about 0.1 s of worn samples (the replay of the seed scenario alerts at
+// t0 + 3.0x s for a wear at t0 + 3 s) and twind, the broker and the subscriber about a millisecond
+// (bench/live_latency.sh); the rest is for a busy 2-core machine under `ctest -j` and sanitizer
+// builds, where a process may wait tens of milliseconds for a core.
+TEST_P(LiveDaemon,
+       WearInjectedByTwinSimRaisesTheAlertWithinHalfASecondOnTheWallClockAndNoneBefore) {
+  constexpr double kBound = 0.5;
   Live f;
+  Subscriber plant(f.broker.uri(), {"plant/y"});
   Process sim({kSim, "--broker", f.broker.uri(), "--duration", "3.5", "--wear-at", "2"},
               {.env = {}, .dir = f.dir.path(), .name = "twin-sim"});
   const auto wear_line = sim.wait_for_line("wear injected", 10s);
@@ -83,15 +125,49 @@ TEST(LiveDaemon, WearInjectedByTwinSimRaisesTheAlertWithinHalfASecondAndNoneBefo
   ASSERT_TRUE(std::regex_search(*wear_line, m, std::regex("unix time ([0-9.]+)")));
   const double wear = std::stod(m[1]);
   ASSERT_TRUE(f.sub.wait_for_count("twin/alert", 1, 5s)) << f.twind.stderr_text();
+  // A state whose tick is past the wear: twind publishes in order, so everything it had to say
+  // about the time before the wear has arrived by then.
+  ASSERT_TRUE(f.sub.wait_for(
+      [&](const std::vector<Received>& all) {
+        for (const Received& r : all) {
+          if (r.topic == "twin/state" && json::parse(r.payload)["ts"].get<double>() >= wear) {
+            return true;
+          }
+        }
+        return false;
+      },
+      5s))
+      << f.twind.stderr_text();
   ASSERT_TRUE(sim.wait_exit(10s));
 
-  const auto alerts = parsed(f.sub, "twin/alert");
-  EXPECT_EQ(alerts[0]["id"], "divergence");
-  EXPECT_EQ(alerts[0]["state"], "raised");
-  const double delay = alerts[0]["ts"].get<double>() - wear;
+  const std::vector<Received> received = f.sub.messages();
+  std::vector<const Received*> alert_arrivals;
+  for (const Received& r : received) {
+    if (r.topic == "twin/alert") alert_arrivals.push_back(&r);
+  }
+  const Received& first = *alert_arrivals.front();
+  const json alert = json::parse(first.payload);
+  EXPECT_EQ(alert["id"], "divergence");
+  EXPECT_EQ(alert["state"], "raised");
+  // Event time: decided on a sample after the wear.
+  const double delay = alert["ts"].get<double>() - wear;
   EXPECT_GT(delay, 0.0);
-  EXPECT_LE(delay, 0.5);
-  // Before the wear the twin tracked the plant: every state with data was ok.
+  EXPECT_LE(delay, kBound);
+  // Wall clock: from the wear's publication to the alert's arrival at the subscriber.
+  const double arrival = unix_seconds(first.wall) - wear;
+  EXPECT_GT(arrival, 0.0);
+  EXPECT_LE(arrival, kBound) << "the alert arrived " << arrival << " s after the wear";
+  // ... and after the first worn sample reached a subscriber (T is printed to the millisecond).
+  std::optional<std::chrono::system_clock::time_point> worn;
+  for (const Received& r : plant.messages()) {
+    if (!worn && json::parse(r.payload)["ts"].get<double>() >= wear - 0.001) worn = r.wall;
+  }
+  ASSERT_TRUE(worn) << "no worn sample on plant/y";
+  EXPECT_GT(first.wall, *worn);
+  // Nothing before: no alert decided before the wear, and every state with data before it was ok.
+  for (const Received* r : alert_arrivals) {
+    EXPECT_GE(json::parse(r->payload)["ts"].get<double>(), wear) << r->payload;
+  }
   for (const json& s : parsed(f.sub, "twin/state")) {
     if (s["ts"].get<double>() < wear) {
       EXPECT_NE(s["status"], "alert") << s.dump();
@@ -99,7 +175,7 @@ TEST(LiveDaemon, WearInjectedByTwinSimRaisesTheAlertWithinHalfASecondAndNoneBefo
   }
 }
 
-TEST(LiveDaemon, BrokerKilledAndRestartedTheDaemonReconnectsAndDeliversTheOutagesAlert) {
+TEST_P(LiveDaemon, BrokerKilledAndRestartedTheDaemonReconnectsAndDeliversTheOutagesAlert) {
   Live f;
   f.sub.publish("plant/u", "1");
   f.sub.publish("plant/y", "1");
@@ -118,13 +194,22 @@ TEST(LiveDaemon, BrokerKilledAndRestartedTheDaemonReconnectsAndDeliversTheOutage
   // With the broker gone no telemetry arrives: y goes stale 1.5 s later and the stale alert is
   // raised while twind cannot publish it.
   ASSERT_TRUE(f.twind.wait_for_line("ALERT: stale", 5s, true)) << f.twind.stderr_text();
+  const std::size_t log_before = f.broker.log().size();
   f.broker.restart();
-  Subscriber after(f.broker.uri(), {"twin/#"});  // joins before twind's backoff brings it back
-
-  ASSERT_TRUE(after.wait_for_count("twin/alert", 1, 15s)) << f.twind.stderr_text();
-  const json alert = json::parse(after.payloads("twin/alert").front());
-  EXPECT_EQ(alert["id"], "stale");
-  EXPECT_EQ(alert["state"], "raised");
+  Subscriber after(f.broker.uri(), {"twin/#"});
+  // The alert raised during the outage reaches the restarted broker (its log, `log_type all`):
+  // a subscriber cannot prove it, since twind's backoff may bring it back before one joins.
+  const auto alert_reached_broker = [&] {
+    std::istringstream log(f.broker.log().substr(log_before));
+    for (std::string line; std::getline(log, line);) {
+      if (line.find("Received PUBLISH from twind (") != std::string::npos &&
+          line.find("'twin/alert'") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(eventually(alert_reached_broker, 15s)) << f.twind.stderr_text() << f.broker.log();
   EXPECT_TRUE(after.wait_for_count("twin/state", 2, 5s));  // publishing resumed
   EXPECT_TRUE(after.wait_for(
       [](const auto& ms) {
@@ -137,7 +222,7 @@ TEST(LiveDaemon, BrokerKilledAndRestartedTheDaemonReconnectsAndDeliversTheOutage
       5s));
 }
 
-TEST(LiveDaemon, AFailureToReconnectAfterAConnectionIsReportedAgainInFull) {
+TEST_P(LiveDaemon, AFailureToReconnectAfterAConnectionIsReportedAgainInFull) {
   Mosquitto broker({.port = 0,
                     .persistence = false,
                     .allow_anonymous = true,
@@ -145,15 +230,15 @@ TEST(LiveDaemon, AFailureToReconnectAfterAConnectionIsReportedAgainInFull) {
                     .extra_config = {},
                     .start = false});
   TempDir dir;
-  Process twind({kTwind, "run", "-c", kSeed, "--broker", broker.uri(), "--http", "off"},
-                {.env = {}, .dir = dir.path(), .name = "twind"});
+  Process twind(
+      {kTwind, "run", "-c", for_client(kSeed, dir), "--broker", broker.uri(), "--http", "off"},
+      {.env = {}, .dir = dir.path(), .name = "twind"});
   ASSERT_TRUE(twind.wait_for_line("cannot reach the broker", 10s, true)) << twind.stderr_text();
   broker.start();
   ASSERT_TRUE(twind.wait_for_line("connected to the broker", 15s, true)) << twind.stderr_text();
 
   broker.kill9();
   // The same cause as before the connection, within the minute: a new failure all the same.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
   auto reports = [&] {
     const std::string log = twind.stderr_text();
     std::size_t n = 0;
@@ -163,15 +248,13 @@ TEST(LiveDaemon, AFailureToReconnectAfterAConnectionIsReportedAgainInFull) {
     }
     return n;
   };
-  while (reports() < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
+  eventually([&] { return reports() >= 2; }, 10s);
   EXPECT_EQ(reports(), 2U) << twind.stderr_text();
   EXPECT_EQ(twind.stderr_text().find("still cannot reach"), std::string::npos)
       << twind.stderr_text();
 }
 
-TEST(LiveDaemon, KilledWithSigkillTheBrokerPublishesTheOfflineWill) {
+TEST_P(LiveDaemon, KilledWithSigkillTheBrokerPublishesTheOfflineWill) {
   Live f;
   ASSERT_TRUE(f.sub.wait_for_count("twin/status", 1, 5s));
   f.twind.signal(SIGKILL);
@@ -180,7 +263,7 @@ TEST(LiveDaemon, KilledWithSigkillTheBrokerPublishesTheOfflineWill) {
   EXPECT_EQ(json::parse(f.sub.payloads("twin/status").back())["state"], "offline");
 }
 
-TEST(LiveDaemon, SigtermExitsZeroWithinTwoSecondsAfterPublishingOffline) {
+TEST_P(LiveDaemon, SigtermExitsZeroWithinTwoSecondsAfterPublishingOffline) {
   Live f;
   ASSERT_TRUE(f.sub.wait_for_count("twin/status", 1, 5s));
   const auto start = std::chrono::steady_clock::now();
@@ -194,20 +277,39 @@ TEST(LiveDaemon, SigtermExitsZeroWithinTwoSecondsAfterPublishingOffline) {
   EXPECT_EQ(json::parse(f.sub.payloads("twin/status").back())["state"], "offline");
 }
 
-TEST(LiveDaemon, SighupAppliesANewThresholdWithoutReconnectingAndRefusesAnInvalidFile) {
+TEST_P(LiveDaemon, SighupAppliesANewThresholdWithoutReconnectingAndRefusesAnInvalidFile) {
   TempDir cfg;
   const std::string path = cfg.path() + "/twind.yaml";
-  write_file(path, seed_with_threshold(0.15));
+  write_file(path, client_text(seed_with_threshold(0.15)));
   Live f(path);
   f.sub.publish("plant/u", "1");
   f.sub.publish("plant/y", "1");
 
-  write_file(path, seed_with_threshold(5.0));
+  write_file(path, client_text(seed_with_threshold(5.0)));
   f.twind.signal(SIGHUP);
   ASSERT_TRUE(f.twind.wait_for_line("reload: plant: y.threshold 0.15 -> 5", 5s, true))
       << f.twind.stderr_text();
   f.sub.publish("plant/y", "3");  // residual about 2: above 0.15, below 5
-  std::this_thread::sleep_for(500ms);
+  // An alert is published when the sample is taken, before the next tick's state: a state that
+  // shows y = 3 proves twind has judged it.
+  std::optional<json> judged;
+  ASSERT_TRUE(f.sub.wait_for(
+      [&](const std::vector<Received>& all) {
+        for (const Received& r : all) {
+          if (r.topic != "twin/state") continue;
+          const json s = json::parse(r.payload);
+          const json::json_pointer measured("/signals/y/measured");  // null until y arrives
+          if (s.contains(measured) && s[measured].is_number() && s[measured] == 3.0) {
+            judged = s;
+            return true;
+          }
+        }
+        return false;
+      },
+      5s))
+      << f.twind.stderr_text();
+  EXPECT_GT(judged->at("divergence").get<double>(), 0.15) << judged->dump();
+  EXPECT_NE(judged->at("status"), "alert") << judged->dump();
   EXPECT_TRUE(f.sub.payloads("twin/alert").empty());
 
   write_file(path, "tick: 500\n");  // invalid: refused, the running configuration stays

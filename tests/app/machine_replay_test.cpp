@@ -58,8 +58,8 @@ TEST(MachineReplay, HealthyMachineWithNoiseRaisesNoAlertOverSpeedSteps) {
   // 60 s: the default profile steps the command 1500 -> 1200 at 20 s and back at 40 s.
   const Outcome sut = replay_machine(noisy(sim::WearMode::none, -1.0), 60.0);
   EXPECT_TRUE(sut.alerts.empty()) << sut.alerts.front().dump();
-  EXPECT_EQ(sut.summary.rejected_total(), 0u);
-  EXPECT_EQ(sut.summary.values, 600u * 5u);
+  EXPECT_EQ(sut.summary.counters.rejected_total(), 0u);
+  EXPECT_EQ(sut.summary.counters.values, 600u * 5u);
 }
 
 struct WearCase {

@@ -85,9 +85,9 @@ TEST(SeedScenario, PublishesOneStatePerTickInRecordingTime) {
   }
   EXPECT_EQ(states[5]["payload"]["status"], "ok");  // t0 + 2.5, before the wear
   EXPECT_EQ(states.back()["payload"]["status"], "alert");
-  EXPECT_EQ(sut.summary.states, 16u);
-  EXPECT_EQ(sut.summary.messages, 800u);
-  EXPECT_EQ(sut.summary.values, 800u);
+  EXPECT_EQ(sut.summary.counters.states, 16u);
+  EXPECT_EQ(sut.summary.counters.messages, 800u);
+  EXPECT_EQ(sut.summary.counters.values, 800u);
 }
 
 TEST(SeedScenario, HealthyRunRaisesNoAlertAndKeepsResidualsAtRoundingLevel) {
@@ -147,7 +147,7 @@ TEST(Replay, LineGoingBackInTimeIsSkipped) {
   const Replayed sut = run_replay(rec);
   EXPECT_EQ(sut.summary.bad_lines, 1u);
   EXPECT_TRUE(sut.on("twin/alert").empty());
-  EXPECT_EQ(sut.summary.values, 3u);
+  EXPECT_EQ(sut.summary.counters.values, 3u);
 }
 
 TEST(Replay, RejectedPayloadsAreCountedAndLoggedAtMostOncePerSecondPerTopic) {
@@ -157,10 +157,40 @@ TEST(Replay, RejectedPayloadsAreCountedAndLoggedAtMostOncePerSecondPerTopic) {
            "\n";
   }
   const Replayed sut = run_replay(rec);
-  EXPECT_EQ(sut.summary.rejected[static_cast<std::size_t>(Reject::malformed)], 100u);
+  EXPECT_EQ(sut.summary.counters.rejected[static_cast<std::size_t>(Reject::malformed)], 100u);
   EXPECT_EQ(sut.log.size(), 1u);
   EXPECT_NE(sut.summary.str().find("100 rejected (malformed 100)"), std::string::npos)
       << sut.summary.str();
+}
+
+TEST(Replay, InputWithoutASingleRecordingLineIsReportedWholeNotLineByLine) {
+  const Replayed sut = run_replay("\x7f\x45LF\x02\n\n{\"t\": \"soon\"}\nnot json\n");
+  EXPECT_EQ(sut.summary.records, 0u);
+  EXPECT_EQ(sut.summary.lines, 4u);
+  EXPECT_EQ(sut.summary.bad_lines, 3u);
+  EXPECT_EQ(sut.summary.first_bad.rfind("line 1: ", 0), 0u) << sut.summary.first_bad;
+  EXPECT_TRUE(sut.log.empty()) << sut.log[0];
+  EXPECT_TRUE(sut.text.empty());
+}
+
+TEST(Replay, BadLinesAheadOfTheFirstRecordingLineAreReportedOnceItComesInOrder) {
+  const std::string rec = "garbage\n\nmore garbage\n" + seed_recording();
+  const Replayed sut = run_replay(rec);
+  EXPECT_EQ(sut.summary.bad_lines, 2u);
+  ASSERT_EQ(sut.log.size(), 2u);
+  EXPECT_EQ(sut.log[0].rfind("line 1: ", 0), 0u) << sut.log[0];
+  EXPECT_EQ(sut.log[1].rfind("line 3: ", 0), 0u) << sut.log[1];
+  EXPECT_EQ(sut.summary.first_bad.rfind("line 1: ", 0), 0u) << sut.summary.first_bad;
+  EXPECT_EQ(sut.text, run_replay(seed_recording()).text);
+}
+
+TEST(Replay, ALongRunOfBadLinesIsReportedAsItGoesEvenBeforeARecordingLine) {
+  std::string rec;
+  for (int i = 0; i < 150; ++i) rec += "garbage\n";
+  const Replayed sut = run_replay(rec);
+  EXPECT_EQ(sut.summary.records, 0u);
+  EXPECT_EQ(sut.log.size(), 150u);  // the first 100 were held, then every one reported
+  EXPECT_EQ(sut.log[0].rfind("line 1: ", 0), 0u) << sut.log[0];
 }
 
 TEST(Replay, EmptyInputGivesEmptyOutput) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Broker chaos (issue 5, point 3). twind, a fleet of ASSETS plants from twin-sim (--fleet, RATE Hz)
-# and a persistent Debian mosquitto (persistence file in the work directory, autosave every second)
+# Broker chaos: does twind come back after its broker is killed or frozen, lose no alert and keep
+# its memory bounded? twind, a fleet of ASSETS plants from twin-sim (--fleet, RATE Hz) and a
+# persistent Debian mosquitto (persistence file in the work directory, autosave every second)
 # on a free loopback port, then:
 #   0. broker absent at start: twind starts first against a port nobody listens on; the broker
 #      appears 3 s later on that port; twind must connect (twind_mqtt_connected 1) and states flow
@@ -26,8 +27,9 @@
 #   tests/chaos/chaos.sh TWIND TWIN_SIM ALERT_LOG        (ctest -L chaos; about 9 minutes)
 #   env: KILLS=20 FREEZES=20 ASSETS=100 RATE=2 OUTAGE=3 FREEZE=10 SETTLE=30 RSS_GROWTH_KB=3072
 #        KEEP=DIR (keep the logs, the alert log and the per-cycle table there)
-# Prints one line per cycle and a summary; exit 0 on success, 1 on a failed check. Every process it
-# starts is stopped by its PID; everything listens on 127.0.0.1 only.
+# At the end twin-sim, the subscriber and twind must exit 0 on SIGTERM, with no sanitizer report in
+# their stderr. Prints one line per cycle and a summary; exit 0 on success, 1 on a failed check.
+# Every process it starts is stopped by its PID; everything listens on 127.0.0.1 only.
 set -euo pipefail
 (($# == 3)) || { echo "usage: $0 TWIND TWIN_SIM ALERT_LOG" >&2; exit 2; }
 twind_bin=$1 sim_bin=$2 log_bin=$3
@@ -49,11 +51,19 @@ RSS_GROWTH_KB=${RSS_GROWTH_KB:-3072}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/scripts/lib/broker.sh"
 source "$root/scripts/lib/measure.sh"
+source "$root/scripts/lib/sanitizer.sh"
 init_work
 keep() { [[ -z ${KEEP:-} ]] || { mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP/"; }; }
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-die() { echo "FAIL: $*"; keep; exit 1; }
+# The stderr of each instrumented child, shown when it holds a sanitizer report.
+scan_logs() {
+  local f
+  for f in twind.log sim.err alert_log.err; do
+    [[ ! -f $work/$f ]] || sanitizer_check "${f%.*}" "$work/$f" || true
+  done
+}
+die() { echo "FAIL: $*"; scan_logs; keep; exit 1; }
 started=$(now)
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
 # left SECONDS T0: what remains of SECONDS since T0 (0 if past).
@@ -244,6 +254,11 @@ column -t -s $'\t' "$table" 2>/dev/null || cat "$table"
 if [[ -n $rss_first ]] && ((rss_max - rss_first > RSS_GROWTH_KB)); then
   fail "twind's RSS grew by $((rss_max - rss_first)) kB over the cycles (bound $RSS_GROWTH_KB kB)"
 fi
+# Each child ends on SIGTERM and is waited for, so that a sanitizer build's leak check runs at its
+# exit; none may have printed a sanitizer report.
+stop_checked twin-sim "$sim_pid" "$work/sim.err" || failures=$((failures + 1))
+stop_checked alert_log "$log_pid" "$work/alert_log.err" || failures=$((failures + 1))
+stop_checked twind "$TWIND_PID" "$work/twind.log" || failures=$((failures + 1))
 keep
 ((failures == 0)) || { echo "chaos: $failures checks failed"; exit 1; }
 echo "chaos: ok"

@@ -8,9 +8,9 @@
 #include <new>
 #include <string>
 
-#include "twind/codec/json_writer.hpp"
 #include "twind/codec/payload.hpp"
 #include "twind/codec/recording.hpp"
+#include "twind/json/writer.hpp"
 
 namespace {
 std::atomic<std::size_t> g_allocations{0};
@@ -83,7 +83,7 @@ TEST(Allocation, WriterAppendsWithoutAllocatingIntoAReservedString) {
   out.reserve(256);
   const std::size_t before = allocations();
 
-  JsonWriter(out).begin_object().key("y").value(2.98).key("s").value("ok").end_object();
+  json::Writer(out).begin_object().key("y").value(2.98).key("s").value("ok").end_object();
   append_record_line(out, 1732200000.5, "twin/state", R"({"seq":1})");
 
   EXPECT_EQ(allocations() - before, 0U);

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "../support/exact_buffer.hpp"
-#include "twind/codec/internal/json_scan.hpp"
 #include "twind/codec/payload.hpp"
 #include "twind/codec/recording.hpp"
+#include "twind/json/scanner.hpp"
 
 namespace twind::codec {
 namespace {
@@ -97,7 +97,7 @@ std::optional<OracleDom> oracle_parse(std::string text) {
     ADD_FAILURE() << "SAX and DOM parses disagree";
     return std::nullopt;
   }
-  if (depth_of(result.dom) > static_cast<std::size_t>(internal::kMaxDepth)) return std::nullopt;
+  if (depth_of(result.dom) > static_cast<std::size_t>(twind::json::kMaxDepth)) return std::nullopt;
   return result;
 }
 

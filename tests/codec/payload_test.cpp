@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <ostream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,7 +17,8 @@
 
 #include "../support/exact_buffer.hpp"
 #include "../support/test_names.hpp"
-#include "twind/codec/internal/json_scan.hpp"
+#include "twind/json/scanner.hpp"
+#include "twind/json/writer.hpp"
 
 namespace twind::codec {
 namespace {
@@ -331,7 +335,7 @@ TEST(PayloadDecoder, EveryProperPrefixOfAValidFrameIsMalformed) {
 
 TEST(PayloadDecoder, NestingUpToTheLimitIsSkippedAndOneLevelMoreIsMalformed) {
   // The payload's own object is one level, so kMaxDepth - 1 arrays fit inside it.
-  const std::size_t inner = internal::kMaxDepth - 1;
+  const std::size_t inner = json::kMaxDepth - 1;
   PayloadDecoder sut;
   Payload out;
 
@@ -437,6 +441,27 @@ TEST(PayloadDecoder, UnescapedFieldNamesViewTheInputText) {
   ASSERT_EQ(out.fields.size(), 2U);
   EXPECT_EQ(out.fields[0].name.data(), text.data() + 2);
   EXPECT_EQ(out.fields[1].name.data(), text.data() + 10);
+}
+
+TEST(PayloadDecoder, ReadsEveryFiniteDoubleTheWriterWritesBackBitForBit) {
+  std::mt19937_64 rng(1234);
+  PayloadDecoder sut;
+  Payload payload;
+  int checked = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const double v = std::bit_cast<double>(rng());
+    if (!std::isfinite(v)) continue;
+    std::string text;
+    json::append_number(text, v);
+
+    ASSERT_TRUE(sut.decode(text, payload).ok) << text;
+
+    ASSERT_EQ(std::bit_cast<std::uint64_t>(payload.fields[0].value),
+              std::bit_cast<std::uint64_t>(v))
+        << text;
+    ++checked;
+  }
+  EXPECT_GT(checked, 99000);
 }
 
 }  // namespace

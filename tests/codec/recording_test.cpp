@@ -49,10 +49,10 @@ TEST_P(GoodRecordLine, ParsesToItsTimeTopicAndMessageText) {
 INSTANTIATE_TEST_SUITE_P(
     Lines, GoodRecordLine,
     ::testing::Values(
-        GoodLine{"contract example, string payload",
+        GoodLine{"documented example, string payload",
                  R"({"t": 1732200000.020, "topic": "plant/y", "payload": "2.97"})", 1732200000.020,
                  "plant/y", "2.97"},
-        GoodLine{"contract example, object payload",
+        GoodLine{"documented example, object payload",
                  R"({"t": 1732200000.020, "topic": "plant/u", "payload": {"value": 3.0}})",
                  1732200000.020, "plant/u", R"({"value": 3.0})"},
         GoodLine{"members in reverse order",

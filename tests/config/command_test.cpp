@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,8 @@ const BadCommand kBadCommands[] = {
     {"BareNumber", "3", "got no JSON object"},
     {"List", R"(["rebaseline"])", "got no JSON object"},
     {"Unclosed", R"({"command": "rebaseline")", "not valid JSON"},
-    // yaml-cpp 0.7 loops forever, allocating, on a ',' outside a flow collection (issue #1040).
+    // yaml-cpp 0.7 loops forever, allocating, on a ',' outside a flow collection (yaml-cpp issue
+    // #1040).
     {"TrailingComma", R"({"command": "get_model"} ,)", "1:26: not valid JSON here"},
     {"YamlFlowStyle", R"({command: get_model})", "1:2: not valid JSON here"},
     {"NoCommand", R"({"id": "a"})", "command: missing required key"},
@@ -127,6 +129,48 @@ const BadCommand kBadCommands[] = {
 INSTANTIATE_TEST_SUITE_P(EveryRule, BadCommands, ::testing::ValuesIn(kBadCommands),
                          [](const ::testing::TestParamInfo<BadCommand>& i) {
                            return std::string(i.param.name);
+                         });
+
+// ---- models the model layer cannot build (model_build_test.cpp has them in a file), refused at
+// their place in the payload
+
+struct UnbuildableCommand {
+  const char* name;
+  const char* payload;
+  const char* error;  // exactly
+};
+
+void PrintTo(const UnbuildableCommand& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class UnbuildableCommands : public ::testing::TestWithParam<UnbuildableCommand> {};
+
+TEST_P(UnbuildableCommands, AreRefusedAtTheirPlaceInThePayload) {
+  const auto signals = seed_signals();
+
+  const CommandParse sut = parse_command(GetParam().payload, &signals);
+
+  EXPECT_FALSE(sut.command);
+  EXPECT_EQ(sut.error, GetParam().error);
+}
+
+const UnbuildableCommand kUnbuildableCommands[] = {
+    {"TransferFunctionWithATinyLeadingCoefficient",
+     R"({"command": "set_model", "model": {"name": "m", "version": 1,
+  "kind": "transfer_function", "num": [1], "den": [1e-300, 1e300]}})",
+     "2:52: model.den[0]: got 1e-300, expected a leading coefficient that divides every "
+     "coefficient to a finite number (den[1] / den[0] = 1e300 / 1e-300)"},
+    {"TransferFunctionWhoseRealisationOverflows",
+     R"({"command": "rebaseline", "model": {"name": "m", "version": 1,
+  "kind": "transfer_function", "num": [1e200, 0], "den": [1, 1e200]}})",
+     "1:36: model: cannot be built (its state-space realisation): C row 1, column 1 is -inf, "
+     "expected a finite number"},
+};
+
+INSTANTIATE_TEST_SUITE_P(EveryKind, UnbuildableCommands, ::testing::ValuesIn(kUnbuildableCommands),
+                         [](const ::testing::TestParamInfo<UnbuildableCommand>& row) {
+                           return std::string(row.param.name);
                          });
 
 TEST(Command, RefusedCommandStillEchoesItsIdAndKind) {

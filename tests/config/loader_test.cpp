@@ -1373,6 +1373,7 @@ broker:
   keepalive: 1min
   clean_session: false
   check_publish: false
+  client: threaded
   username: twind
   password_file: /etc/twind/password
   tls:
@@ -1394,11 +1395,34 @@ assets:
   EXPECT_EQ(b.keepalive, 60.0);
   EXPECT_FALSE(b.clean_session);
   EXPECT_FALSE(b.check_publish);
+  EXPECT_EQ(b.client, BrokerSpec::Client::threaded);
   EXPECT_EQ(b.username, "twind");
   EXPECT_EQ(b.password_file, "/etc/twind/password");
   EXPECT_TRUE(b.password_env.empty());
   EXPECT_EQ(b.tls,
             (TlsSpec{"/etc/twind/ca.pem", "/etc/twind/client.pem", "/etc/twind/client.key"}));
+}
+
+TEST(Loader, BrokerClientIsDrivenByDefaultAndAnUnknownOneIsRefusedAtItsPlace) {
+  constexpr std::string_view kAsset = R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)";
+  const LoadResult plain = load(std::string(kAsset));
+  ASSERT_TRUE(plain.ok()) << all_of(plain);
+  EXPECT_EQ(plain.config->broker.client, BrokerSpec::Client::driven);
+
+  const LoadResult sut = load("broker:\n  client: fast\n" + std::string(kAsset));
+  const std::vector<Diagnostic> errors = errors_of(sut);
+  ASSERT_EQ(errors.size(), 1U) << all_of(sut);
+  EXPECT_EQ(errors[0].line, 2);
+  EXPECT_EQ(errors[0].column, 11);
+  EXPECT_THAT(errors[0].message,
+              StartsWith("broker.client: got \"fast\", expected threaded or driven"));
 }
 
 // ---- warnings --------------------------------------------------------------------------------

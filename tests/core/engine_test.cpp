@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,65 @@ TEST(Engine, TickRaisesStaleBeforePublishingTheState) {
   EXPECT_EQ(f.sut.counters().alerts, 1u);
 }
 
+TEST(Engine, StalenessIsJudgedWhenTheDriverLastHadReadAllItsInput) {
+  Started f;
+  // The same tick as above, from a driver that last had read all its input at 1.0: the silence
+  // since is in its own backlog, not the plant's.
+  f.sut.tick(2.6, 1.0, f.sink);
+  EXPECT_TRUE(f.sink.alerts.empty());
+  ASSERT_EQ(f.sink.states.size(), 1u);
+  EXPECT_NE(f.sink.states[0].status, Status::stale);
+  // Read up to 2.6 with nothing new from the plant: now it is stale.
+  f.sut.tick(3.0, 2.6, f.sink);
+  ASSERT_EQ(f.sink.alerts.size(), 1u);
+  EXPECT_EQ(f.sink.alerts[0].event.id, AlertId::stale);
+}
+
+// Replay of stamped telemetry whose ts lags (or leads) its arrival by seconds: the y stream stops
+// for 2 s and comes back. The stale alert is raised by a tick and cleared by y's arrival, both on
+// the arrival clock, so its cleared ts never comes before its raised ts.
+class EngineStaleClock : public ::testing::TestWithParam<double> {};  // ts - arrival, in s
+
+TEST_P(EngineStaleClock, StaleAlertIsRaisedAndClearedOnTheArrivalClock) {
+  const double lag = GetParam();
+  Engine sut(seed_config(), 100.0);
+  CollectingSink sink;
+  const auto stamped = [&](double arrival) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, R"({"value": 1, "ts": %.17g})", arrival + lag);
+    return std::string(buf);
+  };
+  for (int k = 1; k <= 20; ++k) {  // y and u every 50 ms until 101 s
+    const double t = 100.0 + 0.05 * k;
+    sut.on_message("plant/y", stamped(t), t, sink);
+    sut.on_message("plant/u", stamped(t), t, sink);
+  }
+  for (int k = 1; k <= 4; ++k) {  // then u alone until 103 s, with ticks
+    const double t = 101.0 + 0.5 * k;
+    sut.on_message("plant/u", stamped(t), t, sink);
+    sut.tick(t, sink);
+  }
+  sut.on_message("plant/y", stamped(103.2), 103.2, sink);
+
+  ASSERT_EQ(sink.alerts.size(), 2u);
+  const AlertEvent& raised = sink.alerts[0].event;
+  const AlertEvent& cleared = sink.alerts[1].event;
+  EXPECT_EQ(raised.id, AlertId::stale);
+  EXPECT_TRUE(raised.raised);
+  EXPECT_EQ(raised.ts, 103.0);  // the first tick more than 1.5 s after y's last arrival
+  EXPECT_EQ(cleared.id, AlertId::stale);
+  EXPECT_FALSE(cleared.raised);
+  EXPECT_EQ(cleared.ts, 103.2);
+  EXPECT_GE(cleared.ts, raised.ts);
+  EXPECT_EQ(sut.twin(0).status(), Status::ok);
+  EXPECT_EQ(sut.counters().rejected_total(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(TsAgainstArrival, EngineStaleClock, ::testing::Values(-5.0, 5.0),
+                         [](const ::testing::TestParamInfo<double>& i) {
+                           return std::string(i.param < 0.0 ? "TsLagsBy5s" : "TsLeadsBy5s");
+                         });
+
 TEST(EngineReconfigure, ThresholdChangeKeepsTheTwinAndTakesEffectOnTheNextSample) {
   Started f;
   f.sut.tick(1.5, f.sink);
@@ -205,6 +265,23 @@ TEST(EngineReconfigure, UnbuildableModelThrowsAndChangesNothing) {
   EXPECT_THROW(f.sut.reconfigure(next, 2.0, f.sink), model::ModelError);
   f.sut.on_message("plant/y", "1", 2.1, f.sink);
   EXPECT_EQ(f.sut.counters().rejected_total(), 0u);
+}
+
+TEST(EngineReconfigure, TickTopicAndPayloadLimitChangesAreReportedAndTakeEffect) {
+  Started f;
+  config::Config next = seed_config();
+  next.tick = 1.0;
+  next.topics.state = "plant/twin/state";
+  next.max_payload_bytes = 8;
+
+  const auto changes = f.sut.reconfigure(next, 1.6, f.sink);
+
+  EXPECT_EQ(changes, (std::vector<std::string>{"max_payload_bytes 65536 -> 8", "tick 0.5 s -> 1 s",
+                                               "topics.state twin/state -> plant/twin/state"}));
+  EXPECT_EQ(f.sut.tick_interval(), 1.0);
+  EXPECT_EQ(f.sut.twin(0).def().state_topic, "plant/twin/state");
+  f.sut.on_message("plant/y", R"({"value": 1})", 1.7, f.sink);
+  EXPECT_EQ(f.sut.counters().rejected[static_cast<std::size_t>(Reject::oversize)], 1u);
 }
 
 struct BadInput {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "../support/fixtures.hpp"
@@ -170,6 +171,79 @@ TEST(AssetTwin, SilentSignalGoesStaleAfterStaleAfterAndClearsOnArrival) {
   ASSERT_EQ(sink.alerts.size(), 2u);
   EXPECT_FALSE(sink.alerts[1].event.raised);
   EXPECT_EQ(sut.status(), Status::ok);
+}
+
+// Stale is defined on the arrival clock: raised by a check at arrival time, cleared by the
+// arrival of the next sample, whatever event time that sample is stamped with.
+class StaleClock : public ::testing::TestWithParam<double> {};  // ts - arrival, in seconds
+
+TEST_P(StaleClock, StaleAlertIsClearedOnTheArrivalClockItWasRaisedOn) {
+  const double lag = GetParam();
+  AssetTwin sut = make_seed_twin(10.0);
+  CollectingSink sink;
+  sut.on_sample(kY, 1.0, 10.0 + lag, 10.0, sink);
+  sut.on_sample(kU, 1.0, 10.0 + lag, 10.0, sink);
+  sut.check_stale(12.0, sink);
+  sut.on_sample(kY, 1.0, 12.3 + lag, 12.3, sink);
+
+  ASSERT_EQ(sink.alerts.size(), 2u);
+  const AlertEvent& raised = sink.alerts[0].event;
+  const AlertEvent& cleared = sink.alerts[1].event;
+  EXPECT_EQ(raised.id, AlertId::stale);
+  EXPECT_TRUE(raised.raised);
+  EXPECT_EQ(raised.ts, 12.0);
+  EXPECT_EQ(cleared.id, AlertId::stale);
+  EXPECT_FALSE(cleared.raised);
+  EXPECT_EQ(cleared.ts, 12.3);
+  EXPECT_GE(cleared.ts, raised.ts);
+}
+
+INSTANTIATE_TEST_SUITE_P(TsAgainstArrival, StaleClock, ::testing::Values(-5.0, 0.0, 5.0),
+                         [](const ::testing::TestParamInfo<double>& i) {
+                           return i.param < 0.0   ? std::string("TsLagsBy5s")
+                                  : i.param > 0.0 ? std::string("TsLeadsBy5s")
+                                                  : std::string("TsIsArrival");
+                         });
+
+TEST(AssetTwin, StaleAlertIsNotClearedBeforeItWasRaisedBySampleThatArrivedBeforeTheCheck) {
+  // A driver may run a check stamped after a sample it has not handed over yet.
+  AssetTwin sut = make_seed_twin(10.0);
+  CollectingSink sink;
+  sut.on_sample(kY, 1.0, 10.0, 10.0, sink);
+  sut.on_sample(kU, 1.0, 10.0, 10.0, sink);
+  sut.check_stale(12.0, sink);
+  sut.on_sample(kY, 1.0, 11.9, 11.9, sink);
+
+  ASSERT_EQ(sink.alerts.size(), 2u);
+  EXPECT_FALSE(sink.alerts[1].event.raised);
+  EXPECT_EQ(sink.alerts[1].event.ts, 12.0);
+  EXPECT_EQ(sut.status(), Status::ok);
+}
+
+// A divergence alert is raised on event time; a reload, rebaseline or shutdown clears it on the
+// driver's clock. With ts leading arrival the clear is stamped at the raise, never before it.
+TEST(AssetTwin, DivergenceClearedOnTheDriversClockIsNeverStampedBeforeItsRaise) {
+  for (const bool by_rebaseline : {false, true}) {
+    AssetTwin sut = make_seed_twin(95.0);
+    CollectingSink sink;
+    // ts leads arrival by 5 s; u = 0 and y = 0 start the twin at rest, then y jumps.
+    sut.on_sample(kU, 0.0, 100.0, 95.0, sink);
+    sut.on_sample(kY, 0.0, 100.0, 95.0, sink);
+    sut.on_sample(kY, 0.5, 100.1, 95.1, sink);
+    ASSERT_EQ(sink.alerts.size(), 1u);
+    ASSERT_TRUE(sink.alerts[0].event.raised);
+
+    if (by_rebaseline) {
+      sut.rebaseline(sut.def_ptr(), 95.2, sink);
+    } else {
+      sut.clear_alerts(95.2, sink);
+    }
+
+    ASSERT_EQ(sink.alerts.size(), 2u) << "rebaseline: " << by_rebaseline;
+    EXPECT_EQ(sink.alerts[1].event.id, AlertId::divergence);
+    EXPECT_FALSE(sink.alerts[1].event.raised);
+    EXPECT_EQ(sink.alerts[1].event.ts, 100.1) << "rebaseline: " << by_rebaseline;
+  }
 }
 
 // The seed plant at rest with u = y = 1 until t = 1 s, then silent for 3 s during which its

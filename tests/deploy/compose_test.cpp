@@ -25,12 +25,40 @@ std::string read_text(const fs::path& p) {
   return s.str();
 }
 
+// `${NAME:-default}` replaced by its default: the file as `docker compose up` reads it with none
+// of its variables set. "" when a variable has no default.
+std::string with_defaults(std::string s) {
+  for (auto open = s.find("${"); open != std::string::npos; open = s.find("${", open)) {
+    const auto close = s.find('}', open);
+    const auto dash = s.find(":-", open);
+    if (close == std::string::npos || dash == std::string::npos || dash > close) return "";
+    s.replace(open, close + 1 - open, s.substr(dash + 2, close - dash - 2));
+  }
+  return s;
+}
+
+// A list of strings, variables replaced by their defaults.
 std::vector<std::string> strings(const YAML::Node& list) {
   std::vector<std::string> out;
   if (list && list.IsSequence()) {
-    for (const auto& n : list) out.push_back(n.as<std::string>());
+    for (const auto& n : list) out.push_back(with_defaults(n.as<std::string>()));
   }
   return out;
+}
+
+std::string scalar(const YAML::Node& n) {
+  return with_defaults(n.as<std::string>());
+}
+
+// Every string anywhere under `n`.
+void collect_strings(const YAML::Node& n, std::vector<std::string>& out) {
+  if (n.IsScalar()) out.push_back(n.as<std::string>());
+  if (n.IsSequence()) {
+    for (const auto& child : n) collect_strings(child, out);
+  }
+  if (n.IsMap()) {
+    for (const auto& entry : n) collect_strings(entry.second, out);
+  }
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -92,6 +120,26 @@ class ComposeFile : public ::testing::Test {
   YAML::Node services_;
 };
 
+TEST_F(ComposeFile, EveryVariableHasADefault) {
+  std::vector<std::string> all;
+  collect_strings(compose_, all);
+  int variables = 0;
+  for (const std::string& s : all) {
+    if (s.find("${") == std::string::npos) continue;
+    ++variables;
+    EXPECT_FALSE(with_defaults(s).empty()) << s;
+    EXPECT_EQ(with_defaults(s).find('$'), std::string::npos) << s;
+  }
+  EXPECT_GT(variables, 0);  // the ports, the image and the wear time
+}
+
+TEST(ComposeVariables, DefaultsReplaceTheVariables) {
+  EXPECT_EQ(with_defaults("127.0.0.1:${PORT:-1883}:1883"), "127.0.0.1:1883:1883");
+  EXPECT_EQ(with_defaults("${A:-x}-${B:-y}"), "x-y");
+  EXPECT_EQ(with_defaults("plain"), "plain");
+  EXPECT_EQ(with_defaults("${NO_DEFAULT}"), "");
+}
+
 TEST_F(ComposeFile, DefinesMosquittoTwindAndTwinSim) {
   EXPECT_TRUE(service("mosquitto"));
   EXPECT_TRUE(service("twind"));
@@ -101,7 +149,7 @@ TEST_F(ComposeFile, DefinesMosquittoTwindAndTwinSim) {
 TEST_F(ComposeFile, MosquittoIsEclipseMosquitto2WithTheRepositorysConfigReadOnly) {
   const YAML::Node m = service("mosquitto");
 
-  EXPECT_EQ(m["image"].as<std::string>(), "eclipse-mosquitto:2");
+  EXPECT_EQ(scalar(m["image"]), "eclipse-mosquitto:2");
   EXPECT_TRUE(contains(strings(m["volumes"]),
                        "./docker/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro"));
 }
@@ -197,9 +245,30 @@ TEST_F(ComposeFile, TwinSimIsTheSameImageRunAsTwinSimOnceWithWearAt30) {
   const YAML::Node s = service("twin-sim");
 
   EXPECT_EQ(s["image"].as<std::string>(), service("twind")["image"].as<std::string>());
+  EXPECT_EQ(scalar(s["image"]), "twind:local");
   EXPECT_EQ(strings(s["entrypoint"]), std::vector<std::string>{"twin-sim"});
   EXPECT_EQ(argument_after(strings(s["command"]), "--wear-at"), "30");
   EXPECT_EQ(s["restart"].as<std::string>(), "no");
+}
+
+// podman-compose 1.0 hands a CMD check to a shell unquoted ($SYS/... became /...) and ignores
+// `disable: true`; these forms mean the same to docker compose and to podman-compose.
+TEST_F(ComposeFile, MosquittosHealthcheckHasNothingAShellWouldExpand) {
+  const std::vector<std::string> test = strings(service("mosquitto")["healthcheck"]["test"]);
+
+  ASSERT_FALSE(test.empty());
+  EXPECT_EQ(test.front(), "CMD");
+  for (const std::string& word : test) {
+    EXPECT_EQ(word.find_first_of("$`'\"\\*?;&|<>()"), std::string::npos) << word;
+  }
+}
+
+TEST_F(ComposeFile, TwinSimsHealthcheckIsNoneNotDisabled) {
+  const YAML::Node check = service("twin-sim")["healthcheck"];
+
+  ASSERT_TRUE(check);
+  EXPECT_EQ(strings(check["test"]), std::vector<std::string>{"NONE"});
+  EXPECT_FALSE(check["disable"]);
 }
 
 TEST_F(ComposeFile, TwinSimRunsLongEnoughToReachTheWear) {

@@ -3,7 +3,8 @@
 # (none runs on CI machines). Exit 0 pass, 1 fail, 77 skipped (a tool or data it needs is absent).
 #
 #   copy-sources      every COPY source exists in the repository and is not .dockerignore'd;
-#                     the build stage runs scripts/setup.sh as the README does; Debian 12 bases
+#                     the build stage runs scripts/setup.sh (or its --build subset) as the
+#                     README does; Debian 12 bases
 #   runtime-packages  every package the runtime stage installs exists in apt (apt-cache show)
 #   runtime-libs      every shared library TWIND and TWIN_SIM load comes from a package the
 #                     runtime stage installs, or from one of those packages' dependencies
@@ -71,9 +72,14 @@ copy-sources)
     done
   done < <(instructions | grep '^COPY ')
   ((ncopy > 0)) || fail "no COPY from the build context"
-  # The image is built the way the README sets a machine up: the same script, as is.
+  # The image is built the way the README sets a machine up: the same script, with --build (its
+  # build packages alone), or as is.
   stage1=$(instructions | awk '/^FROM /{n++} n == 1')
-  grep -qx 'RUN scripts/setup.sh' <<<"$stage1" || fail "the build stage does not RUN scripts/setup.sh"
+  grep -qxE 'RUN scripts/setup.sh( --build)?' <<<"$stage1" ||
+    fail "the build stage does not RUN scripts/setup.sh"
+  if grep -qx 'RUN scripts/setup.sh --build' <<<"$stage1"; then
+    grep -q -- '--build)' "$repo/scripts/setup.sh" || fail "scripts/setup.sh has no --build option"
+  fi
   grep -q 'scripts/setup.sh' "$repo/README.md" || fail "README.md does not mention scripts/setup.sh"
   while read -r _ image _; do
     [[ $image == debian:bookworm || $image == debian:bookworm-slim ]] ||

@@ -1,83 +1,23 @@
 // The per-sample path (advance with a repeated interval, output) must not touch the heap. This
-// binary replaces glibc's malloc family to count calls: Eigen allocates through malloc, and
-// libstdc++'s operator new does too, so both are seen. Sanitizers that own malloc skip it.
+// binary counts calls of glibc's malloc family (tests/support/malloc_count.hpp).
 #include <gtest/gtest.h>
 
 #include <array>
-#include <atomic>
-#include <cstddef>
-#include <cstdlib>
 #include <memory>
 
+#include "../support/malloc_count.hpp"
 #include "twind/model/linear.hpp"
 #include "twind/model/model.hpp"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TWIND_MALLOC_REPLACED 0
-#else
-#define TWIND_MALLOC_REPLACED 1
-#endif
-
-namespace {
-
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-}  // namespace
-
-#if TWIND_MALLOC_REPLACED
-namespace {
-
-void note_allocation() {
-  if (g_counting.load(std::memory_order_relaxed)) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-}
-
-}  // namespace
-
-// glibc documents replacing malloc by defining these four; its own entry points do the work.
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t count, std::size_t size);
-void* __libc_realloc(void* ptr, std::size_t size);
-void __libc_free(void* ptr);
-
-void* malloc(std::size_t size) noexcept {
-  note_allocation();
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t count, std::size_t size) noexcept {
-  note_allocation();
-  return __libc_calloc(count, size);
-}
-void* realloc(void* ptr, std::size_t size) noexcept {
-  note_allocation();
-  return __libc_realloc(ptr, size);
-}
-void free(void* ptr) noexcept {
-  __libc_free(ptr);
-}
-}
-#endif
 
 namespace twind::model {
 namespace {
 
-// Counts heap allocations made while `body` runs.
-template <typename Body>
-long allocations_during(Body body) {
-  g_allocations.store(0);
-  g_counting.store(true);
-  body();
-  g_counting.store(false);
-  return g_allocations.load();
-}
+using testing::allocations_during;
 
 class NoAllocation : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!TWIND_MALLOC_REPLACED) {
+    if (!testing::kMallocReplaced) {
       GTEST_SKIP() << "allocation counting needs glibc's malloc, not a sanitizer's";
     }
   }

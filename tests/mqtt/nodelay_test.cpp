@@ -9,24 +9,6 @@
 namespace twind::mqtt::detail {
 namespace {
 
-TEST(UriPort, ExplicitPortWins) {
-  EXPECT_EQ(uri_port("tcp://127.0.0.1:18830"), 18830);
-  EXPECT_EQ(uri_port("ssl://[::1]:8884"), 8884);
-  EXPECT_EQ(uri_port("ws://broker:9001/mqtt"), 9001);
-}
-
-TEST(UriPort, SchemeGivesTheDefaultPort) {
-  EXPECT_EQ(uri_port("tcp://broker"), 1883);
-  EXPECT_EQ(uri_port("mqtts://broker"), 8883);
-  EXPECT_EQ(uri_port("wss://[::1]/mqtt"), 443);
-}
-
-TEST(UriPort, UnreadableUriGivesZero) {
-  EXPECT_EQ(uri_port("broker:1883"), 0);
-  EXPECT_EQ(uri_port("tcp://broker:0"), 0);
-  EXPECT_EQ(uri_port("tcp://broker:99999"), 0);
-}
-
 int nodelay(int fd) {
   int v = -1;
   socklen_t len = sizeof v;

@@ -2,11 +2,14 @@
 // Paho peer (support/subscriber.hpp). Every wait is bounded; each test takes a few seconds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <string>
 #include <thread>
 
+#include "clients.hpp"
 #include "recording_handler.hpp"
+#include "support/eventually.hpp"
 #include "support/mosquitto.hpp"
 #include "support/pki.hpp"
 #include "support/process.hpp"
@@ -19,12 +22,19 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Event;
 using testing::RecordingHandler;
+using twind::testing::eventually;
 using twind::testing::Mosquitto;
 using twind::testing::MosquittoOptions;
 using twind::testing::Process;
 using twind::testing::ProcessOptions;
 using twind::testing::Received;
 using twind::testing::Subscriber;
+
+// Every test holds for both adapters (clients.hpp).
+class PahoIntegration : public ::testing::TestWithParam<testing::Adapter> {};
+INSTANTIATE_TEST_SUITE_P(Adapters, PahoIntegration,
+                         ::testing::Values(testing::Adapter::threaded, testing::Adapter::driven),
+                         [](const auto& p) { return testing::adapter_name(p.param); });
 
 ConnectOptions options_for(const std::string& uri, const std::string& id) {
   ConnectOptions o;
@@ -34,17 +44,6 @@ ConnectOptions options_for(const std::string& uri, const std::string& id) {
   o.min_retry = 100ms;
   o.max_retry = 500ms;
   return o;
-}
-
-// Polls `done` every 10 ms for up to `timeout`.
-template <class Pred>
-bool eventually(Pred done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
 }
 
 // A broker with its plaintext listener plus two TLS listeners: one presenting the certificate
@@ -71,11 +70,11 @@ struct TlsBroker {
   }
 };
 
-TEST(PahoIntegration, PublishAndSubscribeRoundTripThroughTheBroker) {
+TEST_P(PahoIntegration, PublishAndSubscribeRoundTripThroughTheBroker) {
   Mosquitto broker;
   Subscriber peer(broker.uri(), {"out/#"});
   RecordingHandler handler;
-  auto sut = make_paho_client(options_for(broker.uri(), "round-trip"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "round-trip"));
   sut->subscribe({"in/#"}, 1);
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
@@ -103,12 +102,12 @@ TEST(PahoIntegration, PublishAndSubscribeRoundTripThroughTheBroker) {
   EXPECT_TRUE(sut->stop(std::nullopt, 2s));
 }
 
-TEST(PahoIntegration, BrokerAbsentAtStartIsConnectedWhenItAppears) {
+TEST_P(PahoIntegration, BrokerAbsentAtStartIsConnectedWhenItAppears) {
   MosquittoOptions absent;
   absent.start = false;
   Mosquitto broker(absent);
   RecordingHandler handler;
-  auto sut = make_paho_client(options_for(broker.uri(), "late-broker"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "late-broker"));
   sut->subscribe({"in/#"}, 1);
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::disconnected, 2, 5s));
@@ -127,10 +126,10 @@ TEST(PahoIntegration, BrokerAbsentAtStartIsConnectedWhenItAppears) {
   EXPECT_TRUE(handler.wait_for_count(Event::Kind::message, 1, 5s));
 }
 
-TEST(PahoIntegration, BrokerKilledAndRestartedIsReconnectedAndResubscribed) {
+TEST_P(PahoIntegration, BrokerKilledAndRestartedIsReconnectedAndResubscribed) {
   Mosquitto broker;
   RecordingHandler handler;
-  auto sut = make_paho_client(options_for(broker.uri(), "resubscribe"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "resubscribe"));
   sut->subscribe({"cmd/#"}, 1);
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
@@ -148,15 +147,15 @@ TEST(PahoIntegration, BrokerKilledAndRestartedIsReconnectedAndResubscribed) {
   EXPECT_GE(handler.count(Event::Kind::disconnected), 1U);
 }
 
-TEST(PahoIntegration, Qos1PublishedDuringAnOutageIsDeliveredInOrderAfterIt) {
+TEST_P(PahoIntegration, Qos1PublishedDuringAnOutageIsDeliveredInOrderAfterIt) {
   Mosquitto broker;
   RecordingHandler handler;
   ConnectOptions o = options_for(broker.uri(), "outage");
-  // A first retry >= 1.2 s after the loss leaves time to restart the broker and subscribe the
-  // observer before the client comes back.
-  o.min_retry = 1500ms;
-  o.max_retry = 3000ms;
-  auto sut = make_paho_client(o);
+  // A first retry >= 3.2 s after the loss leaves time to restart the broker and subscribe the
+  // observer before the client comes back, even on a busy machine.
+  o.min_retry = 4000ms;
+  o.max_retry = 8000ms;
+  auto sut = make_client(GetParam(), o);
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
   broker.kill9();
@@ -170,7 +169,7 @@ TEST(PahoIntegration, Qos1PublishedDuringAnOutageIsDeliveredInOrderAfterIt) {
   Subscriber observer(broker.uri(), {"out/#"});
   ASSERT_FALSE(sut->connected()) << "the client came back before the observer subscribed";
 
-  ASSERT_TRUE(observer.wait_for_count("out/alert", 3, 8s)) << broker.log();
+  ASSERT_TRUE(observer.wait_for_count("out/alert", 3, 15s)) << broker.log();
   EXPECT_TRUE(q1a && q1b && q1c);
   EXPECT_FALSE(q0);
   EXPECT_EQ(observer.payloads("out/alert"), (std::vector<std::string>{"o1", "o2", "o3"}));
@@ -180,14 +179,14 @@ TEST(PahoIntegration, Qos1PublishedDuringAnOutageIsDeliveredInOrderAfterIt) {
   EXPECT_EQ(sut->stats().delivered, 3U);
 }
 
-TEST(PahoIntegration, BurstOfQos1MessagesIsDeliveredCompletelyAndInOrder) {
+TEST_P(PahoIntegration, BurstOfQos1MessagesIsDeliveredCompletelyAndInOrder) {
   // Mosquitto would drop what exceeds 1000 messages queued for the slower subscriber.
   MosquittoOptions unbounded;
   unbounded.extra_config = {"max_queued_messages 0"};
   Mosquitto broker(unbounded);
   Subscriber peer(broker.uri(), {"burst"});
   RecordingHandler handler;
-  auto sut = make_paho_client(options_for(broker.uri(), "burst"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "burst"));
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
   constexpr int kCount = 5000;  // 50 times Paho's default buffer of 100
@@ -209,7 +208,7 @@ TEST(PahoIntegration, BurstOfQos1MessagesIsDeliveredCompletelyAndInOrder) {
   EXPECT_EQ(sut->stats().dropped, 0U);
 }
 
-TEST(PahoIntegration, KilledProcessHasItsWillPublishedByTheBroker) {
+TEST_P(PahoIntegration, KilledProcessHasItsWillPublishedByTheBroker) {
   Mosquitto broker;
   Subscriber peer(broker.uri(), {"will/#"});
   Process child({TWIND_MQTT_WILL_CHILD, broker.uri(), "will-child", "will/status", "gone"});
@@ -228,13 +227,13 @@ TEST(PahoIntegration, KilledProcessHasItsWillPublishedByTheBroker) {
   EXPECT_TRUE(late.messages()[0].retained);
 }
 
-TEST(PahoIntegration, StopPublishesLastAndDisconnectsWithoutTheWill) {
+TEST_P(PahoIntegration, StopPublishesLastAndDisconnectsWithoutTheWill) {
   Mosquitto broker;
   Subscriber peer(broker.uri(), {"status/#"});
   RecordingHandler handler;
   ConnectOptions o = options_for(broker.uri(), "stopper");
   o.will = Will{"status/daemon", "will-offline", 1, true};
-  auto sut = make_paho_client(o);
+  auto sut = make_client(GetParam(), o);
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
   sut->publish("status/daemon", "online", 1, true);
@@ -244,8 +243,13 @@ TEST(PahoIntegration, StopPublishesLastAndDisconnectsWithoutTheWill) {
   EXPECT_TRUE(drained);
   EXPECT_FALSE(sut->connected());
   ASSERT_TRUE(peer.wait_for_count("status/daemon", 2, 5s));
-  // A will would follow the disconnection at once; give it ample time to show up.
-  std::this_thread::sleep_for(500ms);
+  // A will goes out when the broker handles the end of the connection: once its log tells that
+  // end, a marker published afterwards arrives after any will.
+  ASSERT_TRUE(eventually(
+      [&] { return broker.log().find("Client stopper disconnected") != std::string::npos; }, 5s))
+      << broker.log();
+  peer.publish("status/marker", "after", 1);
+  ASSERT_TRUE(peer.wait_for_count("status/marker", 1, 5s));
   EXPECT_EQ(peer.payloads("status/daemon"), (std::vector<std::string>{"online", "stopped"}));
   Subscriber late(broker.uri(), {"status/daemon"});
   ASSERT_TRUE(late.wait_for_count("status/daemon", 1, 5s));
@@ -253,10 +257,10 @@ TEST(PahoIntegration, StopPublishesLastAndDisconnectsWithoutTheWill) {
   EXPECT_TRUE(sut->stop(std::nullopt, 0ms));  // idempotent: the first result
 }
 
-TEST(PahoIntegration, StopIsBoundedWhileTheBrokerHangs) {
+TEST_P(PahoIntegration, StopIsBoundedWhileTheBrokerHangs) {
   Mosquitto broker;
   RecordingHandler handler;
-  auto sut = make_paho_client(options_for(broker.uri(), "hung"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "hung"));
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
   broker.pause();
@@ -267,15 +271,145 @@ TEST(PahoIntegration, StopIsBoundedWhileTheBrokerHangs) {
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   broker.resume();
 
+  // Bounded: the 300 ms drain plus the clean disconnection's ~2 s at most (client.hpp), with room
+  // for a busy machine; an unbounded stop would wait for a broker that never answers.
   EXPECT_FALSE(drained);
-  EXPECT_LT(elapsed, 4s);
+  EXPECT_LT(elapsed, 8s);
 }
 
-TEST(PahoIntegration, StopDuringAConnectionAttemptToAHungBrokerIsPrompt) {
+// The driven adapter writes a message only when it fits whole in the socket's send buffer (a
+// partial write would make Paho block the engine's thread). While the broker hangs, the buffer
+// fills: states then wait, the newest of each topic only, and an alert published after them
+// reaches the broker before them once it reads again.
+TEST(PahoDriven, WhileTheBrokerHangsStatesWaitTheNewestOfEachTopicAndAnAlertGoesFirst) {
+  Mosquitto broker;
+  Subscriber peer(broker.uri(), {"out/#"});
+  RecordingHandler handler;
+  auto sut = make_client(testing::Adapter::driven, options_for(broker.uri(), "full-buffer"));
+  sut->start(handler);
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
+  broker.pause();
+
+  // Fill the kernel's buffers (the send buffer here, the broker's receive buffer) until a state
+  // has to wait; bounded at 64 MB.
+  const std::string block(16 * 1024, 'x');
+  int filled = 0;
+  while (sut->stats().waiting == 0 && filled < 4096) {
+    ASSERT_TRUE(sut->publish("out/fill/" + std::to_string(filled), block, 0, false));
+    ++filled;
+  }
+  ASSERT_GT(sut->stats().waiting, 0U) << "the buffers took " << filled << " blocks";
+  EXPECT_TRUE(sut->publish("out/state/a", "a1", 0, false));
+  EXPECT_TRUE(sut->publish("out/state/b", "b1", 0, false));
+  EXPECT_TRUE(sut->publish("out/state/a", "a2", 0, false));  // replaces a1, which never left
+  EXPECT_TRUE(sut->publish("out/alert", "raised", 1, false));
+  const ClientStats held = sut->stats();
+  EXPECT_EQ(held.waiting, 3U);  // the fill block that found no room, a and b
+  EXPECT_EQ(held.superseded, 1U);
+  EXPECT_EQ(held.outbox, 1U);
+
+  broker.resume();
+  ASSERT_TRUE(peer.wait_for(
+      [](const std::vector<Received>& all) {
+        int seen = 0;
+        for (const Received& m : all) seen += m.topic == "out/state/a" || m.topic == "out/state/b";
+        return seen == 2;
+      },
+      20s))
+      << peer.messages().size() << " messages";
+  std::vector<std::string> order;
+  for (const Received& m : peer.messages()) {
+    if (m.topic.starts_with("out/state/") || m.topic == "out/alert") {
+      order.push_back(m.topic + "=" + m.payload);
+    }
+  }
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"out/alert=raised", "out/state/a=a2", "out/state/b=b1"}));
+  EXPECT_TRUE(eventually([&] { return sut->stats().waiting == 0; }, 5s));
+  EXPECT_EQ(sut->stats().dropped, 0U);
+}
+
+// Past max_outbox the driven adapter drops the oldest QoS 1 message not yet written: those in
+// flight stay in Paho's own list until acknowledged, and forgetting them would let Paho's count
+// pass its in-flight limit, where its publish blocks the engine's thread until the broker acks.
+TEST(PahoDriven, OutboxOverflowWhileTheBrokerHangsDropsTheOldestNotYetWrittenAndNeverBlocks) {
+  // The 1,100 messages reach the peer in one burst: past mosquitto's default queue for a client
+  // (1,000 messages), it would drop some on the peer's side.
+  MosquittoOptions options;
+  options.extra_config = {"max_queued_messages 10000"};
+  Mosquitto broker(options);
+  Subscriber peer(broker.uri(), {"out/#"});
+  RecordingHandler handler;
+  ConnectOptions o = options_for(broker.uri(), "overflow");
+  o.max_outbox = 1100;
+  auto sut = make_client(testing::Adapter::driven, o);
+  sut->start(handler);
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
+  broker.pause();
+  constexpr int kMessages = 5000;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(sut->publish("out/r", std::to_string(i), 1, false)) << i;
+  }
+  const ClientStats held = sut->stats();
+  EXPECT_EQ(held.outbox, 1100U);
+  EXPECT_EQ(held.dropped, static_cast<std::uint64_t>(kMessages - 1100));
+
+  broker.resume();
+  ASSERT_TRUE(
+      peer.wait_for([](const std::vector<Received>& all) { return all.size() >= 1100; }, 20s))
+      << peer.messages().size() << " messages; client: " << sut->stats().connects
+      << " connections, published " << sut->stats().published << ", delivered "
+      << sut->stats().delivered << ", outbox " << sut->stats().outbox << "\n"
+      << broker.log();
+  ASSERT_TRUE(eventually([&] { return sut->stats().outbox == 0; }, 10s));
+  // The first ones, written before the broker hung, then the newest: none of the middle.
+  std::vector<std::string> got = peer.payloads("out/r");
+  ASSERT_EQ(got.size(), 1100U);
+  const std::size_t in_flight = 1100 - static_cast<std::size_t>(std::count_if(
+                                           got.begin(), got.end(), [](const std::string& p) {
+                                             return std::stoi(p) >= kMessages - 1100;
+                                           }));
+  EXPECT_GT(in_flight, 0U);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const int expected =
+        i < in_flight ? static_cast<int>(i) : kMessages - 1100 + static_cast<int>(i);
+    EXPECT_EQ(got[i], std::to_string(expected)) << i;
+  }
+}
+
+// Alerts go first on the socket, but an alert that waits for the broker's acknowledgements to
+// free a place in flight (1,024 of them unacknowledged) does not hold the states back: they do
+// not delay it, and an alert storm would otherwise stop every state.
+TEST(PahoDriven, StatesGoOutWhileAlertsWaitForAPlaceInFlight) {
+  MosquittoOptions options;
+  options.extra_config = {"max_queued_messages 10000"};
+  Mosquitto broker(options);
+  Subscriber peer(broker.uri(), {"out/#"});
+  RecordingHandler handler;
+  auto sut = make_client(testing::Adapter::driven, options_for(broker.uri(), "in-flight"));
+  sut->start(handler);
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
+  broker.pause();  // no acknowledgement comes; 1,100 small alerts fit in the send buffer
+  for (int i = 0; i < 1100; ++i)
+    ASSERT_TRUE(sut->publish("out/alert", std::to_string(i), 1, false));
+  const ClientStats before = sut->stats();
+  EXPECT_EQ(before.published, 1024U);  // the rest wait for a place in flight
+  ASSERT_TRUE(sut->publish("out/state", "s", 0, false));
+  EXPECT_EQ(sut->stats().waiting, 0U);
+  EXPECT_EQ(sut->stats().published, 1025U);
+  broker.resume();
+  ASSERT_TRUE(
+      peer.wait_for([](const std::vector<Received>& all) { return all.size() >= 1101; }, 20s))
+      << peer.messages().size() << " messages";
+  EXPECT_EQ(peer.payloads("out/state"), std::vector<std::string>{"s"});
+  EXPECT_TRUE(eventually([&] { return sut->stats().outbox == 0; }, 10s));
+}
+
+TEST_P(PahoIntegration, StopDuringAConnectionAttemptToAHungBrokerIsBounded) {
   Mosquitto broker;
   broker.pause();  // the kernel still accepts the TCP connection; no CONNACK ever comes
   RecordingHandler handler;
-  auto sut = make_paho_client(options_for(broker.uri(), "connecting"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "connecting"));
   sut->start(handler);
   std::this_thread::sleep_for(300ms);
 
@@ -285,15 +419,18 @@ TEST(PahoIntegration, StopDuringAConnectionAttemptToAHungBrokerIsPrompt) {
   sut.reset();
   broker.resume();
 
-  EXPECT_LT(elapsed, 1s);
+  // Threaded: prompt, the pending attempt is abandoned rather than waited for (Paho's connect
+  // timeout is 10 s); 3 s leaves room for a busy machine. Driven: Paho C's synchronous connect
+  // cannot be abandoned, and is bounded by its 3 s timeout (client.hpp); 6 s leaves room.
+  EXPECT_LT(elapsed, GetParam() == testing::Adapter::threaded ? 3s : 6s);
   EXPECT_EQ(handler.count(Event::Kind::connected), 0U);
 }
 
-TEST(PahoIntegration, TlsUriAgainstAPlaintextListenerNeverConnects) {
+TEST_P(PahoIntegration, TlsUriAgainstAPlaintextListenerNeverConnects) {
   Mosquitto broker;
   RecordingHandler handler;
-  auto sut = make_paho_client(
-      options_for("ssl://127.0.0.1:" + std::to_string(broker.port()), "tls-to-plain"));
+  auto sut = make_client(
+      GetParam(), options_for("ssl://127.0.0.1:" + std::to_string(broker.port()), "tls-to-plain"));
 
   sut->start(handler);
   const bool failed = handler.wait_for_count(Event::Kind::disconnected, 2, 10s);
@@ -304,7 +441,13 @@ TEST(PahoIntegration, TlsUriAgainstAPlaintextListenerNeverConnects) {
   sut->stop(std::nullopt, 0ms);
 }
 
-TEST(PahoIntegration, CredentialsAreSentAndABadPasswordIsReportedWithoutIt) {
+TEST_P(PahoIntegration, CredentialsAreSentAndABadPasswordIsReportedWithoutIt) {
+  if (GetParam() == testing::Adapter::driven) {
+    // Paho C's synchronous connect often sees the broker close the socket before it reads the
+    // CONNACK that refuses the password (always under AddressSanitizer's slowness), and then
+    // reports a bare "Failure (Paho error -1)": the refusal's reason is not reliably there.
+    GTEST_SKIP() << "the driven adapter cannot always name a refused password (Paho C)";
+  }
   twind::testing::TempDir dir("twind-passwd");
   const std::string passwd = dir.path() + "/passwd";
   Process make_passwd({"mosquitto_passwd", "-b", "-c", passwd, "twind", "right-secret"});
@@ -322,8 +465,8 @@ TEST(PahoIntegration, CredentialsAreSentAndABadPasswordIsReportedWithoutIt) {
   ConnectOptions good = options_for(broker.uri(), "good-password");
   good.username = "twind";
   good.password = "right-secret";
-  auto bad_client = make_paho_client(bad);
-  auto good_client = make_paho_client(good);
+  auto bad_client = make_client(GetParam(), bad);
+  auto good_client = make_client(GetParam(), good);
 
   bad_client->start(refused);
   good_client->start(accepted);
@@ -336,14 +479,14 @@ TEST(PahoIntegration, CredentialsAreSentAndABadPasswordIsReportedWithoutIt) {
   EXPECT_TRUE(accepted.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
 }
 
-TEST(PahoIntegration, TlsWithTheBrokersCaConnectsAndDelivers) {
+TEST_P(PahoIntegration, TlsWithTheBrokersCaConnectsAndDelivers) {
   TlsBroker tls;
   ASSERT_NO_FATAL_FAILURE(tls.start());
   Subscriber peer(tls.broker->uri(), {"secure/#"});
   RecordingHandler handler;
   ConnectOptions o = options_for("ssl://127.0.0.1:" + std::to_string(tls.good_port), "tls-good");
   o.tls = Tls{tls.pki.ca, "", ""};
-  auto sut = make_paho_client(o);
+  auto sut = make_client(GetParam(), o);
 
   sut->start(handler);
 
@@ -353,13 +496,13 @@ TEST(PahoIntegration, TlsWithTheBrokersCaConnectsAndDelivers) {
   EXPECT_EQ(peer.payloads("secure/x"), std::vector<std::string>{"over-tls"});
 }
 
-TEST(PahoIntegration, TlsWithoutTheCaRefusesTheUnknownIssuer) {
+TEST_P(PahoIntegration, TlsWithoutTheCaRefusesTheUnknownIssuer) {
   TlsBroker tls;
   ASSERT_NO_FATAL_FAILURE(tls.start());
   RecordingHandler handler;
   // No Tls options: the system trust store, which does not know the test CA.
-  auto sut = make_paho_client(
-      options_for("ssl://127.0.0.1:" + std::to_string(tls.good_port), "tls-unknown-ca"));
+  auto sut = make_client(GetParam(), options_for("ssl://127.0.0.1:" + std::to_string(tls.good_port),
+                                                 "tls-unknown-ca"));
 
   sut->start(handler);
   const bool failed = handler.wait_for_count(Event::Kind::disconnected, 2, 10s);
@@ -374,14 +517,14 @@ TEST(PahoIntegration, TlsWithoutTheCaRefusesTheUnknownIssuer) {
   sut->stop(std::nullopt, 0ms);
 }
 
-TEST(PahoIntegration, TlsRefusesACertificateIssuedForAnotherHost) {
+TEST_P(PahoIntegration, TlsRefusesACertificateIssuedForAnotherHost) {
   TlsBroker tls;
   ASSERT_NO_FATAL_FAILURE(tls.start());
   RecordingHandler handler;
   ConnectOptions o =
       options_for("ssl://127.0.0.1:" + std::to_string(tls.other_port), "tls-other-host");
   o.tls = Tls{tls.pki.ca, "", ""};
-  auto sut = make_paho_client(o);
+  auto sut = make_client(GetParam(), o);
 
   sut->start(handler);
   const bool failed = handler.wait_for_count(Event::Kind::disconnected, 2, 10s);

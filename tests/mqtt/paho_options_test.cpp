@@ -24,7 +24,21 @@ TEST_P(PahoUnusableUri, IsRefusedWithInvalidArgument) {
 INSTANTIATE_TEST_SUITE_P(BadUris, PahoUnusableUri,
                          ::testing::Values("", "127.0.0.1:1883", "://127.0.0.1:1883",
                                            "http://127.0.0.1:1883", "tcp://", "tcp://:1883",
-                                           "udp://127.0.0.1:1883"));
+                                           "udp://127.0.0.1:1883", "tcp://127.0.0.1:99999",
+                                           "tcp://127.0.0.1:1883/mqtt", "tcp://::1:1883",
+                                           "tcp://broker name:1883"));
+
+TEST(PahoClient, AnUnusableUriIsRefusedWithTheReason) {
+  ConnectOptions o;
+  o.uri = "tcp://127.0.0.1:0";
+
+  try {
+    (void)make_paho_client(o);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "broker URI \"tcp://127.0.0.1:0\": expected a port from 1 to 65535");
+  }
+}
 
 class PahoUsableUri : public ::testing::TestWithParam<std::string> {};
 
@@ -38,7 +52,9 @@ TEST_P(PahoUsableUri, IsAccepted) {
 INSTANTIATE_TEST_SUITE_P(GoodUris, PahoUsableUri,
                          ::testing::Values("tcp://127.0.0.1:1883", "mqtt://localhost:1883",
                                            "ssl://broker.example:8883",
-                                           "mqtts://broker.example:8883", "TCP://127.0.0.1:1"));
+                                           "mqtts://broker.example:8883", "TCP://127.0.0.1:1",
+                                           "tcp://[::1]:1883", "ws://broker.example:9001/mqtt",
+                                           "WSS://broker.example/mqtt"));
 
 TEST(PahoClient, TlsSettingsWithAPlaintextUriAreRefused) {
   ConnectOptions o;

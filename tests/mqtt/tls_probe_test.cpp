@@ -1,19 +1,12 @@
-// The TLS probe's pure parts and its answer when nothing listens (no broker: it says nothing,
-// since an unreachable broker is not a TLS matter). Its answers against real TLS listeners are
-// checked in tests/app/live_security_test.cpp.
+// The TLS probe without a TLS listener: when nothing listens it says nothing (an unreachable
+// broker is not a TLS matter), and an unreadable trust store is said before any connection. Its
+// answers against real TLS listeners are checked in tests/app/live_security_test.cpp.
 #include "tls_probe.hpp"
 
 #include <gtest/gtest.h>
 
 namespace twind::mqtt::detail {
 namespace {
-
-TEST(TlsProbe, HostOfAUri) {
-  EXPECT_EQ(uri_host("ssl://127.0.0.1:8883"), "127.0.0.1");
-  EXPECT_EQ(uri_host("mqtts://broker.plant.example"), "broker.plant.example");
-  EXPECT_EQ(uri_host("wss://broker.example:443/mqtt"), "broker.example");
-  EXPECT_EQ(uri_host("ssl://[::1]:8883"), "::1");
-}
 
 TEST(TlsProbe, NothingListeningIsNotATlsFailure) {
   TlsProbe p;

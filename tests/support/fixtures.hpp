@@ -1,5 +1,5 @@
 // Configurations built in code for the core and app tests (no YAML): the seed plant of
-// CONTRACT.md and small variations of it.
+// config/twind.yaml and small variations of it.
 #pragma once
 
 #include <cstdio>
@@ -9,8 +9,8 @@
 
 namespace twind::testing {
 
-/// CONTRACT.md's seed plant: G(s) = 1/(s+1), u on plant/u, y on plant/y, frames on plant/frame,
-/// threshold 0.15 (clear 0.1) on y, bounds +-1000, y stale after 1.5 s, tick 0.5 s.
+/// The seed plant of config/twind.yaml: G(s) = 1/(s+1), u on plant/u, y on plant/y, frames on
+/// plant/frame, threshold 0.15 (clear 0.1) on y, bounds +-1000, y stale after 1.5 s, tick 0.5 s.
 inline config::Config seed_config() {
   config::Config c;
   c.source = "seed";
@@ -50,7 +50,7 @@ inline std::string frame_payload(double ts, double u, double y) {
   return buf;
 }
 
-/// The seed plant as CONTRACT.md's fleet template: every asset under plant/+/u, plant/+/y and
+/// The seed plant as config/fleet.yaml's template: every asset under plant/+/u, plant/+/y and
 /// plant/+/frame, discovered up to `max_assets`, publishing twin/{asset}/state and .../alert.
 inline config::Config fleet_config(std::size_t max_assets = 1000) {
   config::Config c = seed_config();

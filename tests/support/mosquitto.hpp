@@ -43,8 +43,8 @@ class Mosquitto {
   /// retries briefly while the port is still held by a predecessor. Throws std::runtime_error
   /// with the log on failure. No-op when running.
   void start();
-  /// SIGTERM, SIGKILL after `grace`, waitpid. No-op when not running.
-  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));
+  /// SIGTERM, SIGKILL after `grace` (a test failure), waitpid. No-op when not running.
+  void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
   /// SIGKILL and waitpid: the broker vanishes without a word (and without saving state).
   void kill9();
   /// SIGSTOP / SIGCONT: a hung broker whose TCP connections stay open.

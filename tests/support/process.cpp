@@ -1,11 +1,15 @@
 #include "support/process.hpp"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <regex.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -14,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 extern char** environ;  // NOLINT: POSIX provides no declaration in a header
@@ -24,6 +29,20 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kPoll{10};
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
+// Kept in step with scripts/lib/sanitizer.sh, which scans the children of the test scripts.
+constexpr std::array<std::string_view, 6> kReportMarkers{
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",     "ERROR: UndefinedBehaviorSanitizer",
+    "ERROR: ThreadSanitizer",  "WARNING: ThreadSanitizer", "runtime error:"};
+constexpr std::size_t kReportLines = 60;
+
+std::size_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
+}
+
+std::string describe(const ExitStatus& s) {
+  return s.exited ? "exit code " + std::to_string(s.code) : "signal " + std::to_string(s.signal);
+}
 
 ExitStatus decode(int status) {
   ExitStatus s;
@@ -83,7 +102,25 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
-Process::Process(std::vector<std::string> argv, ProcessOptions options) {
+std::optional<std::string> sanitizer_report(std::string_view text) {
+  std::size_t first = std::string_view::npos;
+  for (const std::string_view marker : kReportMarkers) first = std::min(first, text.find(marker));
+  if (first == std::string_view::npos) return std::nullopt;
+  std::size_t begin = text.rfind('\n', first);
+  begin = begin == std::string_view::npos ? 0 : begin + 1;
+  std::size_t end = begin;
+  for (std::size_t lines = 0; end < text.size() && lines < kReportLines; ++lines) {
+    const std::size_t eol = text.find('\n', end);
+    const std::string_view line =
+        text.substr(end, eol == std::string_view::npos ? std::string_view::npos : eol - end);
+    end = eol == std::string_view::npos ? text.size() : eol + 1;
+    if (line.find("SUMMARY: ") != std::string_view::npos) break;
+  }
+  return std::string(text.substr(begin, end - begin));
+}
+
+Process::Process(std::vector<std::string> argv, ProcessOptions options)
+    : stop_grace_(options.stop_grace) {
   if (argv.empty()) throw std::invalid_argument("Process: empty argv");
   std::string dir = options.dir;
   if (dir.empty()) {
@@ -92,6 +129,8 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options) {
   }
   stdout_path_ = dir + "/" + options.name + ".stdout";
   stderr_path_ = dir + "/" + options.name + ".stderr";
+  if (options.append) stderr_start_ = file_size(stderr_path_);
+  const std::string program = std::filesystem::path(argv[0]).filename().string();
   const int flags = O_WRONLY | O_CREAT | (options.append ? O_APPEND : O_TRUNC);
 
   posix_spawn_file_actions_t actions;
@@ -126,15 +165,14 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options) {
     pid_ = -1;
     throw std::runtime_error("posix_spawn " + argv[0] + ": " + std::strerror(rc));
   }
+  label_ = options.name + " (" + program + ", pid " + std::to_string(pid_) + ")";
 }
 
 Process::~Process() {
-  if (running()) {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  try {
+    if (running()) end(stop_grace_);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; the failure is
+  }                // already recorded
 }
 
 bool Process::running() {
@@ -143,9 +181,23 @@ bool Process::running() {
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
     status_ = decode(status);
+    check_stderr();
     return false;
   }
   return r == 0;
+}
+
+std::string Process::own_stderr() const {
+  std::string text = stderr_text();
+  return text.erase(0, std::min(stderr_start_, text.size()));
+}
+
+void Process::check_stderr() {
+  if (const auto report = sanitizer_report(own_stderr())) {
+    ADD_FAILURE() << label_ << " reported a sanitizer error (it ended with " << describe(*status_)
+                  << "; its stderr: " << stderr_path_ << "):\n"
+                  << *report;
+  }
 }
 
 void Process::signal(int sig) {
@@ -162,12 +214,24 @@ std::optional<ExitStatus> Process::wait_exit(std::chrono::milliseconds timeout) 
 }
 
 ExitStatus Process::terminate(std::chrono::milliseconds grace) {
+  return end(grace);
+}
+
+ExitStatus Process::terminate() {
+  return end(stop_grace_);
+}
+
+ExitStatus Process::end(std::chrono::milliseconds grace) {
   signal(SIGCONT);  // a stopped child cannot act on SIGTERM
   signal(SIGTERM);
   if (auto s = wait_exit(grace)) return *s;
+  ADD_FAILURE() << label_ << " did not exit within " << grace.count()
+                << " ms of SIGTERM and is SIGKILLed (so no leak check ran); its stderr ("
+                << stderr_path_ << "):\n"
+                << own_stderr();
   signal(SIGKILL);
   if (auto s = wait_exit(std::chrono::seconds(5))) return *s;
-  throw std::runtime_error("pid " + std::to_string(pid_) + " survived SIGKILL");
+  throw std::runtime_error(label_ + " survived SIGKILL");
 }
 
 std::optional<std::string> Process::wait_for_line(const std::string& pattern,

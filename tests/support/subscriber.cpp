@@ -36,7 +36,11 @@ Subscriber::Subscriber(const std::string& uri, const std::vector<std::string>& f
       nullptr);
   Impl* impl = impl_.get();
   impl_->cli->set_message_callback([impl](::mqtt::const_message_ptr m) {
-    Received r{std::chrono::steady_clock::now(), m->get_topic(), m->get_payload(), m->is_retained(),
+    Received r{std::chrono::steady_clock::now(),
+               std::chrono::system_clock::now(),
+               m->get_topic(),
+               m->get_payload(),
+               m->is_retained(),
                m->get_qos()};
     std::lock_guard lock(impl->mu);
     impl->received.push_back(std::move(r));

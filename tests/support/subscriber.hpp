@@ -10,13 +10,26 @@
 
 namespace twind::testing {
 
+/// The asset's id in a fleet's topic: its second level (plant/<id>/u, twin/<id>/state).
+inline std::string asset_of(const std::string& topic) {
+  const std::size_t a = topic.find('/') + 1;
+  return topic.substr(a, topic.find('/', a) - a);
+}
+
 struct Received {
   std::chrono::steady_clock::time_point at;  ///< arrival, on the steady clock
+  /// Arrival on the wall clock, to compare with the Unix times in payloads and logs.
+  std::chrono::system_clock::time_point wall;
   std::string topic;
   std::string payload;
   bool retained = false;
   int qos = 0;
 };
+
+/// Seconds since the Unix epoch of a wall-clock time point (as twind's and twin-sim's `ts`).
+inline double unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
 
 /// Connects (MQTT 3.1.1, clean session) and subscribes to `filters`, waiting for both (up to 5 s);
 /// then records every message that arrives. Thread-safe.

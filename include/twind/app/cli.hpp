@@ -1,4 +1,4 @@
-// The `twind` command line (CONTRACT.md "Executables"). main() only calls this.
+// The `twind` command line (docs/interfaces.md, "Commands"). main() only calls this.
 #pragma once
 
 namespace twind::app {

@@ -1,44 +1,39 @@
 // The live driver: the engine fed from MQTT and driven by the wall clock. Thin by design: all the
-// twin logic is core::Engine's; this owns the threads, the clock and the broker connection.
+// twin logic is core::Engine's, the tick grid core::TickSchedule's, what the output becomes
+// PublishingSink's; this wires them to the broker connection, the clock and the threads.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
-#include <variant>
+#include <utility>
 #include <vector>
 
-#include "twind/app/publish_check.hpp"
+#include "twind/app/inbox.hpp"
+#include "twind/app/metrics.hpp"
 #include "twind/config/config.hpp"
-#include "twind/core/rate_limit.hpp"
 #include "twind/mqtt/client.hpp"
-
-namespace twind::core {
-class Engine;
-}
 
 namespace twind::app {
 
 /// The wall clock as Unix seconds: the daemon's default clock and the time of its status messages.
 [[nodiscard]] double wall_clock_now();
 
-/// What the daemon reports about itself (for /metrics, /state and logs). A copy, taken on the
-/// engine thread after every tick.
+/// What the daemon reports about itself (for /metrics, /state, /healthz and logs): immutable,
+/// taken on the engine thread after every tick period and after every reload.
 struct DaemonSnapshot {
-  double ts = 0.0;                                          ///< the tick it was taken on
+  double ts = 0.0;    ///< the last tick's time (0 before the first)
+  double tick = 0.0;  ///< the configured tick in force, seconds: how often `ts` moves on
   std::vector<std::pair<std::string, std::string>> states;  ///< asset id -> latest twin/state
   std::string metrics;                                      ///< Prometheus text exposition
   bool connected = false;
-  std::uint64_t ticks = 0;
+  bool behind = false;  ///< lagging its input by more than a tick period (counters.lag_seconds)
+  DaemonCounters counters;
   std::uint64_t messages = 0;  ///< inbound messages processed
   std::uint64_t alerts = 0;    ///< alert transitions
 };
@@ -50,106 +45,90 @@ struct DaemonOptions {
   bool keep_states = true;
   /// Called on the engine thread at every tick (e.g. the systemd watchdog).
   std::function<void()> on_tick;
-  /// Wall clock, Unix seconds (tests may speed it up or freeze it).
+  /// Wall clock, Unix seconds: stamps the client's events (on the client's threads) and drives
+  /// run(). Tests may replace it (and drive poll() themselves).
   std::function<double()> clock;
   /// broker.check_publish: seconds a message published on a watched topic may take to come back
   /// before the topic is reported as denied.
   double publish_check_timeout = 5.0;
 };
 
-/// Counters of the live driver itself, beside the engine's.
-struct DaemonCounters {
-  std::uint64_t inbox_dropped = 0;  ///< telemetry lost because the engine fell behind
-  std::uint64_t ticks = 0;
-  std::uint64_t ticks_skipped = 0;   ///< ticks not taken because the loop fell a period behind
-  std::uint64_t publish_failed = 0;  ///< states or alerts the client refused (disconnected)
-  std::uint64_t reloads = 0;
-  std::uint64_t reloads_refused = 0;
-  std::uint64_t publish_denied_topics = 0;  ///< watched topics whose messages never came back
-};
-
 /// Runs every asset's twin live.
 ///
-/// Threads: the client's threads call the mqtt::Handler functions, which only stamp the arrival
-/// time and queue; one engine thread (the caller of run()) decodes, integrates, ticks and
-/// publishes. stop() and reload() may be called from any thread (a signal-handling thread).
+/// Threads, and who owns what:
+/// - a threaded client's threads call the mqtt::Handler functions, which only stamp the time
+///   (clock) and post an event (connected, disconnected with its cause, message) to the inbox;
+///   a driven client (mqtt::Client::driven()) calls them on the engine thread, from the
+///   client's drive() in run(), and they are handled at once, with no copy and no hand-off;
+/// - stop() and reload() may be called from any thread (the signal thread): they post too;
+/// - the engine thread, the one caller of poll() (run() is a loop around it), owns everything
+///   else: the engine, the configuration in force, the tick schedule, the publication check and
+///   the connection report. It takes the events in order, publishes (`online` on a connection
+///   included), ticks, logs, and hands out the snapshot;
+/// - snapshot() may be called from any thread (the HTTP server's): it returns the latest
+///   immutable snapshot.
+/// The inbox is the one place those threads meet; the snapshot is handed over whole, under a lock
+/// held for the pointer copy only.
 class Daemon final : public mqtt::Handler {
  public:
+  /// Builds the engine and subscribes (before the client starts: it subscribes on every
+  /// connection, so nothing published between the first connection and run() is missed).
   Daemon(config::Config config, mqtt::Client& client, DaemonOptions options = {});
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  /// Subscribes, then processes telemetry and ticks until stop(). Returns when stopped; the
-  /// caller then stops the client (publishing `offline`).
+  /// The engine thread's loop: waits for an event or the next tick, and polls at the clock's
+  /// time, until stop(). Returns when stopped; the caller then stops the client (publishing
+  /// `offline`).
   void run();
+
+  /// One step of the engine thread: handles the waiting events in order (at most `max_events`
+  /// of them; the rest wait for the next call), then takes the ticks due at `now` and polls the
+  /// publication check. Returns false once a stop has been handled (nothing is done after it).
+  bool poll(double now, std::size_t max_events = std::numeric_limits<std::size_t>::max());
 
   void stop();
   /// Queues a new, already validated configuration; the engine thread swaps it in between two
   /// messages (Engine::reconfigure) and logs what changed.
   void reload(config::Config next);
 
-  /// The latest snapshot (thread-safe; never null after construction).
+  /// The latest snapshot (any thread; never null).
   [[nodiscard]] std::shared_ptr<const DaemonSnapshot> snapshot() const;
+  /// The driver's counters as they are now. Engine thread only (or once run() has returned);
+  /// other threads read snapshot()->counters.
   [[nodiscard]] DaemonCounters counters() const;
 
   /// `twin/status` payloads: online at every connection, offline as the will and at shutdown.
   [[nodiscard]] static std::string status_payload(std::string_view state, double ts);
 
-  // mqtt::Handler
+  // mqtt::Handler: stamp and post, nothing else.
   void on_connected() override;
   void on_disconnected(const std::string& cause) override;
   void on_message(std::string_view topic, std::string_view payload) override;
 
  private:
-  struct Message {
-    std::string topic;
-    std::string payload;
-    double arrival = 0.0;
-  };
-  struct Reload {
-    config::Config config;
-  };
-  struct Stop {};
-  using Event = std::variant<Message, Reload, Stop>;
+  struct Loop;  // the engine thread's state (daemon.cpp)
 
-  class Sink;
-  void post(Event e);
-  void apply(Reload& r);
-  void take_snapshot(double ts);
-  [[nodiscard]] double now() const;
-  // broker.check_publish: the twin whose topics are watched (the first one), and the watch.
-  void watch_asset(const std::string& state_topic, const std::string& alert_topic);
-  // client_.publish(), watched by the publication check when `watched`.
-  bool publish(const std::string& topic, std::string_view payload, int qos, bool retained,
-               bool watched);
-  void poll_publish_check();
+  void handle(Event& e, double now);
+  void connected(const event::Connected& c);
+  void disconnected(const event::Disconnected& d);
+  void message(std::string_view topic, std::string_view payload, double arrival);
+  void run_driven();
+  void apply(config::Config& next, double now);
+  void take_ticks(double now);
+  void note_lag(double now, double due);
+  void publish_status(double at);
+  void take_snapshot(double ts, bool period_complete);
 
-  config::Config config_;
-  mqtt::Client& client_;
   DaemonOptions options_;
-  std::unique_ptr<core::Engine> engine_;
-  std::unique_ptr<Sink> sink_;
-
-  bool waiting_ = false;      // the engine thread waits on wake_ (guarded by mutex_)
-  mutable std::mutex mutex_;  // guards inbox_, counters_ (driver part) and snapshot_
-  std::condition_variable wake_;
-  std::deque<Event> inbox_;
-  DaemonCounters counters_;
+  bool driven_ = false;  // the client is driven from run(): its events are handled at once
+  Inbox inbox_;
+  std::unique_ptr<Loop> loop_;
+  // Handed over whole: the engine thread swaps the pointer in, any thread copies it out; the
+  // lock is held for the pointer copy only.
+  mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const DaemonSnapshot> snapshot_;
-  std::atomic<bool> connected_{false};
-
-  // The publication check. watched_asset_ is the engine thread's; check_ is shared with the
-  // client's threads (the status published on connection, echoes received) under check_mu_.
-  bool check_publish_ = false;
-  std::string watched_asset_;
-  mutable std::mutex check_mu_;
-  PublishCheck check_;
-  // Connection failures reported (the client's worker thread), each cause once a minute, since
-  // the last connection.
-  std::mutex failures_mu_;
-  core::RateLimiter failures_;
-  std::unordered_set<std::string> failures_seen_;
 };
 
 }  // namespace twind::app

@@ -33,7 +33,8 @@ struct HttpSnapshot {
   std::shared_ptr<const StateList> states;
   /// The Prometheus text exposition served on GET /metrics, verbatim.
   std::string metrics;
-  /// GET /healthz: 200 "ok" when true, else 503 with health_detail as the body.
+  /// GET /healthz: 200 when true, with health_detail as the body ("ok" when empty: a non-empty
+  /// one says what is degraded), else 503 with health_detail as the body.
   bool healthy = false;
   std::string health_detail;
 

@@ -1,5 +1,5 @@
-// Decoding of inbound telemetry payloads (CONTRACT.md, "Inbound telemetry"). No I/O, no clock,
-// no allocation per call once warmed up: safe on the per-message path.
+// Decoding of inbound telemetry payloads (docs/interfaces.md, "Inbound payloads"). No I/O, no
+// clock, no allocation per call once warmed up: safe on the per-message path.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "twind/core/types.hpp"
+#include "twind/base/types.hpp"
 
 namespace twind::codec {
 
@@ -43,7 +43,7 @@ struct DecodeResult {
   [[nodiscard]] explicit operator bool() const noexcept { return ok; }
 };
 
-/// Accepts exactly the three payload shapes of the contract:
+/// Accepts exactly the three payload shapes of docs/interfaces.md:
 ///  - a bare JSON number, surrounding whitespace allowed: `2.97`
 ///  - an object with a numeric "value" and an optional numeric "ts"; other members are ignored:
 ///    `{"value": 2.97, "ts": 1732200000.125}`

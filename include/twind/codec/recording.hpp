@@ -1,4 +1,4 @@
-// The recording format (CONTRACT.md, "Recording format"): JSON Lines, one MQTT message a line.
+// The recording format (docs/interfaces.md, "Recordings"): JSON Lines, one MQTT message a line.
 #pragma once
 
 #include <string>

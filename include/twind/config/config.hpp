@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "twind/core/types.hpp"
+#include "twind/base/types.hpp"
 #include "twind/model/linear.hpp"
 #include "twind/model/rotating_machine.hpp"
 
@@ -84,12 +84,16 @@ struct BrokerSpec {
   double keepalive = 30.0;  ///< seconds
   bool clean_session = true;
   std::string username;
-  std::string password_file;  ///< read at connect time; never logged
+  std::string password_file;  ///< read once at start-up (first line); never logged
   std::string password_env;   ///< name of an environment variable holding the password
   std::optional<TlsSpec> tls;
   /// Watch twind's own status topic and one asset's state and alert topics, and report messages
   /// the broker acknowledges but never delivers (an ACL denying them).
   bool check_publish = true;
+  /// How the connection is worked: by Paho's own threads (`threaded`, Paho C++'s asynchronous
+  /// client), or by the engine's thread (`driven`, Paho C's synchronous client).
+  enum class Client { threaded, driven };
+  Client client = Client::driven;
   friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
 };
 

@@ -34,7 +34,7 @@ struct LoadResult {
 /// Validates YAML text; `name` is used as the file in diagnostics. Never throws.
 [[nodiscard]] LoadResult load_string(std::string_view text, const std::string& name);
 
-/// One row of the key table that drives both validation and the README's configuration section.
+/// One row of the key table that drives both validation and docs/configuration.md's key table.
 struct KeyDoc {
   std::string path;  ///< e.g. `assets[].signals[].threshold`
   std::string type;  ///< e.g. `number`, `duration`, `string`
@@ -44,7 +44,7 @@ struct KeyDoc {
 };
 [[nodiscard]] const std::vector<KeyDoc>& key_table();
 
-/// Renders key_table() as a Markdown table (for `twind check --keys` and the README).
+/// Renders key_table() as a Markdown table (for `twind check --keys` and docs/configuration.md).
 [[nodiscard]] std::string key_table_markdown();
 
 }  // namespace twind::config

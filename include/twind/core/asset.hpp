@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "twind/core/types.hpp"
+#include "twind/base/types.hpp"
 #include "twind/model/model.hpp"
 
 namespace twind::config {

@@ -1,6 +1,6 @@
-// The outbound payloads of CONTRACT.md ("Outbound"): `twin/state` and `twin/alert`, as compact
-// JSON; and twind's own: model changes and command replies. Deterministic: the same twin and time
-// give the same bytes.
+// The outbound payloads (docs/interfaces.md, "Outbound payloads"): `twin/state`, `twin/alert`,
+// model changes and command replies, as compact JSON. Deterministic: the same twin and time give
+// the same bytes.
 #pragma once
 
 #include <string>

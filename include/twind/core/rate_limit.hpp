@@ -1,5 +1,5 @@
-// Per-key rate limiting of log lines (CONTRACT.md: a rejected payload is logged at most once per
-// second per topic). Pure: the caller hands in the time.
+// Per-key rate limiting of log lines: a rejected payload is logged at most once per second per
+// topic (docs/interfaces.md, "Inbound payloads"). Pure: the caller hands in the time.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// One asset's twin: the event-time engine of CONTRACT.md ("Timing semantics").
+// One asset's twin: the event-time engine of docs/interfaces.md ("Timing").
 // Pure: no I/O, no clock. Time is handed in with every call; results go to an AlertSink.
 #pragma once
 
@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "twind/base/types.hpp"
 #include "twind/core/asset.hpp"
 #include "twind/core/detector.hpp"
-#include "twind/core/types.hpp"
 
 namespace twind::core {
 
@@ -25,7 +25,9 @@ struct AlertEvent {
   AlertId id = AlertId::divergence;
   std::size_t signal = 0;  ///< index into AssetDef::signals
   bool raised = true;      ///< false: cleared
-  double ts = 0.0;         ///< event time of the deciding sample (stale: the check time)
+  /// Divergence: event time of the deciding sample. Stale (arrival clock): the check's time when
+  /// raised, the arrival of the sample that ended the silence when cleared.
+  double ts = 0.0;
   double value = 0.0;      ///< |residual| for divergence, seconds since last sample for stale
   double threshold = 0.0;  ///< the threshold crossed (clear threshold when cleared)
   Severity severity = Severity::critical;
@@ -48,10 +50,14 @@ struct SignalView {
   double predicted = 0.0;  ///< outputs: model prediction at the measurement's event time
   double residual = 0.0;   ///< outputs: value - predicted
   double last_arrival = 0.0;
+  double event_time = 0.0;  ///< event time of the last accepted value
   bool divergence_active = false;
   double divergence_since = 0.0;
   bool stale_active = false;
   double stale_since = 0.0;
+  /// Typical event time between two of its samples, learnt while no input may have been lost
+  /// (0 until two have been seen).
+  double interval = 0.0;
 };
 
 /// The twin of one asset.
@@ -63,11 +69,37 @@ struct SignalView {
 /// refused (ts_backwards). The state is initialised by least squares from the latest outputs as
 /// soon as every input and every output has been seen once; until then the status is `starting`.
 ///
+/// Start: the state computed from the outputs is the plant's state at their event time, carried
+/// forward from there with the inputs held. Two kinds of start cannot vouch for that time; they
+/// are provisional, and the next output sample starts the twin again (from that measurement and
+/// the inputs held) instead of being compared, as after an outage. The start after it holds.
+///  - An output older than the latest input (a first y whose u was lost, so that the next
+///    sample's u completes the set; a y that arrives before the u of its own instant): the state
+///    is as old as the time between them, and the inputs the plant held meanwhile are unknown.
+///  - A start on a sample whose event time is its arrival (no ts), while the model moves (its
+///    outputs under the held inputs are not at rest): the state is placed at the arrival, later
+///    than the measurement by a delay the twin cannot know, and that error in its starting time
+///    stays in the state (not cancelled, as a late sample's is by the next one) until the plant
+///    forgets its initial state, showing as divergence. The first samples of a stream are the
+///    likeliest to be late: they come with a connection, a subscription, a start of twind or the
+///    discovery of a fleet, all at once. A model at rest has the same state at any time near its
+///    start: that start holds.
+/// An input and an output of the same event time (one frame, stamped values of one instant) are
+/// of one instant, not of the first kind.
+///
 /// Outages: an output that comes back after going stale restarts the twin from that measurement
 /// (and the inputs held), as at its start, instead of being compared. Whatever silenced it (a
 /// broker or network outage, most often) may have silenced the inputs too, and a prediction made
 /// on inputs held through the gap says nothing of the machine: the outage raises stale alerts,
 /// never a false divergence. Gaps shorter than stale_after are integrated with the inputs held.
+///
+/// Lost input: while the driver says input may have been lost (twind behind its input, with
+/// the broker dropping what it cannot deliver), a sample that comes more than
+/// kLostGapFactor times its signal's usual interval after the previous one (or after a gap whose
+/// usual length is not known yet) marks a gap, and the twin's next output restarts it from that
+/// measurement, as after an outage, instead of being compared: a prediction made across samples
+/// that never reached twind says nothing of the machine. Consecutive samples are still compared,
+/// so a real fault is still seen. The driver judges no silence meanwhile (Engine).
 ///
 /// Not thread-safe: one thread owns a twin.
 class AssetTwin {
@@ -79,8 +111,20 @@ class AssetTwin {
   /// The per-sample path: validates the value against the signal's bounds and the event time
   /// against the twin's, then integrates. Returns the reason when the sample is refused (the
   /// twin is then untouched); alerts decided by the sample go to `sink` before it returns.
+  /// `input_lossy`: samples before this one may have been lost on the way (see "Lost input").
   std::optional<Reject> on_sample(std::size_t signal, double value, double ts, double arrival,
-                                  AlertSink& sink);
+                                  AlertSink& sink, bool input_lossy = false);
+
+  /// The delay of a plant-stamped sample (arrival - ts = `transit`) beyond the smallest this
+  /// asset's samples have shown, which absorbs the offset between the plant's clock and twind's
+  /// (that smallest figure creeps up by kTransitCreep per second of event time, so that a
+  /// clock corrected backwards is forgotten). What is left is time spent in queues: the broker's
+  /// and twind's.
+  double input_delay(double transit, double ts) noexcept;
+  static constexpr double kLostGapFactor = 1.5;
+  static constexpr double kTransitCreep = 0.001;
+  /// Times the twin restarted from a measurement after input it may have lost.
+  [[nodiscard]] std::uint64_t reanchors() const noexcept { return reanchors_; }
 
   /// Raises stale alerts for signals whose last arrival is more than stale_after before `now`
   /// (arrival clock). Called on every tick and before each message to the asset.
@@ -152,33 +196,52 @@ class AssetTwin {
   [[nodiscard]] std::optional<Divergence> divergence() const noexcept;
 
  private:
-  void try_initialise(double ts);
-  void reinitialise();
+  // `reanchor`: the start replaces a provisional one (see "Start" above).
+  void try_initialise(double ts, bool reanchor = false);
+  void reinitialise(bool reanchor = false);
+  // Whether the model's outputs stay where they are, within rounding, over the next second under
+  // the held inputs.
+  [[nodiscard]] bool at_rest();
   void on_model_diverged(double ts, double magnitude, AlertSink& sink);
   void clear_model_diverged(double ts, AlertSink& sink);
   void compare(std::size_t signal, double ts, AlertSink& sink);
+  // Clears signal's stale alert at `now` (arrival clock), or at its raise if that was later.
+  void end_stale(std::size_t signal, double now, double value, double threshold, AlertSink& sink);
+  // Clears signal's divergence alert, if raised, at `now`, or at its raise if that was later: a
+  // reload or rebaseline clears it on the driver's clock, while it was raised on event time,
+  // which may lead that clock.
+  void end_divergence(std::size_t signal, double now, double threshold, AlertSink& sink);
   void emit(AlertSink& sink, const AlertEvent& e);
 
   std::string id_;
   std::shared_ptr<const AssetDef> def_;
-  std::vector<double> x_;       // model state at t_model_
-  std::vector<double> u_;       // held inputs
-  std::vector<double> y_meas_;  // latest measured outputs
-  std::vector<double> y_pred_;  // scratch for predictions
+  std::vector<double> x_;        // model state at t_model_
+  std::vector<double> u_;        // held inputs
+  std::vector<double> y_meas_;   // latest measured outputs
+  std::vector<double> y_pred_;   // scratch for predictions
+  std::vector<double> x_probe_;  // scratch for at_rest()
+  std::vector<double> y_probe_;
   std::vector<SignalView> signals_;
   std::vector<HysteresisDetector> detectors_;  // one per signal (used by outputs)
   model::StepMemo memo_;
   double t_model_ = 0.0;
   double t_latest_ = -std::numeric_limits<double>::infinity();
+  double t_input_ = -std::numeric_limits<double>::infinity();  // latest input sample's event time
   std::uint64_t seq_ = 0;
   std::size_t seen_ = 0;  // signals seen at least once
   std::size_t active_alerts_ = 0;
   std::size_t stale_count_ = 0;
   bool initialised_ = false;
-  bool diverged_ = false;  // model_diverged alert active
+  bool provisional_ = false;        // the next output starts the twin again ("Start" above)
+  bool latest_on_arrival_ = false;  // the latest sample's event time is its arrival
+  bool diverged_ = false;           // model_diverged alert active
   double diverged_since_ = 0.0;
   double diverged_last_ = 0.0;     // event time of the latest divergence
   std::uint32_t bounded_run_ = 0;  // comparisons within bounds since then
+  bool lost_ = false;              // a sample may have been lost since the last comparison
+  std::uint64_t reanchors_ = 0;
+  double transit_floor_ = std::numeric_limits<double>::infinity();
+  double transit_floor_ts_ = 0.0;
 };
 
 }  // namespace twind::core

@@ -1,6 +1,6 @@
 // The broker behind a small interface: the live daemon and twin-sim talk to a Client; the Paho
-// adapter (paho_client.hpp) is the real one, FakeBroker (fake.hpp) the in-memory one for unit
-// tests. No Paho header here.
+// adapter (make_paho_client() below, in src/mqtt/paho_client.cpp) is the real one, FakeBroker
+// (fake.hpp) the in-memory one for unit tests. No Paho header here.
 #pragma once
 
 #include <chrono>
@@ -43,7 +43,8 @@ struct ConnectOptions {
   std::chrono::milliseconds max_retry{8000};
   /// Bound of the reliable (QoS >= 1) outbox: messages not yet acknowledged by the broker,
   /// kept across disconnections and sent again after a reconnect. Past it the oldest is dropped
-  /// and counted.
+  /// and counted (the driven client drops the oldest not yet written to the connection: one
+  /// written stays until acknowledged).
   std::size_t max_outbox = 10000;
 };
 
@@ -67,6 +68,10 @@ struct ClientStats {
   std::uint64_t dropped = 0;           ///< messages lost: QoS 0 while disconnected, outbox overflow
   std::uint64_t received = 0;
   std::size_t outbox = 0;  ///< QoS >= 1 messages awaiting acknowledgement now
+  /// QoS 0 messages replaced, before they could be written, by a newer one on the same topic
+  /// (a client that holds QoS 0 messages while the connection's send buffer is full).
+  std::uint64_t superseded = 0;
+  std::size_t waiting = 0;  ///< QoS 0 messages waiting for room in the send buffer now
 };
 
 /// An MQTT connection that keeps itself up.
@@ -76,7 +81,9 @@ struct ClientStats {
 /// (re)connection it subscribes again to every topic filter given to subscribe() and then calls
 /// Handler::on_connected(). publish() never blocks and never throws. QoS 0 messages published
 /// while disconnected are dropped (and counted); QoS >= 1 messages are kept in the outbox until
-/// the broker acknowledges them, across disconnections, in order. All member functions are
+/// the broker acknowledges them, across disconnections, in order. A client may hold QoS 0
+/// messages that do not fit in the connection's send buffer, the newest of each topic only, and
+/// write them (after any QoS >= 1 message) as room appears. All member functions are
 /// thread-safe.
 class Client {
  public:
@@ -104,10 +111,24 @@ class Client {
   /// for the outbox to drain, and disconnects cleanly (so the broker does not publish the will).
   /// Returns whether everything was acknowledged in time. Idempotent.
   virtual bool stop(const std::optional<Will>& last, std::chrono::milliseconds timeout) = 0;
+
+  /// Whether the client is driven by its owner's loop (make_paho_driven_client): it then makes
+  /// every Handler call from inside drive(), on the owner's thread. Threaded clients (the
+  /// default) return false and have no use for drive().
+  [[nodiscard]] virtual bool driven() const { return false; }
+  /// Driven clients: the connection's share of the owner's loop. Announces a connection made in
+  /// the background (on_connected) or a failed attempt (on_disconnected), delivers the messages
+  /// the broker has sent (at most `max_messages`; waiting up to `wait` for the first), keeps the
+  /// connection alive and notices its loss. Returns the messages delivered.
+  virtual std::size_t drive(std::chrono::milliseconds wait, std::size_t max_messages) {
+    (void)wait;
+    (void)max_messages;
+    return 0;
+  }
 };
 
-/// The Paho MQTT C++ implementation (MQTT 3.1.1). Throws std::invalid_argument for an unusable
-/// URI (scheme other than tcp, mqtt, ssl, mqtts, ws, wss; no host) and for `tls` with a plaintext
+/// The Paho MQTT C++ implementation (MQTT 3.1.1). Throws std::invalid_argument for a URI that
+/// BrokerUri::parse refuses (broker_uri.hpp), with its reason, and for `tls` with a plaintext
 /// scheme: TLS is never given up for plaintext. An ssl/mqtts/wss URI without `tls` verifies the
 /// broker against the system trust store; the certificate chain and the host name are verified.
 ///
@@ -125,5 +146,18 @@ class Client {
 /// Paho C 1.3.12 connects a second client of the same process only after ~2 s
 /// (eclipse-paho/paho.mqtt.c#1430); a single client connects at once.
 [[nodiscard]] std::unique_ptr<Client> make_paho_client(const ConnectOptions& options);
+
+/// The Paho MQTT C synchronous client (MQTTClient, MQTT 3.1.1), driven by its owner's thread:
+/// no thread of Paho's, no hand-off per message. Same URI, TLS and delivery rules as
+/// make_paho_client(), with these differences:
+/// - publish(), drive() and stop() are called from one thread, the owner's (the daemon's engine
+///   thread); subscribe(), subscribe_optional(), connected() and stats() from any thread;
+/// - every Handler call happens inside drive(), and on_message() sees Paho's own buffers;
+/// - one background thread of the client's own makes the connection attempts (Paho's connect
+///   and subscribe block) and hands a connection over, subscribed, to the next drive();
+/// - a QoS 0 message is dropped (and counted) when the socket's send buffer has no room, so that
+///   a hung broker never blocks the owner; QoS >= 1 messages wait in the outbox then;
+/// - stop() outlasts `timeout` by at most a connection attempt in progress (kConnectTimeout, 3 s).
+[[nodiscard]] std::unique_ptr<Client> make_paho_driven_client(const ConnectOptions& options);
 
 }  // namespace twind::mqtt

@@ -1,6 +1,6 @@
 // Runs the plant-simulation core offline and writes what its MQTT publisher would have sent, as a
-// recording (CONTRACT.md "Recording format"): the seed scenario's test data, and the input of
-// `twind replay` in the README's main job.
+// recording (docs/interfaces.md, "Recordings"): the seed scenario's test data
+// (scenarios/seed.jsonl), and the input of `twind replay` in scripts/demo-replay.sh.
 #pragma once
 
 #include <string>

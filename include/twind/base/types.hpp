@@ -1,4 +1,5 @@
-// Vocabulary shared by every layer: light enough to include anywhere.
+// The vocabulary every layer shares (signal roles, rejection reasons, alert ids, statuses): the
+// bottom of the layer graph, light enough to include anywhere.
 #pragma once
 
 #include <cstddef>
@@ -26,8 +27,12 @@ enum class Reject : std::uint8_t {
   bad_timestamp,   ///< `ts` present but not a finite, positive number
   asset_limit,     ///< a new asset on a template's topic, but discovery reached max_assets
   bad_asset,       ///< a template's topic naming an invalid id, or one used by another asset
+  // A new reason goes here, before nothing: kRejectKinds counts up to the last one.
 };
-inline constexpr std::size_t kRejectKinds = 10;
+/// How many reasons there are: the size of every per-reason counter array. The static_assert
+/// after to_string() below fails the build when a reason is added after bad_asset without
+/// moving this count.
+inline constexpr std::size_t kRejectKinds = static_cast<std::size_t>(Reject::bad_asset) + 1;
 
 /// The condition an alert names (`"id"` in `twin/alert`).
 enum class AlertId : std::uint8_t {
@@ -105,7 +110,18 @@ constexpr std::string_view to_string(Reject r) noexcept {
     case Reject::bad_asset:
       return "bad_asset";
   }
-  return "malformed";
+  return {};
 }
+
+// Every reason below kRejectKinds has a name (the switch above names every enumerator, or
+// -Wswitch fails the build), and the value just past it is no reason at all.
+static_assert(
+    [] {
+      for (std::size_t i = 0; i < kRejectKinds; ++i) {
+        if (to_string(static_cast<Reject>(i)).empty()) return false;
+      }
+      return to_string(static_cast<Reject>(kRejectKinds)).empty();
+    }(),
+    "kRejectKinds must count every Reject: update it when a reason is added");
 
 }  // namespace twind

@@ -1,4 +1,4 @@
-#include "twind/codec/json_writer.hpp"
+#include "twind/json/writer.hpp"
 
 #include <array>
 #include <charconv>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace twind::codec {
+namespace twind::json {
 namespace {
 
 // Enough for any double in shortest round-trip form (at most 24 chars) and any 64-bit integer.
@@ -23,7 +23,7 @@ void append_chars(std::string& out, T v) {
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;  // start of the bytes not yet copied
@@ -66,7 +66,7 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void append_json_number(std::string& out, double v) {
+void append_number(std::string& out, double v) {
   if (!std::isfinite(v)) {
     out += "null";
     return;
@@ -74,99 +74,99 @@ void append_json_number(std::string& out, double v) {
   append_chars(out, v);
 }
 
-void append_json_number(std::string& out, std::int64_t v) {
+void append_number(std::string& out, std::int64_t v) {
   append_chars(out, v);
 }
 
-void append_json_number(std::string& out, std::uint64_t v) {
+void append_number(std::string& out, std::uint64_t v) {
   append_chars(out, v);
 }
 
-JsonWriter& JsonWriter::begin_object() {
+Writer& Writer::begin_object() {
   separate();
   out_.push_back('{');
   need_comma_ = false;
   return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
+Writer& Writer::end_object() {
   out_.push_back('}');
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::begin_array() {
+Writer& Writer::begin_array() {
   separate();
   out_.push_back('[');
   need_comma_ = false;
   return *this;
 }
 
-JsonWriter& JsonWriter::end_array() {
+Writer& Writer::end_array() {
   out_.push_back(']');
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::key(std::string_view k) {
+Writer& Writer::key(std::string_view k) {
   separate();
-  append_json_string(out_, k);
+  append_string(out_, k);
   out_.push_back(':');
   need_comma_ = false;  // the member's value follows without a comma
   return *this;
 }
 
-JsonWriter& JsonWriter::value(double v) {
+Writer& Writer::value(double v) {
   separate();
-  append_json_number(out_, v);
+  append_number(out_, v);
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::value(std::int64_t v) {
+Writer& Writer::value(std::int64_t v) {
   separate();
-  append_json_number(out_, v);
+  append_number(out_, v);
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::value(std::uint64_t v) {
+Writer& Writer::value(std::uint64_t v) {
   separate();
-  append_json_number(out_, v);
+  append_number(out_, v);
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::value(std::string_view s) {
+Writer& Writer::value(std::string_view s) {
   separate();
-  append_json_string(out_, s);
+  append_string(out_, s);
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::value(bool b) {
+Writer& Writer::value(bool b) {
   separate();
   out_ += b ? "true" : "false";
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::null() {
+Writer& Writer::null() {
   separate();
   out_ += "null";
   need_comma_ = true;
   return *this;
 }
 
-JsonWriter& JsonWriter::raw(std::string_view json) {
+Writer& Writer::raw(std::string_view json) {
   separate();
   out_ += json;
   need_comma_ = true;
   return *this;
 }
 
-void JsonWriter::separate() {
+void Writer::separate() {
   if (need_comma_) out_.push_back(',');
 }
 
-}  // namespace twind::codec
+}  // namespace twind::json

@@ -13,22 +13,22 @@
 #include <string_view>
 #include <system_error>
 
-namespace twind::codec::internal {
+namespace twind::json {
 
 /// Deepest nesting of arrays and objects accepted in one document; the outermost container
 /// counts 1. Deeper documents are refused as malformed.
 inline constexpr int kMaxDepth = 64;
 
-/// Outcome of JsonScanner::number().
+/// Outcome of Scanner::number().
 enum class NumberScan : std::uint8_t {
   ok,        ///< a JSON number that fits a double (values below the smallest one read as +-0)
   syntax,    ///< not a JSON number (e.g. `01`, `1.`, `.5`, `+1`, `inf`)
   overflow,  ///< a JSON number too large for a double (e.g. `1e999`)
 };
 
-class JsonScanner {
+class Scanner {
  public:
-  explicit JsonScanner(std::string_view text) noexcept
+  explicit Scanner(std::string_view text) noexcept
       : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
 
   /// Bytes consumed so far.
@@ -388,4 +388,4 @@ class JsonScanner {
   const char* end_;
 };
 
-}  // namespace twind::codec::internal
+}  // namespace twind::json

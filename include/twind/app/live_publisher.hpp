@@ -1,0 +1,59 @@
+// The daemon's Publisher: messages to the broker through mqtt::Client, human lines to the log,
+// and the publication check (broker.check_publish, see publish_check.hpp) wrapped around both:
+// what goes out on a watched topic is expected back, and twind's own messages coming back are
+// evidence for the check rather than telemetry.
+//
+// Threads: used on the daemon's engine thread only (the client it calls is thread-safe).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "twind/app/publish_check.hpp"
+#include "twind/app/publisher.hpp"
+#include "twind/mqtt/client.hpp"
+
+namespace twind::app {
+
+/// Logs one line through the process's logger.
+void log_line(LogLevel level, const std::string& line);
+
+class LivePublisher final : public Publisher {
+ public:
+  /// `check`: broker.check_publish; `timeout`: seconds a watched message may take to come back.
+  LivePublisher(mqtt::Client& client, bool check, double timeout);
+
+  /// Watches `topic` (the status topic) and subscribes to it. Nothing without the check.
+  void watch(const std::string& topic);
+  /// Watches the state and alert topics of `twin`, the first asset only: later calls do nothing.
+  void watch_asset(const core::AssetTwin& twin);
+
+  /// The clock's reading now: the time of the publications that follow, for the check.
+  void set_clock(double now) { now_ = now; }
+
+  bool publish(std::string_view topic, std::string_view payload, int qos, bool retained,
+               double ts) override;
+  void log(LineKind kind, LogLevel level, const std::string& line) override;
+  /// Discovery: the first asset discovered is watched when none was configured.
+  void discovered(const core::AssetTwin& twin) override { watch_asset(twin); }
+
+  /// A connection made or lost: what was pending or confirmed says nothing any more.
+  void connection_changed();
+  /// A message from the broker. True when it is on a watched topic: evidence for the check,
+  /// which the caller must not take as telemetry.
+  bool echo(std::string_view topic, std::string_view payload);
+  /// Logs what the check found by `now` (denials, deliveries again); returns how many watched
+  /// topics stand denied.
+  std::size_t poll_check(double now);
+
+ private:
+  mqtt::Client& client_;
+  const bool check_;
+  const double timeout_;
+  bool asset_watched_ = false;
+  double now_ = 0.0;
+  PublishCheck watch_;
+};
+
+}  // namespace twind::app

@@ -1,0 +1,85 @@
+// What the twins' output becomes, once for both drivers: PublishingSink encodes what the engine
+// decides (states, alerts, model changes, command replies) and words the human lines about it;
+// a Publisher puts the messages somewhere (recording lines in replay, the broker live) and the
+// lines in a log. No I/O here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "twind/core/engine.hpp"
+#include "twind/core/rate_limit.hpp"
+
+namespace twind::app {
+
+enum class LogLevel : std::uint8_t { info, warning, error };
+
+/// What a human line is about, so that a driver can route it (replay prints alerts apart).
+enum class LineKind : std::uint8_t { alert, reject, model_change, command, discovery };
+
+class Publisher {
+ public:
+  /// Hands one message on. `ts`: the time it is published at (the tick's time for a state, the
+  /// time of the message or tick that decided it otherwise). Returns false when it was refused
+  /// (a client that is disconnected drops QoS 0).
+  virtual bool publish(std::string_view topic, std::string_view payload, int qos, bool retained,
+                       double ts) = 0;
+  /// One human line.
+  virtual void log(LineKind kind, LogLevel level, const std::string& line) = 0;
+  /// A twin was made by discovery (its line is logged first).
+  virtual void discovered(const core::AssetTwin& twin) { (void)twin; }
+
+ protected:
+  ~Publisher() = default;
+};
+
+/// Text from the network (a command's id, a topic) as it may appear in one log line: control
+/// characters are replaced by '?', so that a sender cannot forge lines of its own.
+[[nodiscard]] std::string printable(std::string_view v);
+
+/// The engine's Sink of both drivers. The driver tells it the time before every message, tick
+/// and reload; messages go out as: states QoS 0 on the state topic, alerts QoS 1 (the client
+/// keeps them until the broker acknowledges them), model changes and command replies QoS 1;
+/// none retained. Rejected payloads are logged at most once per second per topic.
+class PublishingSink final : public core::Sink {
+ public:
+  /// `keep_states`: keep each tick's states for take_states() (the HTTP /state view).
+  explicit PublishingSink(Publisher& out, bool keep_states = false)
+      : out_(out), keep_states_(keep_states) {}
+
+  /// A message arriving at `t` is next: the time of what it decides. The first one is t = 0 of
+  /// the alert console lines (`[t=3.06s] ALERT: ...`).
+  void message_at(double t);
+  /// A tick (or a reload) at `t` is next.
+  void at(double t) { now_ = t; }
+
+  /// Messages the publisher refused.
+  [[nodiscard]] std::uint64_t publish_failed() const noexcept { return failed_; }
+  /// The states published since the last call, as (asset id, payload); empty unless kept.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> take_states();
+
+  void on_state(const core::AssetTwin& twin, double ts) override;
+  void on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) override;
+  void on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) override;
+  void on_reply(const core::CommandReply& reply) override;
+  void on_discovered(const core::AssetTwin& twin) override;
+  void on_reject(std::string_view topic, Reject reason, double arrival) override;
+
+ private:
+  void publish(const std::string& topic, int qos, double ts);
+
+  Publisher& out_;
+  bool keep_states_;
+  double now_ = 0.0;
+  double origin_ = 0.0;
+  bool started_ = false;
+  std::uint64_t failed_ = 0;
+  std::string payload_;
+  std::vector<std::pair<std::string, std::string>> states_;
+  core::RateLimiter limiter_;
+};
+
+}  // namespace twind::app

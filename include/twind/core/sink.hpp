@@ -1,0 +1,91 @@
+// What the engine hands back to its driver: alert transitions, states, model changes and command
+// replies through a Sink, and its running counts. Shared by the engine's parts (routing, reload,
+// commands) and the drivers.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "twind/base/types.hpp"
+#include "twind/core/twin.hpp"
+#include "twind/model/model.hpp"
+
+namespace twind::core {
+
+/// Why a twin's model changed.
+enum class ModelCause : std::uint8_t { reload, command, rebaseline };
+
+[[nodiscard]] constexpr std::string_view to_string(ModelCause c) noexcept {
+  return c == ModelCause::reload ? "reload" : c == ModelCause::command ? "command" : "rebaseline";
+}
+
+/// One change of one twin's model (published on the definition's model topic).
+struct ModelChange {
+  model::ModelId before;
+  model::ModelId after;
+  ModelCause cause = ModelCause::reload;
+  bool state_kept = true;  ///< false: re-initialised from the measurements (or waiting for them)
+  double ts = 0.0;         ///< the time of the change (the command's arrival, the reload's)
+};
+
+/// The answer to one command, published on the command topic + "/reply".
+struct CommandReply {
+  std::string topic;       ///< where it goes
+  std::string asset;       ///< the asset the command was sent to
+  std::string request_id;  ///< the sender's "id", echoed
+  std::string command;     ///< the command as written (may be empty when unreadable)
+  double ts = 0.0;         ///< the command's arrival
+  bool ok = false;
+  std::string error;  ///< why it was refused (ok == false)
+  // When ok:
+  model::ModelId model;                    ///< the asset's model after the command
+  std::optional<model::ModelId> previous;  ///< the model before, when the command changed it
+  std::optional<bool> state_kept;          ///< set_model and rebaseline
+  std::size_t assets = 0;                  ///< how many assets the command changed
+  Status status = Status::starting;        ///< the asset's status after the command
+};
+
+/// Where the engine's results go. Called synchronously on the engine's thread.
+class Sink : public AlertSink {
+ public:
+  /// A tick's state of one twin, due at `ts`.
+  virtual void on_state(const AssetTwin& twin, double ts) = 0;
+  /// The twin's model changed (reload, command or rebaseline).
+  virtual void on_model_change(const AssetTwin& twin, const ModelChange& change) = 0;
+  /// The answer to a command.
+  virtual void on_reply(const CommandReply& reply) = 0;
+  /// A twin was made for an asset first seen on a template's topics.
+  virtual void on_discovered(const AssetTwin& twin) { (void)twin; }
+  /// A message, or one value in a frame, was refused. `arrival` lets the driver rate-limit its
+  /// log line per topic. Default: ignore (the engine counts every rejection anyway).
+  virtual void on_reject(std::string_view topic, Reject reason, double arrival) {
+    (void)topic;
+    (void)reason;
+    (void)arrival;
+  }
+
+ protected:
+  ~Sink() = default;
+};
+
+struct Counters {
+  std::uint64_t messages = 0;  ///< inbound messages offered
+  std::uint64_t values = 0;    ///< values accepted by a twin
+  std::uint64_t states = 0;
+  std::uint64_t alerts = 0;
+  std::uint64_t discovered = 0;  ///< twins made by discovery
+  std::uint64_t commands = 0;    ///< commands received (each answered)
+  std::uint64_t commands_refused = 0;
+  std::uint64_t model_changes = 0;
+  std::uint64_t reanchored = 0;  ///< twins restarted after input they may have lost
+  std::uint64_t shed = 0;        ///< values dropped unprocessed, older than Engine::shed_after()
+  std::array<std::uint64_t, kRejectKinds> rejected{};  ///< by Reject
+
+  [[nodiscard]] std::uint64_t rejected_total() const noexcept;
+};
+
+}  // namespace twind::core

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Builds docker/Dockerfile with podman, runs docker-compose.yml with podman-compose, and checks
+# from the host what the two files promise (label `container`: ctest -L container):
+#   - twind's /healthz answers 200 on the published port, and the image's HEALTHCHECK (run by
+#     `podman healthcheck run`) and Mosquitto's pass;
+#   - twin/state arrives every tick (states counted over a window on the published broker port,
+#     compared with the tick of config/twind.yaml; their seq numbers have no gap);
+#   - twin-sim's wear raises a divergence alert on twin/alert;
+#   - twind and twin-sim run as an unprivileged user on a read-only root filesystem (/tmp alone
+#     writable);
+#   - `compose down -v` leaves no container, pod, volume or network of the project.
+# Prints the image's size, the time from `up` to healthy, the states and alerts seen.
+#
+# Everything it starts is its own: a compose project named after this process, host ports nobody
+# listens on (loopback only), the image localhost/twind:container-test and its build stage
+# localhost/twind:container-test-build (kept: they are the next run's build cache; the images
+# they replace are removed). On exit, whatever happened, it stops and removes the project's
+# containers, volumes and network and its subscriber (after printing the services' last log
+# lines when a check failed).
+#
+# Needs root, podman and podman-compose, and the base images (scripts/container-images.sh makes
+# all of that); without them it exits 77 (skipped). Exit 1 when a check fails.
+#   scripts/container-test.sh      TWIN_SIM_WEAR_AT=SECONDS (15) sets when twin-sim wears the plant
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/broker.sh
+source scripts/lib/measure.sh
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+failures=0
+fail() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+say() { echo "container-test: $*"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
+# podman and podman-compose without the noise of a machine without systemd (no timers for
+# healthchecks: this script runs them) and of Debian's unused CNI configuration.
+quiet() { grep -v -e 'systemd connection' -e 'CNI config' -e 'connect to syslog' || true; }
+
+[[ $(id -u) -eq 0 ]] || skip "needs root (rootful podman; scripts/container-images.sh sets it up)"
+for tool in podman podman-compose mosquitto_sub; do
+  command -v "$tool" >/dev/null || skip "no $tool (scripts/container-images.sh installs it)"
+done
+for base in debian:bookworm debian:bookworm-slim eclipse-mosquitto:2; do
+  podman image exists "docker.io/library/$base" 2>/dev/null ||
+    skip "no image $base (scripts/container-images.sh makes it)"
+done
+if ! podman run --rm --network none docker.io/library/debian:bookworm true >/dev/null 2>&1; then
+  skip "podman cannot start a container here (see scripts/container-images.sh on resource limits)"
+fi
+
+started=$(now)
+init_work
+image=localhost/twind:container-test
+project=twind-container-test-$$
+compose=(podman-compose -p "$project" -f docker-compose.yml)
+wear_at=${TWIN_SIM_WEAR_AT:-15}
+up=0
+anonymous=()
+
+# Removes what the project has left; silent, and safe to call twice.
+teardown() {
+  local c v
+  if ((up)); then "${compose[@]}" down -v >"$work/down-again.log" 2>&1 || true; fi
+  for c in $(podman ps -aq --filter "label=io.podman.compose.project=$project" 2>/dev/null); do
+    podman rm -f -v "$c" >/dev/null 2>&1 || true
+  done
+  for v in "${project}_mosquitto-data" "${anonymous[@]}"; do
+    podman volume rm -f "$v" >/dev/null 2>&1 || true
+  done
+  podman network rm -f "${project}_default" >/dev/null 2>&1 || true
+  podman pod rm -f "pod_$project" >/dev/null 2>&1 || true
+  up=0
+}
+# What the services said, once, when a check has failed (before they are removed).
+said=0
+show_logs() {
+  local c
+  ((failures && up && !said)) || return 0
+  said=1
+  for c in $(podman ps -aq --filter "label=io.podman.compose.project=$project" 2>/dev/null); do
+    echo "--- $(podman inspect --format '{{.Name}}' "$c" 2>/dev/null), last lines of its log:"
+    podman logs --tail 15 "$c" 2>&1 | quiet
+  done
+}
+on_exit() {
+  show_logs
+  teardown
+  cleanup_work
+}
+trap on_exit EXIT
+
+# --- build -----------------------------------------------------------------------------------
+# The image and its build stage (tagged too, so that what an earlier run's build stage left can
+# be found and removed once this run has replaced it).
+images=("$image" "$image-build")
+mapfile -t previous < <(podman image inspect --format '{{.Id}}' "${images[@]}" 2>/dev/null || true)
+t=$(now)
+# Docker's format: the OCI format has no HEALTHCHECK. Both stages at once: the runtime stage's
+# packages install while the build stage compiles. Then the build stage alone (from the cache).
+if ! podman build --format docker --jobs 2 -f docker/Dockerfile -t "$image" . >"$work/build.log" 2>&1 ||
+  ! podman build --format docker --target build -f docker/Dockerfile -t "$image-build" . \
+    >>"$work/build.log" 2>&1; then
+  tail -40 "$work/build.log"
+  echo "FAIL: podman build"
+  exit 1
+fi
+build_s=$(since "$t")
+current=$(podman image inspect --format '{{.Id}}' "${images[@]}")
+for id in "${previous[@]}"; do
+  # With the layers only it used; an image a container still uses stays.
+  grep -qx "$id" <<<"$current" || podman rmi "$id" >/dev/null 2>&1 || true
+done
+size=$(podman image inspect --format '{{.Size}}' "$image")
+base=$(podman image inspect --format '{{.Size}}' docker.io/library/debian:bookworm-slim)
+say "image $image: $((size / 1000000)) MB, of which $(((size - base) / 1000000)) MB on top of" \
+  "debian:bookworm-slim (build ${build_s} s)"
+
+# --- up --------------------------------------------------------------------------------------
+mqtt_port=$(free_port)
+http_port=$(free_port)
+while [[ $http_port == "$mqtt_port" ]]; do http_port=$(free_port); done
+export TWIND_IMAGE=$image TWIND_MQTT_PORT=$mqtt_port TWIND_HTTP_PORT=$http_port
+export TWIN_SIM_WEAR_AT=$wear_at
+t_up=$(now)
+up=1
+"${compose[@]}" up -d >"$work/up.log" 2>&1 || { quiet <"$work/up.log"; fail "compose up"; }
+container() { echo "${project}_$1_1"; }
+for service in mosquitto twind twin-sim; do
+  state=$(podman inspect --format '{{.State.Status}}' "$(container "$service")" 2>/dev/null || true)
+  [[ $state == running ]] || fail "$service is '${state:-absent}', not running"
+  # Anonymous volumes (the Mosquitto image declares some): `down -v` must take them too.
+  mapfile -t -O "${#anonymous[@]}" anonymous < <(podman inspect --format \
+    '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{"\n"}}{{end}}{{end}}' \
+    "$(container "$service")" 2>/dev/null | grep -E '^[0-9a-f]{64}$' || true)
+done
+if ((failures)); then
+  quiet <"$work/up.log" | tail -20
+  exit 1
+fi
+
+# The subscriber, as soon as the broker's published port takes clients (well before the wear).
+deadline=$(($(date +%s) + 60))
+until mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -E -t probe -W 2 >/dev/null 2>&1; do
+  (($(date +%s) < deadline)) || { fail "the broker's port $mqtt_port takes no client"; exit 1; }
+  sleep 0.2
+done
+mosquitto_sub -h 127.0.0.1 -p "$mqtt_port" -v -t twin/state -t twin/alert >"$work/twin.log" &
+pids+=($!)
+
+code=""
+deadline=$(($(date +%s) + 120))
+while [[ $code != 200 ]]; do
+  (($(date +%s) < deadline)) || { fail "/healthz answered '${code:-nothing}' for 120 s"; exit 1; }
+  sleep 0.2
+  code=$(http_status "$http_port" /healthz 2>/dev/null || true)
+done
+healthy_s=$(since "$t_up")
+say "up -> /healthz 200 on 127.0.0.1:$http_port: ${healthy_s} s"
+for service in twind mosquitto; do
+  podman healthcheck run "$(container "$service")" >/dev/null 2>&1 ||
+    fail "$service: its HEALTHCHECK fails (podman healthcheck run)"
+done
+check=$(podman inspect --format \
+  '{{if .Config.Healthcheck}}{{index .Config.Healthcheck.Test 0}}{{end}}' "$(container twin-sim)") ||
+  check="?"
+[[ -z $check || $check == NONE ]] || fail "twin-sim has a HEALTHCHECK ($check)"
+
+# --- twin/state every tick -------------------------------------------------------------------
+tick=$(sed -nE 's/^tick:[[:space:]]*([0-9.]+)(ms|s).*/\1 \2/p' config/twind.yaml)
+tick_s=$(awk -v v="${tick% *}" -v u="${tick#* }" 'BEGIN {print (u == "ms") ? v / 1000 : v}')
+window=10
+n0=$(grep -c '^twin/state ' "$work/twin.log" || true)
+sleep "$window"
+n1=$(grep -c '^twin/state ' "$work/twin.log" || true)
+states=$((n1 - n0))
+expected=$(awk -v w="$window" -v t="$tick_s" 'BEGIN {printf "%.0f", w / t}')
+say "twin/state: $states in ${window} s (tick ${tick_s} s: $expected expected)"
+awk -v n="$states" -v e="$expected" 'BEGIN {exit !(n >= 0.8 * e && n <= 1.2 * e + 1)}' ||
+  fail "$states states in ${window} s, expected $expected (one a tick) within 20 %"
+# (`|| true`: grep finding nothing is for the checks to report, not a reason to stop.)
+gaps=$(grep '^twin/state ' "$work/twin.log" | grep -o '"seq":[0-9]*' | cut -d: -f2 |
+  awk 'NR > 1 && $1 != prev + 1 {g++} {prev = $1} END {print g + 0}') || true
+[[ $gaps -eq 0 ]] || fail "twin/state's seq has $gaps gaps"
+
+# --- twin-sim's wear raises an alert ---------------------------------------------------------
+raised='^twin/alert .*"id":"divergence".*"state":"raised"'
+deadline=$(($(date +%s) + wear_at + 60))
+until grep -qE "$raised" "$work/twin.log"; do
+  (($(date +%s) < deadline)) || { fail "no divergence alert on twin/alert"; break; }
+  sleep 0.2
+done
+alerts=$(grep '^twin/alert ' "$work/twin.log" | grep -oE '"id":"[a-z_]+"|"state":"[a-z]+"' |
+  cut -d'"' -f4 | paste -d' ' - - | paste -sd, - | sed 's/,/, /g') || true
+say "twin/alert: ${alerts:-none} (twin-sim wears the plant ${wear_at} s after it starts)"
+
+# --- unprivileged, read-only -----------------------------------------------------------------
+for service in twind twin-sim; do
+  c=$(container "$service")
+  uid=$(podman exec "$c" id -u 2>/dev/null || echo "?")
+  [[ $uid =~ ^[0-9]+$ && $uid -ne 0 ]] || fail "$service runs as uid $uid"
+  [[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$c") == true ]] ||
+    fail "$service's root filesystem is not read-only"
+  if podman exec "$c" sh -c ': >/usr/bin/twind-probe' 2>/dev/null; then
+    fail "$service can write to /usr/bin"
+  fi
+  podman exec "$c" sh -c ': >/tmp/twind-probe' 2>/dev/null || fail "$service cannot write /tmp"
+  say "$service: uid $uid, read-only root filesystem, /tmp writable"
+done
+
+# --- down ------------------------------------------------------------------------------------
+show_logs
+t=$(now)
+"${compose[@]}" down -v >"$work/down.log" 2>&1 || { quiet <"$work/down.log"; fail "compose down"; }
+down_s=$(since "$t")
+left=$(podman ps -aq --filter "label=io.podman.compose.project=$project")
+[[ -z $left ]] || fail "compose down left containers: $left"
+if podman volume exists "${project}_mosquitto-data"; then fail "compose down left its volume"; fi
+if podman pod exists "pod_$project"; then fail "compose down left a pod"; fi
+# podman-compose 1.0 (Debian 12) removes neither the project's network nor the containers'
+# anonymous volumes, which `docker compose down -v` does: they are removed here, then checked.
+leftovers=()
+if podman network exists "${project}_default"; then leftovers+=("network"); fi
+for v in "${anonymous[@]}"; do
+  if podman volume exists "$v"; then leftovers+=("volume ${v:0:12}"); fi
+done
+up=0
+teardown
+for v in "${anonymous[@]}"; do
+  if podman volume exists "$v"; then fail "volume $v remains"; fi
+done
+if podman network exists "${project}_default"; then fail "network ${project}_default remains"; fi
+msg="down -v: ${down_s} s"
+if ((${#leftovers[@]})); then msg+="; left by podman-compose and removed here: ${leftovers[*]}"; fi
+say "$msg; nothing of $project is left"
+
+say "total $(since "$started") s"
+if ((failures)); then
+  echo "container-test: $failures check(s) failed"
+  exit 1
+fi
+echo "container-test: ok"

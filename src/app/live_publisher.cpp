@@ -1,0 +1,86 @@
+#include "twind/app/live_publisher.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+namespace twind::app {
+
+void log_line(LogLevel level, const std::string& line) {
+  switch (level) {
+    case LogLevel::info:
+      spdlog::info("{}", line);
+      return;
+    case LogLevel::warning:
+      spdlog::warn("{}", line);
+      return;
+    case LogLevel::error:
+      spdlog::error("{}", line);
+      return;
+  }
+}
+
+LivePublisher::LivePublisher(mqtt::Client& client, bool check, double timeout)
+    : client_(client), check_(check), timeout_(timeout), watch_(timeout) {}
+
+void LivePublisher::watch(const std::string& topic) {
+  if (!check_) return;
+  watch_.watch(topic);
+  client_.subscribe_optional({topic}, 1);
+}
+
+void LivePublisher::watch_asset(const core::AssetTwin& twin) {
+  if (!check_ || asset_watched_) return;
+  asset_watched_ = true;
+  const std::string state = twin.topic(twin.def().state_topic);
+  const std::string alert = twin.topic(twin.def().alert_topic);
+  watch_.watch(state);
+  watch_.watch(alert);
+  client_.subscribe_optional({state, alert}, 1);
+}
+
+bool LivePublisher::publish(std::string_view topic, std::string_view payload, int qos,
+                            bool retained, double ts) {
+  (void)ts;  // the broker stamps nothing: the payload carries the time
+  // Only what goes out on a live connection says anything about the broker's rules. Announced
+  // first, as the check's contract asks.
+  const bool track = check_ && watch_.watched(topic) && client_.connected();
+  if (track) watch_.on_published(topic, payload, now_);
+  const bool ok = client_.publish(topic, payload, qos, retained);
+  if (track && !ok) watch_.withdraw(topic, payload);
+  return ok;
+}
+
+void LivePublisher::log(LineKind kind, LogLevel level, const std::string& line) {
+  (void)kind;
+  log_line(level, line);
+}
+
+void LivePublisher::connection_changed() {
+  if (check_) watch_.reset();
+}
+
+bool LivePublisher::echo(std::string_view topic, std::string_view payload) {
+  if (!check_ || !watch_.watched(topic)) return false;
+  watch_.on_received(topic, payload);
+  return true;
+}
+
+std::size_t LivePublisher::poll_check(double now) {
+  if (!check_) return 0;
+  for (const PublishCheck::Finding& f : watch_.poll(now)) {
+    if (f.delivered) {
+      spdlog::info("messages twind publishes on {} reach the broker's subscribers again", f.topic);
+    } else {
+      spdlog::error(
+          "the broker acknowledged what twind published on {} but never delivered it back ({} s): "
+          "its ACL denies twind publishing to {} (or reading it, which this check needs; "
+          "broker.check_publish: false turns the check off); subscribers do not get these "
+          "messages",
+          f.topic, timeout_, f.topic);
+    }
+  }
+  return watch_.denied();
+}
+
+}  // namespace twind::app

@@ -1,0 +1,184 @@
+#include "twind/app/metrics.hpp"
+
+#include <array>
+#include <string_view>
+
+#include "twind/core/engine.hpp"
+#include "twind/json/writer.hpp"
+
+namespace twind::app {
+namespace {
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+class Exposition {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(std::string_view name, double v, std::string_view labels = {}) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    out_ += ' ';
+    json::append_number(out_, v);
+    out_ += '\n';
+  }
+  void counter(std::string_view name, std::string_view help, std::uint64_t v) {
+    family(name, "counter", help);
+    sample(name, static_cast<double>(v));
+  }
+  void gauge(std::string_view name, std::string_view help, double v) {
+    family(name, "gauge", help);
+    sample(name, v);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+constexpr std::array kStatuses{Status::starting, Status::ok, Status::alert, Status::stale};
+
+void engine_series(const core::Engine& engine, Exposition& m) {
+  const core::Counters& c = engine.counters();
+  m.counter("twind_messages_total", "Inbound messages offered to the twins.", c.messages);
+  m.counter("twind_values_total", "Values accepted by a twin.", c.values);
+  m.family("twind_rejected_total", "counter", "Inbound messages or values refused, by reason.");
+  for (std::size_t i = 0; i < kRejectKinds; ++i) {
+    m.sample("twind_rejected_total", static_cast<double>(c.rejected[i]),
+             "reason=\"" + std::string(to_string(static_cast<Reject>(i))) + "\"");
+  }
+  m.counter("twind_states_total", "twin/state messages produced.", c.states);
+  m.counter("twind_alerts_total", "Alert transitions produced.", c.alerts);
+}
+
+void driver_series(const DaemonCounters& d, Exposition& m) {
+  m.counter("twind_ticks_total", "Ticks taken.", d.ticks);
+  m.counter("twind_ticks_skipped_total", "Ticks skipped because the loop fell behind.",
+            d.ticks_skipped);
+  m.counter("twind_inbox_dropped_total", "Telemetry dropped because the engine fell behind.",
+            d.inbox_dropped);
+  m.counter("twind_publish_failed_total", "States or alerts the MQTT client refused.",
+            d.publish_failed);
+  m.counter("twind_reloads_total", "Configurations reloaded.", d.reloads);
+  m.counter("twind_reloads_refused_total", "Configurations refused on reload.", d.reloads_refused);
+  m.gauge("twind_lag_seconds",
+          "How far twind is behind its input at the last tick: time since it last had read "
+          "everything the broker had sent it, since its last tick fell due, or the delay of its "
+          "plant-stamped input (the broker's queue for it). twind's own backlog, not the "
+          "plants'.",
+          d.lag_seconds);
+  m.counter("twind_behind_total", "Times the lag went past a tick period.", d.behind_periods);
+  m.gauge("twind_publish_denied_topics",
+          "Watched topics (broker.check_publish) whose messages the broker acknowledged but never "
+          "delivered back: an ACL denying twind's publications.",
+          static_cast<double>(d.publish_denied_topics));
+}
+
+void client_series(const mqtt::ClientStats& cs, bool connected, Exposition& m) {
+  m.gauge("twind_mqtt_connected", "1 while connected to the broker.", connected ? 1.0 : 0.0);
+  m.counter("twind_mqtt_connects_total", "Successful broker connections.", cs.connects);
+  m.counter("twind_mqtt_connect_failures_total", "Failed connection attempts.",
+            cs.connect_failures);
+  m.counter("twind_mqtt_published_total", "Messages handed to the broker connection.",
+            cs.published);
+  m.counter("twind_mqtt_delivered_total", "QoS 1 messages acknowledged by the broker.",
+            cs.delivered);
+  m.counter("twind_mqtt_dropped_total",
+            "Outbound messages lost (QoS 0 while "
+            "disconnected, outbox overflow).",
+            cs.dropped);
+  m.counter("twind_mqtt_received_total", "Messages received from the broker.", cs.received);
+  m.gauge("twind_mqtt_outbox", "QoS 1 messages awaiting acknowledgement.",
+          static_cast<double>(cs.outbox));
+  m.counter("twind_mqtt_superseded_total",
+            "States not sent because a newer one of the same topic replaced them while the "
+            "connection's send buffer was full.",
+            cs.superseded);
+  m.gauge("twind_mqtt_waiting", "States waiting for room in the connection's send buffer.",
+          static_cast<double>(cs.waiting));
+}
+
+void asset_series(const core::Engine& engine, Exposition& m) {
+  std::array<std::size_t, kStatuses.size()> by_status{};
+  for (std::size_t i = 0; i < engine.size(); ++i) {
+    ++by_status[static_cast<std::size_t>(engine.twin(i).status())];
+  }
+  m.family("twind_assets", "gauge", "Assets by status.");
+  for (Status s : kStatuses) {
+    m.sample("twind_assets", static_cast<double>(by_status[static_cast<std::size_t>(s)]),
+             "status=\"" + std::string(to_string(s)) + "\"");
+  }
+  const core::Counters& c = engine.counters();
+  m.counter("twind_assets_discovered_total", "Assets made by discovery.", c.discovered);
+  m.counter("twind_commands_total", "Commands received (each answered).", c.commands);
+  m.counter("twind_commands_refused_total", "Commands refused.", c.commands_refused);
+  m.counter("twind_model_changes_total", "Model swaps (reload, command, rebaseline).",
+            c.model_changes);
+  m.counter("twind_reanchored_total",
+            "Twins restarted from a measurement after a gap in input that twind, behind it, may "
+            "have lost on the way.",
+            c.reanchored);
+  m.counter("twind_shed_total",
+            "Values dropped unprocessed while twind was behind its input: those older than two "
+            "ticks (their plant's stamp against their arrival), so that the twins catch up with "
+            "the freshest input.",
+            c.shed);
+}
+
+void per_asset_series(const core::Engine& engine, Exposition& m) {
+  m.family("twind_asset_status", "gauge", "1 for the asset's current status.");
+  for (std::size_t i = 0; i < engine.size(); ++i) {
+    const core::AssetTwin& t = engine.twin(i);
+    for (Status s : kStatuses) {
+      m.sample("twind_asset_status", t.status() == s ? 1.0 : 0.0,
+               "asset=\"" + label(t.id()) + "\",status=\"" + std::string(to_string(s)) + "\"");
+    }
+  }
+  m.family("twind_asset_divergence", "gauge", "The asset's divergence figure (see twin/state).");
+  for (std::size_t i = 0; i < engine.size(); ++i) {
+    const core::AssetTwin& t = engine.twin(i);
+    if (const auto d = t.divergence()) {
+      m.sample("twind_asset_divergence", d->value, "asset=\"" + label(t.id()) + "\"");
+    }
+  }
+}
+
+}  // namespace
+
+std::string prometheus_text(const core::Engine& engine, const DaemonCounters& daemon,
+                            const mqtt::ClientStats& client, bool connected) {
+  Exposition m;
+  engine_series(engine, m);
+  driver_series(daemon, m);
+  client_series(client, connected, m);
+  asset_series(engine, m);
+  if (engine.size() <= kPerAssetSeriesLimit) per_asset_series(engine, m);
+  return m.take();
+}
+
+}  // namespace twind::app

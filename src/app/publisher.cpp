@@ -1,0 +1,87 @@
+#include "twind/app/publisher.hpp"
+
+#include "twind/core/encode.hpp"
+
+namespace twind::app {
+
+std::string printable(std::string_view v) {
+  std::string out(v);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
+void PublishingSink::message_at(double t) {
+  now_ = t;
+  if (!started_) {
+    started_ = true;
+    origin_ = t;
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> PublishingSink::take_states() {
+  std::vector<std::pair<std::string, std::string>> out = std::move(states_);
+  states_.clear();
+  states_.reserve(out.size());  // no regrowth while a fleet's period fills it again
+  return out;
+}
+
+void PublishingSink::publish(const std::string& topic, int qos, double ts) {
+  if (!out_.publish(topic, payload_, qos, false, ts)) ++failed_;
+}
+
+void PublishingSink::on_state(const core::AssetTwin& twin, double ts) {
+  payload_.clear();
+  core::encode_state(twin, ts, payload_);
+  publish(twin.topic(twin.def().state_topic), 0, ts);
+  if (keep_states_) states_.emplace_back(twin.id(), payload_);
+}
+
+void PublishingSink::on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) {
+  payload_.clear();
+  core::encode_alert(twin, event, payload_);
+  publish(twin.topic(twin.def().alert_topic), 1, now_);
+  out_.log(LineKind::alert, event.raised ? LogLevel::warning : LogLevel::info,
+           core::console_line(twin, event, started_ ? now_ - origin_ : 0.0));
+}
+
+void PublishingSink::on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) {
+  payload_.clear();
+  core::encode_model_change(twin, change, payload_);
+  publish(twin.topic(twin.def().model_topic), 1, now_);
+  out_.log(LineKind::model_change, LogLevel::info, core::model_change_line(twin, change));
+}
+
+void PublishingSink::on_reply(const core::CommandReply& reply) {
+  payload_.clear();
+  core::encode_reply(reply, payload_);
+  publish(reply.topic, 1, now_);
+  std::string line = "command " + printable(reply.command) + " to " + printable(reply.asset) +
+                     " (id \"" + printable(reply.request_id) + "\")";
+  if (reply.ok) {
+    out_.log(LineKind::command, LogLevel::info, line + ": ok");
+  } else {
+    out_.log(LineKind::command, LogLevel::warning, line + " refused: " + printable(reply.error));
+  }
+}
+
+void PublishingSink::on_discovered(const core::AssetTwin& twin) {
+  // Discovered ids are checked: nothing to make printable.
+  out_.log(LineKind::discovery, LogLevel::info,
+           "asset " + twin.id() + " discovered (template " + twin.def().entry + ")");
+  out_.discovered(twin);
+}
+
+void PublishingSink::on_reject(std::string_view topic, Reject reason, double arrival) {
+  std::uint64_t suppressed = 0;
+  if (!limiter_.allow(topic, arrival, suppressed)) return;
+  std::string line =
+      "rejected a payload on " + printable(topic) + ": " + std::string(to_string(reason));
+  if (suppressed > 0) {
+    line += " (" + std::to_string(suppressed) + " more on this topic since the last report)";
+  }
+  out_.log(LineKind::reject, LogLevel::warning, line);
+}
+
+}  // namespace twind::app

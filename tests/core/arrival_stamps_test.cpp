@@ -1,0 +1,203 @@
+// Bare numbers on separate topics: u on plant/<id>/u, then y on plant/<id>/y, no ts, so that the
+// engine places each at its arrival. A fleet of healthy seed plants (sim::FleetSim, the plants of
+// twin-sim --fleet) is joined mid-run, as when twind starts or restarts under a running fleet,
+// with arrival stamps that carry the delays seen live at such a start. No twin may raise a
+// divergence that the lateness of its arrival clock explains; a wearing plant still must.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../support/fixtures.hpp"
+#include "../support/recording_sink.hpp"
+#include "twind/core/engine.hpp"
+#include "twind/json/writer.hpp"
+#include "twind/sim/fleet.hpp"
+
+namespace twind::core {
+namespace {
+
+using testing::CollectingSink;
+using testing::fleet_config;
+using testing::RecordedAlert;
+
+constexpr double kT0 = 1732200000.0;
+constexpr double kRate = 2.0;
+
+// One MQTT message as the engine receives it.
+struct Message {
+  double arrival = 0.0;
+  std::string topic;
+  std::string payload;
+};
+
+// Decides, for a message of the fleet, whether it is received and when: its arrival time, or a
+// negative number when it is lost. `ts` is the true time of its sample, `is_y` says which half.
+using Delivery = std::function<double(double ts, bool is_y, std::size_t asset)>;
+
+struct Options {
+  std::size_t assets = 1000;
+  double join = 2.3;       // seconds after the fleet's start at which the engine starts listening
+  double duration = 10.0;  // seconds of fleet run
+  std::size_t wearing = 0;
+  double wear_at = -1.0;
+};
+
+// Every sample of the fleet from `join` on, u then y, as bare numbers, in arrival order.
+std::vector<Message> bare_stream(const Options& o, const Delivery& deliver) {
+  sim::FleetOptions f;
+  f.assets = o.assets;
+  f.rate = kRate;
+  f.t0 = kT0;
+  f.wear_assets = o.wearing;
+  f.wear_at = o.wear_at;
+  sim::FleetSim fleet(f);
+  std::vector<Message> out;
+  sim::FleetSample s;
+  while (fleet.next_due() < kT0 + o.duration) {
+    fleet.pop(s);
+    if (s.ts < kT0 + o.join) continue;
+    const std::string prefix = "plant/" + fleet.asset_id(s.asset);
+    for (const bool is_y : {false, true}) {
+      const double arrival = deliver(s.ts, is_y, s.asset);
+      if (arrival < 0.0) continue;
+      std::string text;
+      json::append_number(text, is_y ? s.y : s.u);
+      out.push_back({arrival, prefix + (is_y ? "/y" : "/u"), std::move(text)});
+    }
+  }
+  // In arrival order; each asset's own messages keep their publication order (u before y at an
+  // equal time: the sort is stable).
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Message& a, const Message& b) { return a.arrival < b.arrival; });
+  return out;
+}
+
+struct Outcome {
+  std::vector<RecordedAlert> divergences;  // raised
+  std::size_t twins = 0;
+  std::size_t initialised = 0;
+  double worst = 0.0;          // largest |residual| of a healthy twin's y after its start
+};
+
+Outcome replay(const Options& o, const Delivery& deliver) {
+  const std::vector<Message> stream = bare_stream(o, deliver);
+  Engine sut(fleet_config(o.assets), kT0 + o.join);
+  CollectingSink sink;
+  double next_tick = std::ceil((kT0 + o.join) / sut.tick_interval()) * sut.tick_interval();
+  Outcome r;
+  std::map<std::string, double> worst;
+  for (const Message& m : stream) {
+    while (next_tick <= m.arrival) {
+      sut.tick(next_tick, sink);
+      next_tick += sut.tick_interval();
+    }
+    sut.on_message(m.topic, m.payload, m.arrival, sink);
+    if (m.topic.ends_with("/y")) {
+      const AssetTwin* twin = sut.find(m.topic.substr(6, m.topic.size() - 8));
+      if (twin != nullptr && twin->initialised()) {
+        double& w = worst[twin->id()];
+        w = std::max(w, std::abs(twin->signal(1).residual));
+      }
+    }
+  }
+  for (const RecordedAlert& a : sink.alerts) {
+    if (a.event.id == AlertId::divergence && a.event.raised) r.divergences.push_back(a);
+  }
+  r.twins = sut.size();
+  for (std::size_t i = 0; i < sut.size(); ++i) {
+    if (sut.twin(i).initialised()) ++r.initialised;
+  }
+  for (const auto& [id, w] : worst) {
+    if (id >= sim::fleet_asset_id(o.wearing, o.assets)) r.worst = std::max(r.worst, w);
+  }
+  return r;
+}
+
+std::string describe(const std::vector<RecordedAlert>& alerts) {
+  std::string out;
+  for (const RecordedAlert& a : alerts) {
+    out += a.asset + " " + std::to_string(a.event.value) + " at +" +
+           std::to_string(a.event.ts - kT0) + " s; ";
+  }
+  return out;
+}
+
+// The delay of a message on an idle loopback broker: 0.3 ms, y 15 us behind its u.
+double on_time(double ts, bool is_y) {
+  return ts + 0.0003 + (is_y ? 0.000015 : 0.0);
+}
+
+TEST(ArrivalStamps, HealthyFleetOnTimeRaisesNothing) {
+  const Outcome r = replay({}, [](double ts, bool is_y, std::size_t) { return on_time(ts, is_y); });
+
+  EXPECT_TRUE(r.divergences.empty()) << describe(r.divergences);
+  EXPECT_EQ(r.twins, 1000u);
+  EXPECT_EQ(r.initialised, 1000u);
+  EXPECT_LT(r.worst, 0.01);
+}
+
+// A start-up burst: what is published in the first 120 ms after the engine starts listening is
+// delivered only at its end, all at once (the connection, the subscription and the discovery of
+// a thousand twins at once). The twins whose first sample falls in it would start from a
+// measurement stamped up to 120 ms after it was taken, while their next samples arrive on time.
+TEST(ArrivalStamps, StartUpBurstThatDelaysEachTwinsFirstSampleRaisesNothing) {
+  const Options o;
+  const double burst_end = kT0 + o.join + 0.12;
+  const Outcome r = replay(o, [&](double ts, bool is_y, std::size_t asset) {
+    if (ts >= burst_end) return on_time(ts, is_y);
+    // Queued, then delivered back to back in publication order, 2 us apart.
+    return burst_end + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
+  });
+
+  EXPECT_TRUE(r.divergences.empty()) << describe(r.divergences);
+  EXPECT_EQ(r.initialised, 1000u);
+  EXPECT_LT(r.worst, 0.01);
+}
+
+// The engine listens to y some milliseconds before u (the subscriptions of a client that
+// subscribes filter by filter, or a u lost on the way): the twins whose sample falls in between
+// see its y without its u, and their first u is the next sample's, 0.5 s later.
+TEST(ArrivalStamps, FirstYWhoseUWasLostRaisesNothing) {
+  const Options o;
+  const double u_from = kT0 + o.join + 0.02;
+  const Outcome r = replay(o, [&](double ts, bool is_y, std::size_t) {
+    if (!is_y && ts < u_from) return -1.0;
+    return on_time(ts, is_y);
+  });
+
+  EXPECT_TRUE(r.divergences.empty()) << describe(r.divergences);
+  EXPECT_EQ(r.initialised, 1000u);
+  EXPECT_LT(r.worst, 0.01);
+}
+
+// The same bursts do not blind the twins: the first ten plants wear at 6 s and each raises.
+TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseAfterAStartUpBurstAndLostUs) {
+  Options o;
+  o.wearing = 10;
+  o.wear_at = 6.0;
+  const double burst_end = kT0 + o.join + 0.12;
+  const Outcome r = replay(o, [&](double ts, bool is_y, std::size_t asset) {
+    if (!is_y && ts < kT0 + o.join + 0.02) return -1.0;
+    if (ts >= burst_end) return on_time(ts, is_y);
+    return burst_end + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
+  });
+
+  std::set<std::string> raised;
+  for (const RecordedAlert& a : r.divergences) {
+    raised.insert(a.asset);
+    EXPECT_GT(a.event.ts, kT0 + o.wear_at) << describe(r.divergences);
+  }
+  std::set<std::string> wearing;
+  for (std::size_t i = 0; i < o.wearing; ++i) wearing.insert(sim::fleet_asset_id(i, o.assets));
+  EXPECT_EQ(raised, wearing) << describe(r.divergences);
+}
+
+}  // namespace
+}  // namespace twind::core
