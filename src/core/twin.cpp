@@ -36,6 +36,7 @@ AssetTwin::AssetTwin(std::string id, std::shared_ptr<const AssetDef> def, double
       x_probe_(def_->model->states(), 0.0),
       y_probe_(def_->n_outputs, 0.0),
       signals_(def_->signals.size()),
+      clocks_(def_->signals.size()),
       detectors_(def_->signals.size()) {
   // A signal that never arrives goes stale counting from the twin's start.
   for (auto& s : signals_) s.last_arrival = start;
@@ -47,9 +48,16 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
   if (!std::isfinite(value)) return Reject::not_finite;
   if (value < sd.min || value > sd.max) return Reject::out_of_bounds;
   if (!std::isfinite(ts)) return Reject::bad_timestamp;
+  const bool on_arrival = ts == arrival;
+  if (on_arrival) {
+    // Stamped on arrival: placed on its source's rhythm (see ArrivalClock), never before a
+    // sample the twin already holds.
+    const double placed = clocks_[signal].stamp(arrival);
+    ts = placed < t_latest_ && t_latest_ <= arrival ? t_latest_ : placed;
+  }
   if (ts < t_latest_) return Reject::ts_backwards;
   t_latest_ = ts;
-  latest_on_arrival_ = ts == arrival;
+  latest_on_arrival_ = on_arrival;
 
   SignalView& sv = signals_[signal];
   sv.last_arrival = arrival;

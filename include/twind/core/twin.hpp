@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "twind/base/types.hpp"
+#include "twind/core/arrival_clock.hpp"
 #include "twind/core/asset.hpp"
 #include "twind/core/detector.hpp"
 
@@ -222,6 +223,7 @@ class AssetTwin {
   std::vector<double> x_probe_;  // scratch for at_rest()
   std::vector<double> y_probe_;
   std::vector<SignalView> signals_;
+  std::vector<ArrivalClock> clocks_;           // one per signal, for samples stamped on arrival
   std::vector<HysteresisDetector> detectors_;  // one per signal (used by outputs)
   model::StepMemo memo_;
   double t_model_ = 0.0;
