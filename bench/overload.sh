@@ -10,8 +10,9 @@
 #     machine twice as fast),
 #   AFTER s at NORMAL_CPU again.
 # Each window adds a row to the timeline (CSV): phase, twind's RSS and CPU, its lag
-# (twind_lag_seconds) and status (/healthz: ok or degraded), values shed and twins re-anchored
-# (twind_shed_total, twind_reanchored_total, over the window), states received and missing,
+# (twind_lag_seconds) and status (/healthz: ok or degraded), values shed, twins re-anchored and
+# states thinned (twind_shed_total, twind_reanchored_total, twind_states_thinned_total, over the
+# window), states received and missing,
 # state p99, alerts received.
 #
 #   bench/overload.sh        env: ASSETS=1500 RATE=2 NORMAL_CPU=0.5 OVERLOAD_CPU=0.04
@@ -71,7 +72,7 @@ pids+=("$sim_pid")
 probe_pid=$!
 pids+=("$probe_pid")
 
-echo "t_s,phase,cpu_quota,rss_kb,twind_cpu_pct,lag_s,healthz,shed,reanchored,states,states_missing,state_p99_ms,alerts" >"$TIMELINE"
+echo "t_s,phase,cpu_quota,rss_kb,twind_cpu_pct,lag_s,healthz,shed,reanchored,thinned,states,states_missing,state_p99_ms,alerts" >"$TIMELINE"
 t_start=$(now)
 window_start "$TWIND_PID"
 http_get "$http_port" /metrics >"$work/m.prev" 2>/dev/null || : >"$work/m.prev"
@@ -96,10 +97,11 @@ row() {
     degraded*) health=degraded ;;
     *) health=unhealthy ;;
   esac
-  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
+  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' \
     "$(awk -v a="$t_start" -v b="$WINDOW_AT" 'BEGIN {printf "%.1f", b - a}')" "$phase" "$quota" "$rss" "$WINDOW_CPU" \
     "$(awk '$1 == "twind_lag_seconds" {printf "%.2f", $2}' "$work/m.now")" "$health" \
     "$(delta twind_shed_total)" "$(delta twind_reanchored_total)" \
+    "$(delta twind_states_thinned_total)" \
     "$(jnum states "$work/window.json")" "$(jnum states_missing "$work/window.json")" \
     "$(jsub state_latency_ms p99 "$work/window.json")" "$(jnum alerts "$work/window.json")" \
     >>"$TIMELINE"
@@ -129,17 +131,17 @@ verdict() { echo "FAIL: $*"; failed=1; }
 echo "overload: $ASSETS assets at $RATE Hz; twind at $NORMAL_CPU of a core for $BEFORE s," \
   "$OVERLOAD_CPU for $OVERLOAD s, $NORMAL_CPU for $AFTER s; $WINDOW s windows; $("$TWIND" --version)"
 column -s, -t "$TIMELINE" 2>/dev/null || cat "$TIMELINE"
-# Columns: 1 t_s, 2 phase, 4 rss_kb, 6 lag_s, 7 healthz, 10 states, 11 states_missing, 13 alerts.
+# Columns: 1 t_s, 2 phase, 4 rss_kb, 6 lag_s, 7 healthz, 11 states, 12 states_missing, 14 alerts.
 summary=$(awk -F, -v rss_max="$MAX_RSS_KB" -v tick=0.5 -v end="$((BEFORE + OVERLOAD))" \
   -v recover="$RECOVER" -v window="$WINDOW" '
   NR == 1 {next}
-  {n++; alerts += $13; if ($4 > peak) peak = $4
-   if ($10 == 0 || $10 == "?") print "FAIL: window at " $1 " s received no state"
+  {n++; alerts += $14; if ($4 > peak) peak = $4
+   if ($11 == 0 || $11 == "?") print "FAIL: window at " $1 " s received no state"
    if ($2 == "overload" && $7 == "degraded" && $6 > tick) reported++
    if ($2 == "overload" && $6 > lag_peak) lag_peak = $6
    # Recovered: the first window, after the overload, that is fully back; every later one too.
    if ($2 == "after" && $1 - window >= end) {
-     ok = ($6 <= tick && $7 == "ok" && $11 == 0)
+     ok = ($6 <= tick && $7 == "ok" && $12 == 0)
      if (ok && !recovered_at) recovered_at = $1 - window - end
      if (!ok && recovered_at) { print "FAIL: window at " $1 " s lags again after the recovery"; recovered_at = 0 }
      if (!ok && $1 - window - end >= recover) late++

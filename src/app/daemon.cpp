@@ -17,6 +17,11 @@
 
 namespace twind::app {
 
+namespace {
+// While behind, each asset's state goes out on one period in at most this many.
+constexpr double kMaxStateStride = 8.0;
+}  // namespace
+
 double wall_clock_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -244,6 +249,11 @@ void Daemon::note_lag(double now, double due) {
   l.counters.lag_seconds = lag;
   // Behind past a tick, caught up under half of one: no flapping on the edge.
   const bool behind = l.behind ? lag > 0.5 * l.config.tick : lag > l.config.tick;
+  // While behind, fewer states: each asset's on one period in (lag in ticks, rounded up),
+  // between 2 and kMaxStateStride, so that what twind sends shrinks as its backlog grows.
+  l.engine.set_state_stride(behind ? static_cast<std::uint32_t>(std::clamp(
+                                         std::ceil(lag / l.config.tick), 2.0, kMaxStateStride))
+                                   : 1U);
   if (behind == l.behind) return;
   l.behind = behind;
   l.engine.set_input_lossy(behind);

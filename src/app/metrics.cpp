@@ -148,6 +148,11 @@ void asset_series(const core::Engine& engine, Exposition& m) {
             "ticks (their plant's stamp against their arrival), so that the twins catch up with "
             "the freshest input.",
             c.shed);
+  m.counter("twind_states_thinned_total",
+            "States not published while twind was behind its input (each asset's state goes out "
+            "on one tick in 2 to 8, more of them the further behind), so that what it has to "
+            "send shrinks while the backlog drains.",
+            c.states_thinned);
 }
 
 void per_asset_series(const core::Engine& engine, Exposition& m) {

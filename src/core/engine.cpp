@@ -236,10 +236,17 @@ void Engine::tick(double now, double heard_until, Sink& sink) {
   CountingSink counting(sink, counters_);
   const double judged_at = std::min(now, heard_until);
   const std::uint32_t slot = slot_of(now);
+  // The period this tick belongs to, for the twins' turns when states are thinned.
+  const auto period = static_cast<std::uint64_t>(
+      std::max(0LL, std::llround(now / tick_interval()) / static_cast<long long>(slots_)));
   for (std::size_t i = 0; i < fleet_.size(); ++i) {
     if (slot_[i] != slot) continue;
     AssetTwin& twin = fleet_.twin(i);
     if (!input_lossy_) twin.check_stale(judged_at, counting);
+    if (state_stride_ > 1 && (period + i) % state_stride_ != 0) {
+      ++counters_.states_thinned;
+      continue;
+    }
     twin.next_seq();
     ++counters_.states;
     sink.on_state(twin, now);

@@ -242,6 +242,49 @@ TEST(Daemon, ABacklogAtTheBrokerShowsInTheInputsStampsAndIsTwindsLagNotThePlants
   EXPECT_TRUE(f.broker.messages_on("twin/alert").empty());
 }
 
+// Behind by 2 to 3 s (40 to 60 ticks of 50 ms), the asset's state goes out on one tick in eight;
+// its seq stays contiguous (fewer states, none lost). Caught up, on every tick again.
+TEST(Daemon, WhileBehindItThinsItsStatesAndPublishesOnEveryTickOnceCaughtUp) {
+  Driven f;
+  const auto frame = [&](double age) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, R"({"ts": %.17g, "u": 1, "y": 1})", f.now - age);
+    f.broker.publish("plant/frame", buf);
+  };
+  const auto states = [&] { return f.broker.messages_on("twin/state").size(); };
+  for (int i = 0; i < 10; ++i) {
+    frame(0.01);
+    f.advance(0.1);
+  }
+  frame(3.0);
+  f.advance(0.05);
+  ASSERT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "behind");
+  const std::size_t before = states();
+  f.advance(1.0);  // 20 ticks
+  const std::size_t while_behind = states() - before;
+  EXPECT_GE(while_behind, 2U);
+  EXPECT_LE(while_behind, 3U);
+  const std::string& metrics = f.sut.snapshot()->metrics;
+  const std::size_t at = metrics.find("\ntwind_states_thinned_total ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GE(std::stoul(metrics.substr(at + 28)), 17U);
+
+  for (int i = 0; i < 5; ++i) {
+    frame(0.01);
+    f.advance(0.1);
+  }
+  ASSERT_EQ(json::parse(f.broker.retained("twin/status")->payload)["state"], "online");
+  const std::size_t caught_up = states();
+  f.advance(0.5);
+  EXPECT_EQ(states() - caught_up, 10U);
+  std::uint64_t seq = 0;
+  for (const auto& m : f.broker.messages_on("twin/state")) {
+    const auto next = json::parse(m.payload)["seq"].get<std::uint64_t>();
+    EXPECT_EQ(next, seq + 1);
+    seq = next;
+  }
+}
+
 TEST(Daemon, WithoutABacklogASilentPlantIsStaleAtTheWallClock) {
   Driven f;
   f.broker.publish("plant/u", "1");

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,35 @@ TEST(LossyInput, TheInputDelayIsTheMedianOfTheLatestSamplesBeyondEachPlantsClock
   EXPECT_NEAR(sut.take_input_delay(), 4.0, 0.05);
   // Taken: nothing since.
   EXPECT_TRUE(std::isnan(sut.take_input_delay()));
+}
+
+// Thinned states (Engine::set_state_stride): each twin's state goes out on one period in
+// `stride`, the twins taking turns so that every tick carries its share; the rest are counted.
+TEST(StateStride, EachTwinPublishesOnePeriodInStrideAndEveryTickCarriesAShare) {
+  constexpr double kT0 = 1732200000.0;
+  Engine sut(testing::fleet_config(), kT0);
+  CollectingSink sink;
+  for (int a = 0; a < 8; ++a) {
+    sut.on_message("plant/a" + std::to_string(a) + "/frame", R"({"u": 1, "y": 1})", kT0, sink);
+  }
+  ASSERT_EQ(sut.size(), 8U);
+  sut.set_state_stride(4);
+  std::map<std::string, int> per_twin;
+  for (int k = 1; k <= 8; ++k) {
+    const std::size_t before = sink.states.size();
+    sut.tick(kT0 + k * sut.tick_interval(), sink);
+    EXPECT_EQ(sink.states.size() - before, 2U) << "tick " << k;
+  }
+  for (const auto& s : sink.states) ++per_twin[s.asset];
+  EXPECT_EQ(per_twin.size(), 8U);
+  for (const auto& [id, n] : per_twin) EXPECT_EQ(n, 2) << id;
+  EXPECT_EQ(sut.counters().states_thinned, 48U);
+  EXPECT_EQ(sut.counters().states, 16U);
+
+  sut.set_state_stride(1);
+  const std::size_t before = sink.states.size();
+  sut.tick(kT0 + 9 * sut.tick_interval(), sink);
+  EXPECT_EQ(sink.states.size() - before, 8U);
 }
 
 }  // namespace

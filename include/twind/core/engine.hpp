@@ -83,6 +83,12 @@ class Engine {
   /// While input is lossy, a plant-stamped sample delayed by more than this (two ticks) is shed:
   /// counted (Counters::shed) and dropped before it reaches its twin.
   [[nodiscard]] double shed_after() const noexcept { return 2.0 * settings_.tick; }
+  /// While the driver is behind, each twin's state goes out on one period in `stride` (>= 1;
+  /// 1: every period), the twins taking turns so that every tick carries a share; the others are
+  /// counted (Counters::states_thinned). Stale checks still run on every tick, and an alert
+  /// never waits for a state.
+  void set_state_stride(std::uint32_t stride) noexcept { state_stride_ = stride > 1 ? stride : 1U; }
+  [[nodiscard]] std::uint32_t state_stride() const noexcept { return state_stride_; }
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::size_t size() const noexcept { return fleet_.size(); }
@@ -113,6 +119,7 @@ class Engine {
   codec::Payload payload_;
   Counters counters_;
   bool input_lossy_ = false;
+  std::uint32_t state_stride_ = 1;
   std::vector<double> delays_;  // a sample of the input delays since take_input_delay()
   std::uint64_t delays_seen_ = 0;
 };
