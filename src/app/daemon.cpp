@@ -166,6 +166,7 @@ void Daemon::message(std::string_view topic, std::string_view payload, double ar
   // twind's own messages, back from the broker: evidence for the check, not telemetry.
   if (l.publisher.echo(topic, payload)) return;
   l.sink.message_at(arrival);
+  l.engine.set_heard_until(l.heard_until);
   l.engine.on_message(topic, payload, arrival, l.sink);
 }
 

@@ -158,7 +158,7 @@ void Engine::deliver(const Route& route, std::string_view topic, double arrival,
   const double ts = payload.has_ts ? payload.ts : arrival;
   CountingSink counting(sink, counters_);
   // While input may be lost on the way, a silence may be the loss: none is judged.
-  if (!input_lossy_) twin.check_stale(arrival, counting);
+  if (!input_lossy_) twin.check_stale(std::min(arrival, heard_until_), counting);
 
   if (!payload.is_frame) {
     if (route.signal == Route::kFrame) {

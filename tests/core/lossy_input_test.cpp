@@ -193,5 +193,31 @@ TEST(StateStride, EachTwinPublishesOnePeriodInStrideAndEveryTickCarriesAShare) {
   EXPECT_EQ(sink.states.size() - before, 8U);
 }
 
+// A live driver whose loop was held up (a CPU quota, a stall) reads, all at once, what came while
+// it read nothing. Each message's stale check, like a tick's, judges silence no later than the
+// last time the driver had read everything (Engine::set_heard_until): the stretch it did not
+// watch is not the plant's silence. A driver that keeps up moves that time with its reads, and
+// the same silence is stale.
+TEST(HeardUntil, AMessagesStaleCheckJudgesSilenceNoLaterThanTheDriverHadReadEverything) {
+  constexpr double kT0 = 1732200000.0;
+  for (const bool kept_up : {false, true}) {
+    Engine sut(testing::seed_config(), kT0);
+    CollectingSink sink;
+    sut.set_heard_until(kT0);
+    sut.on_message("plant/u", "1", kT0, sink);
+    sut.on_message("plant/y", "1", kT0, sink);
+    // 2.1 s later (y's stale_after is 1.5 s) a u arrives; y's next is still on its way.
+    sut.set_heard_until(kT0 + (kept_up ? 2.1 : 0.5));
+    sut.on_message("plant/u", "1", kT0 + 2.1, sink);
+    if (kept_up) {
+      ASSERT_EQ(sink.alerts.size(), 1U);
+      EXPECT_EQ(sink.alerts[0].event.id, AlertId::stale);
+      EXPECT_TRUE(sink.alerts[0].event.raised);
+    } else {
+      EXPECT_TRUE(sink.alerts.empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace twind::core

@@ -83,6 +83,11 @@ class Engine {
   /// While input is lossy, a plant-stamped sample delayed by more than this (two ticks) is shed:
   /// counted (Counters::shed) and dropped before it reaches its twin.
   [[nodiscard]] double shed_after() const noexcept { return 2.0 * settings_.tick; }
+  /// The last time the driver had read everything sent to it (a live driver's; +infinity, the
+  /// default, for one that reads as fast as it likes). A message's stale check, like a tick's,
+  /// judges silence no later than this, so that a stretch in which the driver itself read
+  /// nothing (its own backlog, or a loop held up) is never taken for silent plants.
+  void set_heard_until(double t) noexcept { heard_until_ = t; }
   /// While the driver is behind, each twin's state goes out on one period in `stride` (>= 1;
   /// 1: every period), the twins taking turns so that every tick carries a share; the others are
   /// counted (Counters::states_thinned). Stale checks still run on every tick, and an alert
@@ -120,6 +125,7 @@ class Engine {
   Counters counters_;
   bool input_lossy_ = false;
   std::uint32_t state_stride_ = 1;
+  double heard_until_ = std::numeric_limits<double>::infinity();
   std::vector<double> delays_;  // a sample of the input delays since take_input_delay()
   std::uint64_t delays_seen_ = 0;
 };
