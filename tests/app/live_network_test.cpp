@@ -70,9 +70,15 @@ TEST(LiveOverANetwork, EveryStateOfATickBurstSixTimesTheSendBufferArrivesInOrder
     }
   }
   ASSERT_EQ(states.size(), static_cast<std::size_t>(kAssets));
+  // About 16 states each: one a tick for 8 s. A twind that fell behind its input (a slow
+  // sanitizer build at the start-up burst) thins its states by up to 8 on purpose, and says so;
+  // what it publishes must still all arrive, in order.
+  const bool behind = twind.stderr_text().find("behind its input") != std::string::npos;
+  const std::size_t least = behind ? 2U : 12U;
+  RecordProperty("behind", behind ? "yes" : "no");
   std::size_t total = 0;
   for (const auto& [id, mine] : states) {
-    ASSERT_GE(mine.size(), 12u) << id;  // about 16: one a tick for 8 s
+    ASSERT_GE(mine.size(), least) << id << (behind ? " (twind was behind)" : "");
     for (std::size_t i = 0; i < mine.size(); ++i) {
       ASSERT_EQ(mine[i]["seq"], i + 1) << id << ": a state lost or out of order";
     }
