@@ -197,7 +197,7 @@ TEST_P(PahoIntegration, BurstOfQos1MessagesIsDeliveredCompletelyAndInOrder) {
   }
 
   EXPECT_TRUE(all_accepted);
-  ASSERT_TRUE(peer.wait_for_count("burst", kCount, 10s)) << peer.messages().size();
+  ASSERT_TRUE(peer.wait_for_count("burst", kCount, 30s)) << peer.messages().size();
   const auto got = peer.payloads("burst");
   bool in_order = true;
   for (int i = 0; i < kCount; ++i)
