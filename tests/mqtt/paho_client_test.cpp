@@ -356,12 +356,12 @@ TEST(PahoDriven, OutboxOverflowWhileTheBrokerHangsDropsTheOldestNotYetWrittenAnd
 
   broker.resume();
   ASSERT_TRUE(
-      peer.wait_for([](const std::vector<Received>& all) { return all.size() >= 1100; }, 20s))
+      peer.wait_for([](const std::vector<Received>& all) { return all.size() >= 1100; }, 60s))
       << peer.messages().size() << " messages; client: " << sut->stats().connects
       << " connections, published " << sut->stats().published << ", delivered "
       << sut->stats().delivered << ", outbox " << sut->stats().outbox << "\n"
       << broker.log();
-  ASSERT_TRUE(eventually([&] { return sut->stats().outbox == 0; }, 10s));
+  ASSERT_TRUE(eventually([&] { return sut->stats().outbox == 0; }, 30s));
   // The first ones, written before the broker hung, then the newest: none of the middle.
   std::vector<std::string> got = peer.payloads("out/r");
   ASSERT_EQ(got.size(), 1100U);
