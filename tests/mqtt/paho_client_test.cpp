@@ -342,6 +342,10 @@ TEST(PahoDriven, OutboxOverflowWhileTheBrokerHangsDropsTheOldestNotYetWrittenAnd
   RecordingHandler handler;
   ConnectOptions o = options_for(broker.uri(), "overflow");
   o.max_outbox = 1100;
+  // The hang lasts as long as 5,000 publishes take (seconds in a sanitizer build beside other
+  // tests): longer than the usual 5 s keep-alive, whose expiry would end the connection. What
+  // this test is about is the outbox, not a reconnection.
+  o.keepalive = 60s;
   auto sut = make_client(testing::Adapter::driven, o);
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
