@@ -62,8 +62,12 @@ void Engine::set_schedule() {
   }
 }
 
+long long Engine::tick_index(double now) const noexcept {
+  return std::llround(now / tick_interval());
+}
+
 std::uint32_t Engine::slot_of(double now) const noexcept {
-  const auto k = std::llround(now / tick_interval());
+  const long long k = tick_index(now);
   const auto s = static_cast<long long>(slots_);
   return static_cast<std::uint32_t>(((k % s) + s) % s);
 }
@@ -237,8 +241,8 @@ void Engine::tick(double now, double heard_until, Sink& sink) {
   const double judged_at = std::min(now, heard_until);
   const std::uint32_t slot = slot_of(now);
   // The period this tick belongs to, for the twins' turns when states are thinned.
-  const auto period = static_cast<std::uint64_t>(
-      std::max(0LL, std::llround(now / tick_interval()) / static_cast<long long>(slots_)));
+  const auto period =
+      static_cast<std::uint64_t>(std::max(0LL, tick_index(now) / static_cast<long long>(slots_)));
   for (std::size_t i = 0; i < fleet_.size(); ++i) {
     if (slot_[i] != slot) continue;
     AssetTwin& twin = fleet_.twin(i);

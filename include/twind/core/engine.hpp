@@ -114,6 +114,8 @@ class Engine {
                          std::string_view payload, double arrival, Sink& sink);
   void on_command(std::string_view asset, std::string_view payload, double arrival, Sink& sink);
   void set_schedule();
+  // The index k of the grid point k * tick_interval() nearest `now`.
+  [[nodiscard]] long long tick_index(double now) const noexcept;
 
   EngineSettings settings_;
   std::uint32_t slots_ = 1;
