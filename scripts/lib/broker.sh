@@ -47,30 +47,46 @@ set_cpu_quota() {
 }
 
 # start_broker WORKDIR: sets BROKER_PORT, BROKER_URI and BROKER_PID, and adds the PID to `pids`.
+# A port that looked free can be taken before mosquitto binds it: when mosquitto exits at start,
+# another port is tried (up to 5).
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_broker() {
-  local work=$1 candidate
-  BROKER_PORT=0
-  for _ in $(seq 50); do
-    candidate=$((20000 + RANDOM % 20000))
-    if port_free "$candidate"; then BROKER_PORT=$candidate; break; fi
+  local work=$1 attempt rc
+  for attempt in 1 2 3 4 5; do
+    BROKER_PORT=$(free_port) || return 1
+    BROKER_URI="tcp://127.0.0.1:$BROKER_PORT"
+    sed "s/@PORT@/$BROKER_PORT/" "$(dirname "${BASH_SOURCE[0]}")/../demo/mosquitto.conf.in" \
+      >"$work/mosquitto.conf"
+    rc=0
+    launch_broker "$work/mosquitto.conf" "$BROKER_PORT" "$work/mosquitto.log" || rc=$?
+    [[ $rc -eq 2 ]] || return "$rc"
+    echo "start_broker: attempt $attempt on port $BROKER_PORT failed; trying another port" >&2
   done
-  [[ $BROKER_PORT -ne 0 ]] || { echo "no free port found" >&2; return 1; }
-  BROKER_URI="tcp://127.0.0.1:$BROKER_PORT"
-  sed "s/@PORT@/$BROKER_PORT/" "$(dirname "${BASH_SOURCE[0]}")/../demo/mosquitto.conf.in" \
-    >"$work/mosquitto.conf"
-  launch_broker "$work/mosquitto.conf" "$BROKER_PORT" "$work/mosquitto.log"
+  return 1
 }
 
 # launch_broker CONF PORT LOG: /usr/sbin/mosquitto -c CONF, its stderr appended to LOG; sets
-# BROKER_PID and adds it to `pids`, then waits (up to 5 s) until PORT accepts connections.
+# BROKER_PID and adds it to `pids`, then waits (up to 20 s: a loaded machine can be slow) until
+# PORT accepts connections. Returns 2, with the log's tail on stderr, when mosquitto exited at
+# start (most often: the port was taken), and 1 when it is alive but never accepted.
 launch_broker() {
   /usr/sbin/mosquitto -c "$1" 2>>"$3" &
   BROKER_PID=$!
   pids+=("$BROKER_PID")
-  for _ in $(seq 100); do port_free "$2" || return 0; sleep 0.05; done
-  echo "mosquitto did not start on port $2; see $3" >&2
+  for _ in $(seq 400); do
+    port_free "$2" || return 0
+    if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+      wait "$BROKER_PID" 2>/dev/null || true
+      forget_pid "$BROKER_PID"
+      echo "mosquitto exited at start on port $2; the end of $3:" >&2
+      tail -n 5 "$3" >&2
+      return 2
+    fi
+    sleep 0.05
+  done
+  echo "mosquitto did not accept connections on port $2 within 20 s; the end of $3:" >&2
+  tail -n 5 "$3" >&2
   return 1
 }
 
@@ -93,11 +109,18 @@ start_twind() {
   return 1
 }
 
-# free_port: prints a loopback port nobody listens on.
+# free_port: prints a loopback port nobody listens on, below the kernel's ephemeral range (where
+# outgoing connections take their local ports) when that range leaves room.
 free_port() {
-  local candidate
+  local candidate low=32768 high=60999 base=20000 span=12000
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  if ((low > 12000)); then
+    base=10000 span=$((low - 10000))
+  elif ((high < 61000)); then
+    base=$((high + 1)) span=$((65535 - high))
+  fi
   for _ in $(seq 50); do
-    candidate=$((20000 + RANDOM % 20000))
+    candidate=$((base + (RANDOM * 32768 + RANDOM) % span))
     if port_free "$candidate"; then echo "$candidate"; return 0; fi
   done
   echo "no free port found" >&2
