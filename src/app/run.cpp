@@ -227,9 +227,17 @@ int run_daemon(const RunOptions& options) {
   std::unique_ptr<HttpServer> http;
   try {
     const mqtt::ConnectOptions connect = connect_options(*config, std::move(*password));
-    client = config->broker.client == config::BrokerSpec::Client::driven
-                 ? mqtt::make_paho_driven_client(connect)
-                 : mqtt::make_paho_client(connect);
+    switch (config->broker.client) {
+      case config::BrokerSpec::Client::driven:
+        client = mqtt::make_paho_driven_client(connect);
+        break;
+      case config::BrokerSpec::Client::native:
+        client = mqtt::make_native_client(connect);
+        break;
+      case config::BrokerSpec::Client::threaded:
+        client = mqtt::make_paho_client(connect);
+        break;
+    }
     daemon = std::make_unique<Daemon>(*config, *client, dopts);
     if (listen) {
       Daemon* d = daemon.get();

@@ -40,9 +40,10 @@ void read_connection(Reader& r, const Fields& f, BrokerSpec& b) {
     if (const auto x = r.as_bool(*e)) b.check_publish = *x;
   }
   if (const Value* e = find(f, "client")) {
-    if (const auto c = r.as_enum<BrokerSpec::Client>(
-            *e,
-            {{"threaded", BrokerSpec::Client::threaded}, {"driven", BrokerSpec::Client::driven}})) {
+    if (const auto c =
+            r.as_enum<BrokerSpec::Client>(*e, {{"threaded", BrokerSpec::Client::threaded},
+                                               {"driven", BrokerSpec::Client::driven},
+                                               {"native", BrokerSpec::Client::native}})) {
       b.client = *c;
     }
   }

@@ -48,8 +48,11 @@ const std::vector<KeyDoc>& key_table() {
        "that does not fit in the socket's send buffer waits, the newest of each topic only, and "
        "an alert goes before it); `threaded`, by "
        "Paho's own threads (Paho C++'s asynchronous client: a receive and a send thread, a "
-       "hand-off to the engine per message). Takes effect at start.",
-       "threaded or driven"},
+       "hand-off to the engine per message); `native`, by the engine's own thread with twind's "
+       "own MQTT 3.1.1 client (one read for many messages, one write for a batch of states: "
+       "about a third of the driven client's CPU per message; no WebSocket). Takes effect at "
+       "start.",
+       "threaded, driven or native"},
       {"broker.username", "string", "(none)", "User name sent to the broker.", ""},
       {"broker.password_file", "string", "(none)",
        "File holding the password (first line), read once at start-up (a reload does not read it "

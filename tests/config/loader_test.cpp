@@ -1422,7 +1422,11 @@ assets:
   EXPECT_EQ(errors[0].line, 2);
   EXPECT_EQ(errors[0].column, 11);
   EXPECT_THAT(errors[0].message,
-              StartsWith("broker.client: got \"fast\", expected threaded or driven"));
+              StartsWith("broker.client: got \"fast\", expected threaded, driven or native"));
+
+  const LoadResult native = load("broker:\n  client: native\n" + std::string(kAsset));
+  ASSERT_TRUE(native.ok()) << all_of(native);
+  EXPECT_EQ(native.config->broker.client, BrokerSpec::Client::native);
 }
 
 // ---- warnings --------------------------------------------------------------------------------

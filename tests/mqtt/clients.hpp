@@ -1,4 +1,5 @@
-// Both Paho adapters behind one factory, so that one set of client tests holds for each. A driven
+// The three adapters (Paho threaded, Paho driven, native) behind one factory, so that one set of
+// client tests holds for each. A driven
 // client is run on a thread of its own, as the daemon's engine thread runs it: the tests, written
 // for clients whose publish() and stop() may be called from any thread, call them from theirs,
 // and DrivenOnThread carries each such call over to the driving thread and waits for its result.
@@ -101,19 +102,34 @@ class DrivenOnThread final : public Client {
   std::thread thread_;
 };
 
-enum class Adapter { threaded, driven };
+enum class Adapter { threaded, driven, native };
 
 inline std::unique_ptr<Client> make_client(Adapter a, const ConnectOptions& options) {
-  if (a == Adapter::threaded) return make_paho_client(options);
-  return std::make_unique<DrivenOnThread>(make_paho_driven_client(options));
-}
-
-inline void PrintTo(Adapter a, std::ostream* os) {
-  *os << (a == Adapter::threaded ? "threaded" : "driven");
+  switch (a) {
+    case Adapter::threaded:
+      return make_paho_client(options);
+    case Adapter::driven:
+      return std::make_unique<DrivenOnThread>(make_paho_driven_client(options));
+    case Adapter::native:
+      break;
+  }
+  return std::make_unique<DrivenOnThread>(make_native_client(options));
 }
 
 inline std::string adapter_name(Adapter a) {
-  return a == Adapter::threaded ? "Threaded" : "Driven";
+  switch (a) {
+    case Adapter::threaded:
+      return "Threaded";
+    case Adapter::driven:
+      return "Driven";
+    case Adapter::native:
+      break;
+  }
+  return "Native";
+}
+
+inline void PrintTo(Adapter a, std::ostream* os) {
+  *os << adapter_name(a);
 }
 
 }  // namespace twind::mqtt::testing

@@ -30,10 +30,18 @@ using twind::testing::ProcessOptions;
 using twind::testing::Received;
 using twind::testing::Subscriber;
 
-// Every test holds for both adapters (clients.hpp).
+// Every test holds for each adapter (clients.hpp).
 class PahoIntegration : public ::testing::TestWithParam<testing::Adapter> {};
 INSTANTIATE_TEST_SUITE_P(Adapters, PahoIntegration,
-                         ::testing::Values(testing::Adapter::threaded, testing::Adapter::driven),
+                         ::testing::Values(testing::Adapter::threaded, testing::Adapter::driven,
+                                           testing::Adapter::native),
+                         [](const auto& p) { return testing::adapter_name(p.param); });
+
+// The driven adapters (Paho C's synchronous client and the native one) keep the same rules for a
+// hung broker: room, waiting states, the outbox's bound.
+class DrivenIntegration : public ::testing::TestWithParam<testing::Adapter> {};
+INSTANTIATE_TEST_SUITE_P(Adapters, DrivenIntegration,
+                         ::testing::Values(testing::Adapter::driven, testing::Adapter::native),
                          [](const auto& p) { return testing::adapter_name(p.param); });
 
 ConnectOptions options_for(const std::string& uri, const std::string& id) {
@@ -281,11 +289,11 @@ TEST_P(PahoIntegration, StopIsBoundedWhileTheBrokerHangs) {
 // partial write would make Paho block the engine's thread). While the broker hangs, the buffer
 // fills: states then wait, the newest of each topic only, and an alert published after them
 // reaches the broker before them once it reads again.
-TEST(PahoDriven, WhileTheBrokerHangsStatesWaitTheNewestOfEachTopicAndAnAlertGoesFirst) {
+TEST_P(DrivenIntegration, WhileTheBrokerHangsStatesWaitTheNewestOfEachTopicAndAnAlertGoesFirst) {
   Mosquitto broker;
   Subscriber peer(broker.uri(), {"out/#"});
   RecordingHandler handler;
-  auto sut = make_client(testing::Adapter::driven, options_for(broker.uri(), "full-buffer"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "full-buffer"));
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
   broker.pause();
@@ -332,7 +340,8 @@ TEST(PahoDriven, WhileTheBrokerHangsStatesWaitTheNewestOfEachTopicAndAnAlertGoes
 // Past max_outbox the driven adapter drops the oldest QoS 1 message not yet written: those in
 // flight stay in Paho's own list until acknowledged, and forgetting them would let Paho's count
 // pass its in-flight limit, where its publish blocks the engine's thread until the broker acks.
-TEST(PahoDriven, OutboxOverflowWhileTheBrokerHangsDropsTheOldestNotYetWrittenAndNeverBlocks) {
+TEST_P(DrivenIntegration,
+       OutboxOverflowWhileTheBrokerHangsDropsTheOldestNotYetWrittenAndNeverBlocks) {
   // The 1,100 messages reach the peer in one burst: past mosquitto's default queue for a client
   // (1,000 messages), it would drop some on the peer's side.
   MosquittoOptions options;
@@ -346,7 +355,7 @@ TEST(PahoDriven, OutboxOverflowWhileTheBrokerHangsDropsTheOldestNotYetWrittenAnd
   // tests): longer than the usual 5 s keep-alive, whose expiry would end the connection. What
   // this test is about is the outbox, not a reconnection.
   o.keepalive = 60s;
-  auto sut = make_client(testing::Adapter::driven, o);
+  auto sut = make_client(GetParam(), o);
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
   broker.pause();
@@ -384,13 +393,13 @@ TEST(PahoDriven, OutboxOverflowWhileTheBrokerHangsDropsTheOldestNotYetWrittenAnd
 // Alerts go first on the socket, but an alert that waits for the broker's acknowledgements to
 // free a place in flight (1,024 of them unacknowledged) does not hold the states back: they do
 // not delay it, and an alert storm would otherwise stop every state.
-TEST(PahoDriven, StatesGoOutWhileAlertsWaitForAPlaceInFlight) {
+TEST_P(DrivenIntegration, StatesGoOutWhileAlertsWaitForAPlaceInFlight) {
   MosquittoOptions options;
   options.extra_config = {"max_queued_messages 10000"};
   Mosquitto broker(options);
   Subscriber peer(broker.uri(), {"out/#"});
   RecordingHandler handler;
-  auto sut = make_client(testing::Adapter::driven, options_for(broker.uri(), "in-flight"));
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "in-flight"));
   sut->start(handler);
   ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
   broker.pause();  // no acknowledgement comes; 1,100 small alerts fit in the send buffer

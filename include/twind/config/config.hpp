@@ -91,8 +91,9 @@ struct BrokerSpec {
   /// the broker acknowledges but never delivers (an ACL denying them).
   bool check_publish = true;
   /// How the connection is worked: by Paho's own threads (`threaded`, Paho C++'s asynchronous
-  /// client), or by the engine's thread (`driven`, Paho C's synchronous client).
-  enum class Client { threaded, driven };
+  /// client), or by the engine's thread (`driven`, Paho C's synchronous client; `native`,
+  /// twind's own MQTT 3.1.1 client).
+  enum class Client { threaded, driven, native };
   Client client = Client::driven;
   friend bool operator==(const BrokerSpec&, const BrokerSpec&) = default;
 };

@@ -160,4 +160,18 @@ class Client {
 /// - stop() outlasts `timeout` by at most a connection attempt in progress (kConnectTimeout, 3 s).
 [[nodiscard]] std::unique_ptr<Client> make_paho_driven_client(const ConnectOptions& options);
 
+/// twind's own MQTT 3.1.1 client (native_client.cpp), driven by its owner's thread like
+/// make_paho_driven_client(), with the same threads, URI, TLS and delivery rules, and these
+/// differences:
+/// - no WebSocket: a ws:// or wss:// URI is refused with std::invalid_argument;
+/// - it reads whatever the socket holds at once and hands each message to on_message() as views
+///   into its buffer; it writes QoS 0 messages in batches (at the end of drive(), or once 64 KiB
+///   are queued), and a QoS >= 1 message at once, with the QoS 0 messages queued before it;
+/// - "room" is its own bound of 1 MiB written but not yet taken by the kernel (on top of the
+///   socket's send buffer): past it QoS 0 messages wait, the newest of each topic, and QoS >= 1
+///   messages stay in the outbox;
+/// - each step of a connection attempt (TCP, TLS, CONNACK, SUBACK) gives up after 3 s, and
+///   stop() outlasts `timeout` by at most one such step.
+[[nodiscard]] std::unique_ptr<Client> make_native_client(const ConnectOptions& options);
+
 }  // namespace twind::mqtt
