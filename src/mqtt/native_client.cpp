@@ -42,11 +42,11 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "adapter_common.hpp"
+#include "driven_common.hpp"
 #include "subscriptions.hpp"
 #include "tls_probe.hpp"
 #include "twind/mqtt/broker_uri.hpp"
@@ -77,8 +77,6 @@ constexpr std::size_t kFlushAt = 64 * 1024;
 // The socket's receive buffer, as for the driven Paho client: the backlog of a twin that cannot
 // keep up stays at the broker, which drops what a slow subscriber cannot take.
 constexpr int kReceiveBuffer = 1 << 20;
-// Topics with a QoS 0 message waiting for room: past this, a new topic's message is dropped.
-constexpr std::size_t kMaxWaiting = 1U << 18U;
 // While messages wait for room, the longest the owner's loop waits for input before it looks
 // again at the send buffer.
 constexpr milliseconds kRoomPoll{2};
@@ -338,16 +336,7 @@ class NativeClient final : public Client {
   std::thread connector_;
   std::atomic<bool> abort_{false};  // the connector gives up its attempt
 
-  // Counters: written by the owner (and the connector for connections), read by stats().
-  std::atomic<std::uint64_t> connects_{0};
-  std::atomic<std::uint64_t> connect_failures_{0};
-  std::atomic<std::uint64_t> published_{0};
-  std::atomic<std::uint64_t> delivered_{0};
-  std::atomic<std::uint64_t> dropped_{0};
-  std::atomic<std::uint64_t> received_{0};
-  std::atomic<std::size_t> outbox_size_{0};
-  std::atomic<std::uint64_t> superseded_{0};
-  std::atomic<std::size_t> waiting_size_{0};
+  detail::Counters counters_;
   std::atomic<bool> up_{false};
 
   // The owner's.
@@ -361,12 +350,7 @@ class NativeClient final : public Client {
   std::vector<bool> id_used_ = std::vector<bool>(65536, false);
   std::vector<bool> qos2_in_ = std::vector<bool>(65536, false);  // received, awaiting PUBREL
   std::uint16_t last_id_ = 0;
-  struct Held {
-    std::string payload;
-    bool retained = false;
-  };
-  std::unordered_map<std::string, Held> waiting_;
-  std::deque<std::string> waiting_order_;
+  detail::WaitingMessages waiting_{counters_};
   bool needs_room_ = false;
   Clock::time_point last_sent_{};
   Clock::time_point last_heard_{};
@@ -415,17 +399,7 @@ void NativeClient::subscribe_optional(const std::vector<std::string>& filters, i
 }
 
 ClientStats NativeClient::stats() const {
-  ClientStats s;
-  s.connects = connects_.load(std::memory_order_relaxed);
-  s.connect_failures = connect_failures_.load(std::memory_order_relaxed);
-  s.published = published_.load(std::memory_order_relaxed);
-  s.delivered = delivered_.load(std::memory_order_relaxed);
-  s.dropped = dropped_.load(std::memory_order_relaxed);
-  s.received = received_.load(std::memory_order_relaxed);
-  s.outbox = outbox_size_.load(std::memory_order_relaxed);
-  s.superseded = superseded_.load(std::memory_order_relaxed);
-  s.waiting = waiting_size_.load(std::memory_order_relaxed);
-  return s;
+  return counters_.snapshot();
 }
 
 // ---- The connector thread ----------------------------------------------------------------------
@@ -441,7 +415,7 @@ void NativeClient::connector() {
     const std::string cause = attempt(conn);
     lk.lock();
     if (cause.empty()) {
-      connects_.fetch_add(1, std::memory_order_relaxed);
+      detail::Counters::add(counters_.connects);
       backoff.reset();
       if (stopping_) {
         // Made while stop() waited for this attempt: leave cleanly (no will).
@@ -455,7 +429,7 @@ void NativeClient::connector() {
       cv_.wait(lk, [&] { return stopping_ || phase_ == Phase::connecting; });
       if (stopping_) return;
     } else if (!stopping_) {
-      connect_failures_.fetch_add(1, std::memory_order_relaxed);
+      detail::Counters::add(counters_.connect_failures);
       causes_.push_back(cause);
       cv_.notify_all();
     }
@@ -832,7 +806,7 @@ std::size_t NativeClient::parse(std::size_t limit, bool deliver) {
         if (fresh) {
           ++n;
           if (deliver) {
-            received_.fetch_add(1, std::memory_order_relaxed);
+            detail::Counters::add(counters_.received);
             try {
               handler_->on_message(m.topic, m.payload);
             } catch (...) {  // NOLINT(bugprone-empty-catch): the handler's to report
@@ -883,8 +857,8 @@ void NativeClient::acknowledge(std::uint16_t id) {
     outbox_.erase(outbox_.begin() + static_cast<std::ptrdiff_t>(i));
     --inflight_;
     id_used_[id] = false;
-    delivered_.fetch_add(1, std::memory_order_relaxed);
-    outbox_size_.store(outbox_.size(), std::memory_order_relaxed);
+    detail::Counters::add(counters_.delivered);
+    counters_.outbox.store(outbox_.size(), std::memory_order_relaxed);
     return;
   }
 }
@@ -925,12 +899,12 @@ bool NativeClient::publish(std::string_view topic, std::string_view payload, int
                            bool retained) {
   if (qos < 0 || qos > 2 || !valid_topic_name(topic) || stopped_ ||
       wire::publish_size(topic.size(), payload.size(), qos) > wire::kMaxRemaining) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.dropped);
     return false;
   }
   if (qos == 0) {
     if (!owned_ || !broken_.empty()) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
+      detail::Counters::add(counters_.dropped);
       return false;
     }
     // As in the driven Paho client: a QoS 0 message waits behind a QoS >= 1 one that waits for
@@ -941,20 +915,20 @@ bool NativeClient::publish(std::string_view topic, std::string_view payload, int
       return hold(topic, payload, retained);
     }
     wire::append_publish(out_, topic, payload, 0, retained, false, 0);
-    published_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.published);
     if (unwritten() >= kFlushAt) flush();
     return true;
   }
   if (options_.max_outbox == 0) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.dropped);
     return false;
   }
   if (outbox_.size() >= options_.max_outbox && !drop_oldest_reliable()) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.dropped);
     return false;
   }
   outbox_.push_back(Pending{std::string(topic), std::string(payload), qos, retained, false, 0});
-  outbox_size_.store(outbox_.size(), std::memory_order_relaxed);
+  counters_.outbox.store(outbox_.size(), std::memory_order_relaxed);
   if (owned_ && broken_.empty()) {
     send_pending();
     flush();  // at once, with the QoS 0 messages queued before it
@@ -976,58 +950,36 @@ void NativeClient::send_pending() {
     p.id = next_id();
     wire::append_publish(out_, p.topic, p.payload, p.qos, p.retained, p.sent_before, p.id);
     ++inflight_;
-    published_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.published);
   }
 }
 
 bool NativeClient::hold(std::string_view topic, std::string_view payload, bool retained) {
-  std::string key(topic);
-  auto it = waiting_.find(key);
-  if (it != waiting_.end()) {
-    it->second.payload.assign(payload);
-    it->second.retained = retained;
-    superseded_.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  if (waiting_.size() >= kMaxWaiting) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  waiting_order_.push_back(key);
-  waiting_.emplace(std::move(key), Held{std::string(payload), retained});
-  waiting_size_.store(waiting_.size(), std::memory_order_relaxed);
-  return true;
+  return waiting_.hold(topic, payload, retained);
 }
 
 void NativeClient::send_waiting() {
   if (outbox_.size() > inflight_) send_pending();
-  while (owned_ && broken_.empty() && !waiting_order_.empty() && !reliable_needs_room()) {
-    const std::string& topic = waiting_order_.front();
-    auto it = waiting_.find(topic);
-    if (!room(wire::publish_size(topic.size(), it->second.payload.size(), 0))) {
-      flush();
-      if (!room(wire::publish_size(topic.size(), it->second.payload.size(), 0))) break;
-    }
-    wire::append_publish(out_, topic, it->second.payload, 0, it->second.retained, false, 0);
-    published_.fetch_add(1, std::memory_order_relaxed);
-    waiting_.erase(it);
-    waiting_order_.pop_front();
-  }
-  waiting_size_.store(waiting_.size(), std::memory_order_relaxed);
+  waiting_.drain([&](std::string_view topic, std::string_view payload, bool retained) {
+    if (!owned_ || !broken_.empty() || reliable_needs_room()) return false;
+    const std::size_t size = wire::publish_size(topic.size(), payload.size(), 0);
+    if (!room(size)) flush();
+    if (!room(size)) return false;
+    wire::append_publish(out_, topic, payload, 0, retained, false, 0);
+    detail::Counters::add(counters_.published);
+    return true;
+  });
 }
 
 void NativeClient::forget_waiting() {
-  dropped_.fetch_add(waiting_.size(), std::memory_order_relaxed);
-  waiting_.clear();
-  waiting_order_.clear();
-  waiting_size_.store(0, std::memory_order_relaxed);
+  waiting_.forget();
 }
 
 // Drops the oldest message not yet written on this connection. Returns false when all are.
 bool NativeClient::drop_oldest_reliable() {
   if (outbox_.size() <= inflight_) return false;
   outbox_.erase(outbox_.begin() + static_cast<std::ptrdiff_t>(inflight_));
-  dropped_.fetch_add(1, std::memory_order_relaxed);
+  detail::Counters::add(counters_.dropped);
   return true;
 }
 

@@ -23,11 +23,11 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "adapter_common.hpp"
+#include "driven_common.hpp"
 #include "nodelay.hpp"
 #include "subscriptions.hpp"
 #include "tls_probe.hpp"
@@ -63,8 +63,6 @@ constexpr long kMinRoom = 8 * 1024;
 // backlog stays at the broker, which drops what a slow subscriber cannot take (mosquitto:
 // max_queued_messages), and what twind reads stays about a second old at most.
 constexpr int kReceiveBuffer = 1 << 20;
-// Topics with a QoS 0 message waiting for room: past this, a new topic's message is dropped.
-constexpr std::size_t kMaxWaiting = 1U << 18U;
 // While messages wait for room, the longest the owner's loop waits for input before it looks
 // again at the send buffer.
 constexpr milliseconds kRoomPoll{2};
@@ -150,16 +148,7 @@ class PahoDrivenClient final : public Client {
   bool stopping_ = false;
   std::thread connector_;
 
-  // Counters: written by the owner (and the connector for connections), read by stats().
-  std::atomic<std::uint64_t> connects_{0};
-  std::atomic<std::uint64_t> connect_failures_{0};
-  std::atomic<std::uint64_t> published_{0};
-  std::atomic<std::uint64_t> delivered_{0};
-  std::atomic<std::uint64_t> dropped_{0};
-  std::atomic<std::uint64_t> received_{0};
-  std::atomic<std::size_t> outbox_size_{0};
-  std::atomic<std::uint64_t> superseded_{0};
-  std::atomic<std::size_t> waiting_size_{0};
+  detail::Counters counters_;
   std::atomic<bool> up_{false};
 
   // The owner's.
@@ -170,12 +159,7 @@ class PahoDrivenClient final : public Client {
   std::vector<MQTTClient_deliveryToken> pending_tokens_;  // settle()'s, reused
   // QoS 0 messages that found no room: the newest of each topic, in the order the topics began
   // to wait. Written after the outbox, as room appears.
-  struct Held {
-    std::string payload;
-    bool retained = false;
-  };
-  std::unordered_map<std::string, Held> waiting_;
-  std::deque<std::string> waiting_order_;
+  detail::WaitingMessages waiting_{counters_};
   std::string topic_buf_;    // NUL-terminated topic for Paho, reused
   long budget_ = 0;          // bytes that may be written before the next look at the buffer
   bool needs_room_ = false;  // send_pending() last stopped for want of room (or a failed write)
@@ -229,17 +213,7 @@ void PahoDrivenClient::subscribe_optional(const std::vector<std::string>& filter
 }
 
 ClientStats PahoDrivenClient::stats() const {
-  ClientStats s;
-  s.connects = connects_.load(std::memory_order_relaxed);
-  s.connect_failures = connect_failures_.load(std::memory_order_relaxed);
-  s.published = published_.load(std::memory_order_relaxed);
-  s.delivered = delivered_.load(std::memory_order_relaxed);
-  s.dropped = dropped_.load(std::memory_order_relaxed);
-  s.received = received_.load(std::memory_order_relaxed);
-  s.outbox = outbox_size_.load(std::memory_order_relaxed);
-  s.superseded = superseded_.load(std::memory_order_relaxed);
-  s.waiting = waiting_size_.load(std::memory_order_relaxed);
-  return s;
+  return counters_.snapshot();
 }
 
 // ---- The connector thread ----------------------------------------------------------------------
@@ -254,7 +228,7 @@ void PahoDrivenClient::connector() {
     const std::string cause = attempt();
     lk.lock();
     if (cause.empty()) {
-      connects_.fetch_add(1, std::memory_order_relaxed);
+      detail::Counters::add(counters_.connects);
       backoff.reset();
       if (stopping_) {
         // Made while stop() waited for this attempt: leave cleanly (no will).
@@ -268,7 +242,7 @@ void PahoDrivenClient::connector() {
       cv_.wait(lk, [&] { return stopping_ || phase_ == Phase::connecting; });
       if (stopping_) return;
     } else if (!stopping_) {
-      connect_failures_.fetch_add(1, std::memory_order_relaxed);
+      detail::Counters::add(counters_.connect_failures);
       causes_.push_back(cause);
       cv_.notify_all();
     }
@@ -491,7 +465,7 @@ std::size_t PahoDrivenClient::receive(milliseconds wait, std::size_t max_message
     }
     ++n;
     if (deliver) {
-      received_.fetch_add(1, std::memory_order_relaxed);
+      detail::Counters::add(counters_.received);
       const std::string_view t(topic, static_cast<std::size_t>(topic_len));
       const std::string_view p(static_cast<const char*>(m->payload),
                                static_cast<std::size_t>(std::max(m->payloadlen, 0)));
@@ -536,12 +510,12 @@ bool PahoDrivenClient::publish(std::string_view topic, std::string_view payload,
                                bool retained) {
   if (qos < 0 || qos > 2 || !valid_topic_name(topic) || stopped_ ||
       payload.size() > static_cast<std::size_t>(INT_MAX)) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.dropped);
     return false;
   }
   if (qos == 0) {
     if (!owned_) {
-      dropped_.fetch_add(1, std::memory_order_relaxed);
+      detail::Counters::add(counters_.dropped);
       return false;
     }
     // Alerts first: a QoS 0 message waits while a QoS >= 1 one waits for room in the send
@@ -556,15 +530,15 @@ bool PahoDrivenClient::publish(std::string_view topic, std::string_view payload,
     return write_qos0(topic_buf_.c_str(), payload, retained);
   }
   if (options_.max_outbox == 0) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.dropped);
     return false;
   }
   if (outbox_.size() >= options_.max_outbox && !drop_oldest_reliable()) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);  // every message kept is in flight
+    detail::Counters::add(counters_.dropped);  // every message kept is in flight
     return false;
   }
   outbox_.push_back(Pending{std::string(topic), std::string(payload), qos, retained, 0});
-  outbox_size_.store(outbox_.size(), std::memory_order_relaxed);
+  counters_.outbox.store(outbox_.size(), std::memory_order_relaxed);
   if (owned_) send_pending();
   return true;
 }
@@ -588,60 +562,39 @@ void PahoDrivenClient::send_pending() {
     }
     p.token = token;
     ++inflight_;
-    published_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.published);
   }
 }
 
 // Keeps a QoS 0 message that found no room, replacing the one of its topic that still waits.
 bool PahoDrivenClient::hold(std::string_view topic, std::string_view payload, bool retained) {
-  std::string key(topic);
-  auto it = waiting_.find(key);
-  if (it != waiting_.end()) {
-    it->second.payload.assign(payload);
-    it->second.retained = retained;
-    superseded_.fetch_add(1, std::memory_order_relaxed);
-    return true;
-  }
-  if (waiting_.size() >= kMaxWaiting) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  waiting_order_.push_back(key);
-  waiting_.emplace(std::move(key), Held{std::string(payload), retained});
-  waiting_size_.store(waiting_.size(), std::memory_order_relaxed);
-  return true;
+  return waiting_.hold(topic, payload, retained);
 }
 
 // Writes the waiting QoS 0 messages, oldest topic first, while there is room and no QoS >= 1
 // message waits.
 void PahoDrivenClient::send_waiting() {
   if (outbox_.size() > inflight_) send_pending();
-  while (owned_ && !waiting_order_.empty() && !reliable_needs_room()) {
-    const std::string& topic = waiting_order_.front();
-    auto it = waiting_.find(topic);
-    if (!room_for(topic, it->second.payload)) break;
-    write_qos0(topic.c_str(), it->second.payload, it->second.retained);
-    waiting_.erase(it);
-    waiting_order_.pop_front();
-  }
-  waiting_size_.store(waiting_.size(), std::memory_order_relaxed);
+  waiting_.drain([&](std::string_view topic, std::string_view payload, bool retained) {
+    if (!owned_ || reliable_needs_room() || !room_for(topic, payload)) return false;
+    topic_buf_.assign(topic);
+    write_qos0(topic_buf_.c_str(), payload, retained);
+    return true;
+  });
 }
 
 bool PahoDrivenClient::write_qos0(const char* topic, std::string_view payload, bool retained) {
   if (MQTTClient_publish(handle_, topic, static_cast<int>(payload.size()), payload.data(), 0,
                          retained ? 1 : 0, nullptr) != MQTTCLIENT_SUCCESS) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
+    detail::Counters::add(counters_.dropped);
     return false;
   }
-  published_.fetch_add(1, std::memory_order_relaxed);
+  detail::Counters::add(counters_.published);
   return true;
 }
 
 void PahoDrivenClient::forget_waiting() {
-  dropped_.fetch_add(waiting_.size(), std::memory_order_relaxed);
-  waiting_.clear();
-  waiting_order_.clear();
-  waiting_size_.store(0, std::memory_order_relaxed);
+  waiting_.forget();
 }
 
 // Forgets the messages the broker has acknowledged: those Paho no longer lists as pending.
@@ -671,8 +624,8 @@ void PahoDrivenClient::settle(bool now) {
   const auto acknowledged = static_cast<std::size_t>(in_flight_end - kept_end);
   outbox_.erase(kept_end, in_flight_end);
   inflight_ -= acknowledged;
-  delivered_.fetch_add(acknowledged, std::memory_order_relaxed);
-  outbox_size_.store(outbox_.size(), std::memory_order_relaxed);
+  detail::Counters::add(counters_.delivered, acknowledged);
+  counters_.outbox.store(outbox_.size(), std::memory_order_relaxed);
   send_pending();
 }
 
@@ -682,7 +635,7 @@ void PahoDrivenClient::settle(bool now) {
 bool PahoDrivenClient::drop_oldest_reliable() {
   if (outbox_.size() <= inflight_) return false;
   outbox_.erase(outbox_.begin() + static_cast<std::ptrdiff_t>(inflight_));
-  dropped_.fetch_add(1, std::memory_order_relaxed);
+  detail::Counters::add(counters_.dropped);
   return true;
 }
 
