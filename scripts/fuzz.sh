@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes what twind reads from outside with libFuzzer (clang, AddressSanitizer +
 # UndefinedBehaviorSanitizer): telemetry payloads, recording lines, commands on twin/{asset}/cmd
-# (through the engine to a running twin) and configuration files. Each target starts from its seed
+# (through the engine to a running twin), configuration files and the MQTT packets the native
+# client reads from the broker. Each target starts from its seed
 # corpus in fuzz/corpus/ (the configurations also from config/) and runs for SECONDS (default 60).
 # Prints the executions and coverage of each; exits 1 on any finding, whose input is kept in
 # build-fuzz/findings/ (make it a regression test).   scripts/fuzz.sh [SECONDS]
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 scripts/setup.sh >/dev/null
 build=build-fuzz
-targets=(payload recording command config)
+targets=(payload recording command config wire)
 mkdir -p "$build/findings"
 # The build's own output goes to a log; on failure its errors are printed, not swallowed.
 build_log="$build/build.log"

@@ -46,23 +46,36 @@ std::vector<json> parsed(const Subscriber& sub, const std::string& topic) {
   return out;
 }
 
-// Every live test holds for both ways of working the broker connection (broker.client).
-enum class ClientKind { threaded, driven };
+// Every live test holds for each way of working the broker connection (broker.client).
+enum class ClientKind { threaded, driven, native };
+std::string kind_name(ClientKind k) {
+  switch (k) {
+    case ClientKind::threaded:
+      return "threaded";
+    case ClientKind::driven:
+      return "driven";
+    case ClientKind::native:
+      break;
+  }
+  return "native";
+}
 void PrintTo(ClientKind k, std::ostream* os) {
-  *os << (k == ClientKind::threaded ? "threaded" : "driven");
+  *os << kind_name(k);
 }
 class LiveDaemon : public ::testing::TestWithParam<ClientKind> {};
 INSTANTIATE_TEST_SUITE_P(Clients, LiveDaemon,
-                         ::testing::Values(ClientKind::threaded, ClientKind::driven),
+                         ::testing::Values(ClientKind::threaded, ClientKind::driven,
+                                           ClientKind::native),
                          [](const auto& p) {
-                           return std::string(p.param == ClientKind::threaded ? "Threaded"
-                                                                              : "Driven");
+                           std::string name = kind_name(p.param);
+                           name[0] = static_cast<char>(name[0] - 'a' + 'A');
+                           return name;
                          });
 
 // A configuration's text for the test's client kind (broker.client set), and
 // a configuration file for it: itself, or such a copy in `dir`.
 std::string client_text(const std::string& text) {
-  const std::string kind = LiveDaemon::GetParam() == ClientKind::threaded ? "threaded" : "driven";
+  const std::string kind = kind_name(LiveDaemon::GetParam());
   if (text.find("\n  client: " + kind + "\n") != std::string::npos) return text;
   return std::regex_replace(text, std::regex("\\nbroker:\\n"),
                             "\nbroker:\n  client: " + kind + "\n");
