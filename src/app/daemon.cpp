@@ -326,26 +326,15 @@ void Daemon::run_driven() {
   // returns at the next tick's time at the latest, and every kMaxWait so that a reload or a stop
   // posted by the signal thread is taken soon. Within a burst the clock is read again every
   // kCheckClockEvery messages, so that ticks are not held up behind a backlog.
-  //
-  // As in run(), reads start at least kMinBatchGap apart once the engine has caught up: under a
-  // fleet's thousands of messages a second the thread then wakes a thousand times a second for a
-  // few messages each, rather than once per message (a wake-up costs more than a message); a
-  // message arriving alone is not delayed.
   constexpr double kMaxWait = 0.02;
   constexpr std::size_t kCheckClockEvery = 1024;
-  constexpr auto kMinBatchGap = std::chrono::milliseconds(1);
   mqtt::Client& client = loop_->client;
-  auto last_read = std::chrono::steady_clock::now() - kMinBatchGap;
-  bool caught_up = false;
   while (poll(options_.clock())) {
-    if (caught_up) std::this_thread::sleep_until(last_read + kMinBatchGap);
     const double wait = std::clamp(loop_->ticks.next() - options_.clock(), 0.0, kMaxWait);
     const std::size_t taken = client.drive(
         std::chrono::milliseconds(static_cast<long>(std::ceil(wait * 1000.0))), kCheckClockEvery);
-    last_read = std::chrono::steady_clock::now();
     // Fewer than asked for: the client found nothing more to read.
-    caught_up = taken < kCheckClockEvery;
-    if (caught_up) loop_->heard_until = options_.clock();
+    if (taken < kCheckClockEvery) loop_->heard_until = options_.clock();
   }
 }
 
