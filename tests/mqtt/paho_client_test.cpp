@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -185,6 +186,46 @@ TEST_P(PahoIntegration, Qos1PublishedDuringAnOutageIsDeliveredInOrderAfterIt) {
   ASSERT_TRUE(eventually([&] { return sut->stats().outbox == 0; }, 5s));
   EXPECT_EQ(sut->stats().dropped, 1U);
   EXPECT_EQ(sut->stats().delivered, 3U);
+}
+
+// A broker that hangs until the client's keep-alive gives up on it: the QoS 1 messages written
+// to the dead connection and never acknowledged go out again on the next one. When the broker
+// wakes up, it may read them from the old connection or drop that connection unread (its own
+// keep-alive check); either way none is lost (duplicates are allowed: at least once).
+TEST_P(PahoIntegration, Qos1UnacknowledgedWhenTheKeepAliveExpiresIsDeliveredAfterTheReconnection) {
+  MosquittoOptions options;
+  options.extra_config = {"max_queued_messages 10000"};
+  Mosquitto broker(options);
+  Subscriber peer(broker.uri(), {"out/#"});
+  RecordingHandler handler;
+  ConnectOptions o = options_for(broker.uri(), "keepalive-loss");
+  o.keepalive = 1s;
+  auto sut = make_client(GetParam(), o);
+  sut->start(handler);
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
+  broker.pause();
+  constexpr int kMessages = 300;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(sut->publish("out/r", std::to_string(i), 1, false)) << i;
+  }
+  // No answer to the ping: the client gives the connection up.
+  const bool lost = handler.wait_for_count(Event::Kind::disconnected, 1, 15s);
+  broker.resume();
+  ASSERT_TRUE(lost) << "the keep-alive never expired";
+
+  ASSERT_TRUE(eventually([&] { return sut->stats().outbox == 0; }, 30s))
+      << "outbox " << sut->stats().outbox;
+  ASSERT_TRUE(peer.wait_for(
+      [&](const std::vector<Received>& all) {
+        std::set<std::string> distinct;
+        for (const Received& m : all) {
+          if (m.topic == "out/r") distinct.insert(m.payload);
+        }
+        return distinct.size() >= static_cast<std::size_t>(kMessages);
+      },
+      20s))
+      << peer.payloads("out/r").size() << " messages, " << sut->stats().connects << " connections\n"
+      << broker.log();
 }
 
 TEST_P(PahoIntegration, BurstOfQos1MessagesIsDeliveredCompletelyAndInOrder) {
