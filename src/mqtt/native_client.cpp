@@ -107,6 +107,24 @@ bool is_ip_literal(const std::string& host) {
 // hold the largest packet seen.
 class InBuffer {
  public:
+  InBuffer() = default;
+  InBuffer(const InBuffer&) = delete;
+  InBuffer& operator=(const InBuffer&) = delete;
+  // A moved-from buffer is empty and has no room, ready to grow again.
+  InBuffer(InBuffer&& o) noexcept
+      : data_(std::move(o.data_)),
+        cap_(std::exchange(o.cap_, 0)),
+        begin_(std::exchange(o.begin_, 0)),
+        end_(std::exchange(o.end_, 0)) {}
+  InBuffer& operator=(InBuffer&& o) noexcept {
+    data_ = std::move(o.data_);
+    cap_ = std::exchange(o.cap_, 0);
+    begin_ = std::exchange(o.begin_, 0);
+    end_ = std::exchange(o.end_, 0);
+    return *this;
+  }
+  ~InBuffer() = default;
+
   [[nodiscard]] std::string_view view() const noexcept {
     return {data_.get() + begin_, end_ - begin_};
   }
@@ -154,7 +172,6 @@ class Connection {
       fd_ = std::exchange(o.fd_, -1);
       ssl_ = std::exchange(o.ssl_, nullptr);
       in = std::move(o.in);
-      o.in.clear();
     }
     return *this;
   }

@@ -141,18 +141,20 @@ TEST(Wire, MalformedInputIsRefusedNotRead) {
   EXPECT_EQ(next_packet(bytes({0x30}), p, size), Parse::incomplete);
   EXPECT_EQ(next_packet(bytes({0x30, 0x80}), p, size), Parse::incomplete);
 
+  // A parsed packet views the bytes it was read from: each input outlives its reading.
   Publish m;
-  // QoS 3.
-  ASSERT_EQ(next_packet(bytes({0x36, 3, 0, 1, 'a'}), p, size), Parse::ok);
+  const std::string qos3 = bytes({0x36, 3, 0, 1, 'a'});
+  ASSERT_EQ(next_packet(qos3, p, size), Parse::ok);
   EXPECT_FALSE(read_publish(p, m));
-  // A topic longer than the packet.
-  ASSERT_EQ(next_packet(bytes({0x30, 3, 0, 9, 'a'}), p, size), Parse::ok);
+  const std::string long_topic = bytes({0x30, 3, 0, 9, 'a'});
+  ASSERT_EQ(next_packet(long_topic, p, size), Parse::ok);
   EXPECT_FALSE(read_publish(p, m));
-  // QoS 1 without room for its packet identifier.
-  ASSERT_EQ(next_packet(bytes({0x32, 3, 0, 1, 'a'}), p, size), Parse::ok);
+  const std::string qos1_without_id = bytes({0x32, 3, 0, 1, 'a'});
+  ASSERT_EQ(next_packet(qos1_without_id, p, size), Parse::ok);
   EXPECT_FALSE(read_publish(p, m));
   std::uint16_t id = 0;
-  ASSERT_EQ(next_packet(bytes({0x40, 1, 0}), p, size), Parse::ok);
+  const std::string short_puback = bytes({0x40, 1, 0});
+  ASSERT_EQ(next_packet(short_puback, p, size), Parse::ok);
   EXPECT_FALSE(read_id(p, id));
 }
 
