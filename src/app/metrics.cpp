@@ -143,6 +143,10 @@ void asset_series(const core::Engine& engine, Exposition& m) {
             "Twins restarted from a measurement after a gap in input that twind, behind it, may "
             "have lost on the way.",
             c.reanchored);
+  m.counter("twind_comparisons_unjudged_total",
+            "Comparisons of values stamped on their arrival (no ts) shown but not judged: their "
+            "signal's rhythm not yet learnt, while the model moved.",
+            c.unjudged);
   m.counter("twind_shed_total",
             "Values dropped unprocessed while twind was behind its input: those older than two "
             "ticks (their plant's stamp against their arrival), so that the twins catch up with "

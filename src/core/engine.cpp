@@ -209,12 +209,14 @@ void Engine::offer(AssetTwin& twin, std::size_t signal, double value, double ts,
   }
   CountingSink counting(sink, counters_);
   const std::uint64_t reanchors = twin.reanchors();
+  const std::uint64_t unjudged = twin.unjudged();
   if (const auto refused = twin.on_sample(signal, value, ts, arrival, counting, input_lossy_)) {
     reject(topic, *refused, arrival, sink);
     return;
   }
   ++counters_.values;
   counters_.reanchored += twin.reanchors() - reanchors;
+  counters_.unjudged += twin.unjudged() - unjudged;
 }
 
 void Engine::on_command(std::string_view asset, std::string_view payload, double arrival,

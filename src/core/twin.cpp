@@ -61,6 +61,7 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
 
   SignalView& sv = signals_[signal];
   sv.last_arrival = arrival;
+  sv.on_arrival = on_arrival;
   const bool back_from_stale = sv.stale_active;
   // Stale is decided on the arrival clock, so the arrival (not the stamped ts) clears it.
   if (back_from_stale) end_stale(signal, arrival, 0.0, sd.stale_after, sink);
@@ -159,6 +160,7 @@ void AssetTwin::try_initialise(double ts, bool reanchor) {
     SignalView& sv = signals_[i];
     const std::size_t j = def_->signals[i].index;
     sv.has_prediction = true;
+    sv.judged = true;
     sv.predicted = y_pred_[j];
     sv.residual = y_meas_[j] - y_pred_[j];
   }
@@ -179,6 +181,21 @@ bool AssetTwin::at_rest() {
   return true;
 }
 
+bool AssetTwin::timing_known() const noexcept {
+  for (std::size_t i = 0; i < signals_.size(); ++i) {
+    if (signals_[i].on_arrival && !clocks_[i].regular()) return false;
+  }
+  return true;
+}
+
+bool AssetTwin::drifts(std::size_t j, double tolerance) {
+  x_probe_.assign(x_.begin(), x_.end());  // no allocation once sized
+  model::StepMemo memo;
+  if (!def_->model->advance(x_probe_, u_, kTimingProbe, memo)) return true;
+  def_->model->output(x_probe_, u_, y_probe_);
+  return !(std::abs(y_probe_[j] - y_pred_[j]) <= tolerance);
+}
+
 void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
   const SignalDef& sd = def_->signals[signal];
   SignalView& sv = signals_[signal];
@@ -196,7 +213,14 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
   sv.has_prediction = true;
   sv.predicted = y_pred_[sd.index];
   sv.residual = sv.value - sv.predicted;
+  sv.judged = true;
   if (!sd.has_threshold) return;
+  // Bare numbers of unknown lateness while the model moves: see "Timing of bare numbers".
+  if (!timing_known() && drifts(sd.index, kTimingShare * sd.threshold)) {
+    sv.judged = false;
+    ++unjudged_;
+    return;
+  }
 
   const double magnitude = std::abs(sv.residual);
   const HysteresisDetector::Settings settings{sd.threshold, sd.clear_threshold, def_->raise_after,
@@ -335,7 +359,7 @@ std::optional<AssetTwin::Divergence> AssetTwin::divergence() const noexcept {
   double best_score = -1.0;
   for (std::size_t i = def_->n_inputs; i < signals_.size(); ++i) {
     const SignalView& sv = signals_[i];
-    if (!sv.has_prediction) continue;
+    if (!sv.has_prediction || !sv.judged) continue;
     const SignalDef& sd = def_->signals[i];
     const double magnitude = std::abs(sv.residual);
     // Outputs with a threshold rank by how close they are to it; without one, by magnitude

@@ -254,5 +254,63 @@ TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseWhenSamplesArriveUpTo60msLat
   EXPECT_EQ(raised, wearing) << describe(r.divergences);
 }
 
+// A stall: what is published during `length` seconds from `from` reaches twind only at its end,
+// back to back (a sender, a broker or twind's own read loop held up by a loaded machine). The
+// samples of the stall arrive up to `length` late, those after it on time: a step of the input
+// stamped 200 ms late moves a healthy twin's prediction by up to 1.0.
+Delivery stalled(double from, double length) {
+  return [from, length](double ts, bool is_y, std::size_t asset) {
+    if (ts < from || ts >= from + length) return on_time(ts, is_y);
+    return from + length + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
+  };
+}
+
+// While the twins still learn their signals' rhythm (1.2 s after the join), nothing tells a late
+// sample from an early one: the comparisons the stall makes doubtful are not judged.
+TEST(ArrivalStamps, HealthyFleetStalled200msWhileLearningTheRhythmRaisesNothing) {
+  Options o;
+  const Outcome r = replay(o, stalled(kT0 + o.join + 1.2, 0.2));
+
+  EXPECT_TRUE(r.divergences.empty()) << r.divergences.size() << ": " << describe(r.divergences);
+  EXPECT_EQ(r.initialised, 1000u);
+  EXPECT_LT(r.worst_settled, 0.01);
+}
+
+// Once the rhythm is learnt, a sample later than half a period is not placed on it (it may be
+// the first of a new rhythm): its twin learns again, and judges again once it has.
+TEST(ArrivalStamps, HealthyFleetStalled400msOnceTheRhythmIsLearntRaisesNothing) {
+  Options o;
+  o.duration = 20.0;
+  o.settled = 12.0;
+  const Outcome r = replay(o, stalled(kT0 + o.join + 6.0, 0.4));
+
+  EXPECT_TRUE(r.divergences.empty()) << r.divergences.size() << ": " << describe(r.divergences);
+  EXPECT_LT(r.worst_settled, 0.01);
+}
+
+// The comparisons left unjudged during stalls blind no twin for long: with a stall while
+// learning and another later, the wearing plants and only they raise.
+TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseAcrossStalls) {
+  Options o;
+  o.duration = 20.0;
+  o.wearing = 10;
+  o.wear_at = 12.0;
+  const Delivery first = stalled(kT0 + o.join + 1.2, 0.2);
+  const Delivery second = stalled(kT0 + o.join + 6.0, 0.4);
+  const Outcome r = replay(o, [&](double ts, bool is_y, std::size_t asset) {
+    return ts < kT0 + o.join + 4.0 ? first(ts, is_y, asset) : second(ts, is_y, asset);
+  });
+
+  std::set<std::string> raised;
+  for (const RecordedAlert& a : r.divergences) {
+    raised.insert(a.asset);
+    EXPECT_GT(a.event.ts, kT0 + o.wear_at) << describe(r.divergences);
+    EXPECT_LT(a.event.ts, kT0 + o.wear_at + 2.0) << describe(r.divergences);
+  }
+  std::set<std::string> wearing;
+  for (std::size_t i = 0; i < o.wearing; ++i) wearing.insert(sim::fleet_asset_id(i, o.assets));
+  EXPECT_EQ(raised, wearing) << describe(r.divergences);
+}
+
 }  // namespace
 }  // namespace twind::core

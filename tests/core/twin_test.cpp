@@ -340,5 +340,88 @@ TEST(AssetTwin, DebounceNeedsRaiseAfterConsecutiveSamples) {
   EXPECT_DOUBLE_EQ(sink.alerts[0].event.ts, 0.6);
 }
 
+// Bare numbers (ts = arrival): while the arrival clocks have not learnt their rhythm, a sample
+// 200 ms late after a step of the input would move the healthy plant's comparison by 0.55; the
+// twin shows that residual but does not judge it, and judges again once the rhythm is learnt.
+TEST(AssetTwin, BareNumbersOfUnknownLatenessAreNotJudgedWhileTheModelMoves) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  // The seed plant 1/(s+1) at rest at 0, its input stepped to 5 at t = 1: y(t) = 5 (1 - e^-(t-1)).
+  const auto y_at = [](double t) { return t <= 1.0 ? 0.0 : 5.0 * (1.0 - std::exp(-(t - 1.0))); };
+  const auto sample = [&](double t, double arrival) {
+    sut.on_sample(kU, t < 1.0 ? 0.0 : 5.0, arrival, arrival, sink);
+    sut.on_sample(kY, y_at(t), arrival + 1e-4, arrival + 1e-4, sink);
+  };
+  sample(0.0, 0.0);
+  sample(0.5, 0.5);
+  sample(1.0, 1.0);
+  sample(1.5, 1.7);  // 200 ms late
+  ASSERT_TRUE(sut.initialised());
+  EXPECT_GT(std::abs(sut.signal(kY).residual), 0.5);
+  EXPECT_FALSE(sut.signal(kY).judged);
+  EXPECT_FALSE(sut.divergence().has_value());
+  EXPECT_GE(sut.unjudged(), 1u);
+  for (int k = 4; k < 12; ++k) sample(0.5 * k, 0.5 * k);
+  EXPECT_TRUE(sink.alerts.empty());
+  EXPECT_TRUE(sut.signal(kY).judged);
+  ASSERT_TRUE(sut.divergence().has_value());
+  EXPECT_LT(sut.divergence()->value, 0.01);
+}
+
+// The same twin judges from its first comparison where no lateness could matter: a model at
+// rest. A sensor that jumps by 0.5 on a plant at rest raises at once.
+TEST(AssetTwin, BareNumbersAreJudgedAtOnceWhileTheModelIsAtRest) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  const auto sample = [&](double t, double y) {
+    sut.on_sample(kU, 2.0, t, t, sink);
+    sut.on_sample(kY, y, t + 1e-4, t + 1e-4, sink);
+  };
+  sample(0.0, 2.0);
+  sample(0.5, 2.0);
+  EXPECT_TRUE(sink.alerts.empty());
+  sample(1.0, 2.5);
+  ASSERT_EQ(sink.alerts.size(), 1u);
+  EXPECT_TRUE(sink.alerts[0].event.raised);
+  EXPECT_EQ(sut.unjudged(), 0u);
+}
+
+// Once the rhythm is learnt, a sample later than half a period may start a new rhythm: its
+// comparison, and those until the new rhythm is learnt, are not judged while the model moves. A
+// wear that lasts is then raised as soon as the twin judges again.
+TEST(AssetTwin, WearHiddenByALateSampleIsRaisedOnceTheRhythmIsLearntAgain) {
+  AssetTwin sut = make_seed_twin();
+  CollectingSink sink;
+  // The plant's input alternates between 0 and 5 every 2 s; its pole moves from -1 to -2 at
+  // t = 6. Sampled at 2 Hz, bare; the sample of t = 6.5 arrives 400 ms late.
+  double y = 0.0;
+  double t_plant = 0.0;
+  const auto u_at = [](double t) { return static_cast<int>(t / 2.0) % 2 == 0 ? 0.0 : 5.0; };
+  double late_residual = 0.0;
+  for (int k = 0; k < 30; ++k) {
+    const double t = 0.5 * static_cast<double>(k);
+    // Exact zero-order hold of the plant from t_plant to t with the input held.
+    const double pole = t_plant >= 6.0 ? 2.0 : 1.0;
+    const double u = u_at(t_plant);
+    y = u / pole + (y - u / pole) * std::exp(-pole * (t - t_plant));
+    t_plant = t;
+    const double arrival = k == 13 ? t + 0.4 : t;
+    sut.on_sample(kU, u_at(t), arrival, arrival, sink);
+    sut.on_sample(kY, y, arrival + 1e-4, arrival + 1e-4, sink);
+    if (k == 13) late_residual = sut.signal(kY).residual;
+    if (k < 13) {
+      EXPECT_TRUE(sink.alerts.empty()) << t;
+    }
+  }
+  EXPECT_GT(std::abs(late_residual), 0.15);  // worn, and late: not judged
+  // Unjudged: the step at t = 2 (the rhythm is learnt at t = 2.5), and t = 6.5 to 9.0: the late
+  // sample starts a run, the 0.1 s interval after it ends that one, and the run from t = 7.5 is
+  // learnt on its fourth interval, at t = 9.5, where the wear is raised.
+  EXPECT_EQ(sut.unjudged(), 7u);
+  ASSERT_FALSE(sink.alerts.empty());
+  EXPECT_TRUE(sink.alerts[0].event.raised);
+  EXPECT_DOUBLE_EQ(sink.alerts[0].event.ts, 9.5 + 1e-4);
+}
+
 }  // namespace
 }  // namespace twind::core

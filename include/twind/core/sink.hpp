@@ -82,6 +82,7 @@ struct Counters {
   std::uint64_t commands_refused = 0;
   std::uint64_t model_changes = 0;
   std::uint64_t reanchored = 0;  ///< twins restarted after input they may have lost
+  std::uint64_t unjudged = 0;    ///< comparisons of bare numbers whose timing was unknown
   std::uint64_t shed = 0;        ///< values dropped unprocessed, older than Engine::shed_after()
   std::uint64_t states_thinned = 0;  ///< states not published, the driver being behind
   std::array<std::uint64_t, kRejectKinds> rejected{};  ///< by Reject

@@ -59,6 +59,11 @@ struct SignalView {
   /// Typical event time between two of its samples, learnt while no input may have been lost
   /// (0 until two have been seen).
   double interval = 0.0;
+  /// The latest value was stamped on its arrival (it came without ts).
+  bool on_arrival = false;
+  /// Outputs: the latest comparison was judged by the divergence detector (see "Timing of bare
+  /// numbers"); an unjudged residual is shown but ranks in no divergence.
+  bool judged = true;
 };
 
 /// The twin of one asset.
@@ -102,6 +107,17 @@ struct SignalView {
 /// that never reached twind says nothing of the machine. Consecutive samples are still compared,
 /// so a real fault is still seen. The driver judges no silence meanwhile (Engine).
 ///
+/// Timing of bare numbers: a sample stamped on its arrival carries every delay on its way into
+/// the model's time (ArrivalClock places late samples back on their source's rhythm once it has
+/// learnt it). While some signal of the twin stamped on arrival has no rhythm learnt (the first
+/// samples of a run, or after a sample later than half a period), nothing tells how late its
+/// samples are, and a timing error of e moves the comparison by e times the output's rate of
+/// change. Such a comparison is judged only where the model is close enough to rest that a
+/// timing error of up to kTimingProbe moves the prediction by less than kTimingShare of the
+/// threshold; otherwise its residual is shown but not judged (unjudged()). A twin thus never
+/// raises a divergence that the lateness of its own clock could explain, and judges again once
+/// the rhythm is learnt (four intervals).
+///
 /// Not thread-safe: one thread owns a twin.
 class AssetTwin {
  public:
@@ -126,6 +142,10 @@ class AssetTwin {
   static constexpr double kTransitCreep = 0.001;
   /// Times the twin restarted from a measurement after input it may have lost.
   [[nodiscard]] std::uint64_t reanchors() const noexcept { return reanchors_; }
+  /// Comparisons left unjudged because their timing was unknown (see "Timing of bare numbers").
+  [[nodiscard]] std::uint64_t unjudged() const noexcept { return unjudged_; }
+  static constexpr double kTimingProbe = 1.0;   // seconds
+  static constexpr double kTimingShare = 0.05;  // of the threshold
 
   /// Raises stale alerts for signals whose last arrival is more than stale_after before `now`
   /// (arrival clock). Called on every tick and before each message to the asset.
@@ -203,6 +223,11 @@ class AssetTwin {
   // Whether the model's outputs stay where they are, within rounding, over the next second under
   // the held inputs.
   [[nodiscard]] bool at_rest();
+  // Whether every signal stamped on arrival keeps a rhythm its clock has learnt.
+  [[nodiscard]] bool timing_known() const noexcept;
+  // Whether output j's prediction moves by more than `tolerance` over the next kTimingProbe
+  // seconds under the held inputs (y_pred_ holds the prediction now).
+  [[nodiscard]] bool drifts(std::size_t j, double tolerance);
   void on_model_diverged(double ts, double magnitude, AlertSink& sink);
   void clear_model_diverged(double ts, AlertSink& sink);
   void compare(std::size_t signal, double ts, AlertSink& sink);
@@ -242,6 +267,7 @@ class AssetTwin {
   std::uint32_t bounded_run_ = 0;  // comparisons within bounds since then
   bool lost_ = false;              // a sample may have been lost since the last comparison
   std::uint64_t reanchors_ = 0;
+  std::uint64_t unjudged_ = 0;
   double transit_floor_ = std::numeric_limits<double>::infinity();
   double transit_floor_ts_ = 0.0;
 };
