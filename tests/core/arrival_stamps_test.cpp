@@ -142,6 +142,20 @@ std::string describe(const std::vector<RecordedAlert>& alerts) {
   return out;
 }
 
+// Expects divergences from the wearing plants and from them only, each after its wear and
+// within `within` seconds of it.
+void expect_only_the_wearing_raise(const Options& o, const Outcome& r, double within = 1e9) {
+  std::set<std::string> raised;
+  for (const RecordedAlert& a : r.divergences) {
+    raised.insert(a.asset);
+    EXPECT_GT(a.event.ts, kT0 + o.wear_at) << describe(r.divergences);
+    EXPECT_LT(a.event.ts, kT0 + o.wear_at + within) << describe(r.divergences);
+  }
+  std::set<std::string> wearing;
+  for (std::size_t i = 0; i < o.wearing; ++i) wearing.insert(sim::fleet_asset_id(i, o.assets));
+  EXPECT_EQ(raised, wearing) << describe(r.divergences);
+}
+
 // The delay of a message on an idle loopback broker: 0.3 ms, y 15 us behind its u.
 double on_time(double ts, bool is_y) {
   return ts + 0.0003 + (is_y ? 0.000015 : 0.0);
@@ -202,14 +216,7 @@ TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseAfterAStartUpBurstAndLostUs)
     return burst_end + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
   });
 
-  std::set<std::string> raised;
-  for (const RecordedAlert& a : r.divergences) {
-    raised.insert(a.asset);
-    EXPECT_GT(a.event.ts, kT0 + o.wear_at) << describe(r.divergences);
-  }
-  std::set<std::string> wearing;
-  for (std::size_t i = 0; i < o.wearing; ++i) wearing.insert(sim::fleet_asset_id(i, o.assets));
-  EXPECT_EQ(raised, wearing) << describe(r.divergences);
+  expect_only_the_wearing_raise(o, r);
 }
 
 // Each sample reaches twind up to 60 ms late, its u and its y together (a sender or a broker
@@ -244,14 +251,7 @@ TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseWhenSamplesArriveUpTo60msLat
   o.wear_at = 15.0;
   const Outcome r = replay(o, jittered(0.06));
 
-  std::set<std::string> raised;
-  for (const RecordedAlert& a : r.divergences) {
-    raised.insert(a.asset);
-    EXPECT_GT(a.event.ts, kT0 + o.wear_at) << describe(r.divergences);
-  }
-  std::set<std::string> wearing;
-  for (std::size_t i = 0; i < o.wearing; ++i) wearing.insert(sim::fleet_asset_id(i, o.assets));
-  EXPECT_EQ(raised, wearing) << describe(r.divergences);
+  expect_only_the_wearing_raise(o, r);
 }
 
 // A stall: what is published during `length` seconds from `from` reaches twind only at its end,
@@ -301,15 +301,7 @@ TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseAcrossStalls) {
     return ts < kT0 + o.join + 4.0 ? first(ts, is_y, asset) : second(ts, is_y, asset);
   });
 
-  std::set<std::string> raised;
-  for (const RecordedAlert& a : r.divergences) {
-    raised.insert(a.asset);
-    EXPECT_GT(a.event.ts, kT0 + o.wear_at) << describe(r.divergences);
-    EXPECT_LT(a.event.ts, kT0 + o.wear_at + 2.0) << describe(r.divergences);
-  }
-  std::set<std::string> wearing;
-  for (std::size_t i = 0; i < o.wearing; ++i) wearing.insert(sim::fleet_asset_id(i, o.assets));
-  EXPECT_EQ(raised, wearing) << describe(r.divergences);
+  expect_only_the_wearing_raise(o, r, 2.0);
 }
 
 }  // namespace
