@@ -2,6 +2,9 @@
 #include "twind/model/linear.hpp"
 
 #include <Eigen/Dense>
+#include <array>
+#include <atomic>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstdint>
@@ -28,6 +31,9 @@ using VectorMap = Eigen::Map<VectorXd>;
 // Bound on cached discretisations per model: a twin fed at a fixed rate needs one or two, and
 // jittered timestamps must not grow memory without end.
 constexpr std::size_t kCacheCapacity = 64;
+// Intervals past the cache advance by the powers of two of their key that it holds, one
+// discretisation per nanosecond bit: kMaxInterval (1e18 ns) fits in 60 bits.
+constexpr std::size_t kPowerBits = 60;
 
 // Intervals are keyed (and computed) in whole nanoseconds; 1e9 s keeps the key far inside
 // int64 and is ~31 years, past which no plant model means anything.
@@ -208,13 +214,44 @@ class ContinuousStateSpace final : public LinearModel {
       disc = discretisation(key, memo);
     }
     auto xv = view(x);
-    apply(disc->ad, disc->bd, xv, view(u));
+    if (disc != nullptr) {
+      apply(disc->ad, disc->bd, xv, view(u));
+    } else {
+      advance_by_powers(static_cast<std::uint64_t>(key), xv, view(u));
+    }
     return xv.allFinite();
   }
 
  private:
-  // Looks the interval up in the cache, computing it on a miss. Records cached entries in memo;
-  // past the cache bound returns a thread_local scratch valid until this thread's next call.
+  // An interval the cache has no room for (jittered timestamps: bare numbers stamped on their
+  // arrival make every interval new): exp(M (a + b)) = exp(M a) exp(M b), so the state advances
+  // by each power of two of the key in turn, from the lowest bit, with the input held. Each
+  // power is discretised once per model; then this path neither allocates nor locks. It agrees
+  // with the cached path to rounding (a few ulps per bit), not to the bit: which path an
+  // interval takes depends on the intervals seen before, so a replay, fed in the same order,
+  // stays byte-identical.
+  void advance_by_powers(std::uint64_t key, VectorMap& x, const ConstVectorMap& u) const {
+    while (key != 0) {
+      const auto bit = static_cast<std::size_t>(std::countr_zero(key));
+      key &= key - 1;
+      const Discretisation* power = powers_[bit].load(std::memory_order_acquire);
+      if (power == nullptr) power = make_power(bit);
+      apply(power->ad, power->bd, x, u);
+    }
+  }
+
+  const Discretisation* make_power(std::size_t bit) const {
+    std::lock_guard lock(mutex_);
+    if (const Discretisation* made = powers_[bit].load(std::memory_order_relaxed)) return made;
+    const double seconds = std::ldexp(1.0, static_cast<int>(bit)) / kNanosPerSecond;
+    power_store_.push_back(
+        std::make_unique<const Discretisation>(detail::zoh_discretise(a_, b_, seconds)));
+    powers_[bit].store(power_store_.back().get(), std::memory_order_release);
+    return power_store_.back().get();
+  }
+
+  // Looks the interval up in the cache, computing it on a miss while the cache has room, and
+  // records cached entries in memo. Past the cache bound: nullptr (see advance_by_powers).
   const Discretisation* discretisation(std::int64_t key, StepMemo& memo) const {
     bool full = false;
     {
@@ -225,14 +262,9 @@ class ContinuousStateSpace final : public LinearModel {
       }
       full = cache_.size() >= kCacheCapacity;
     }
-    // Computed from the key, not from dt, so that the result depends on the interval's key alone
-    // and never on which call happened to fill the cache: replays stay byte-identical.
+    if (full) return nullptr;
+    // Computed from the key, not from dt: the time the model advances by is the key's.
     const double seconds = static_cast<double>(key) / kNanosPerSecond;
-    thread_local Discretisation scratch;
-    if (full) {
-      scratch = detail::zoh_discretise(a_, b_, seconds);
-      return &scratch;
-    }
     // The exponential is computed outside the lock so other twins are not held up by it.
     auto fresh = std::make_unique<const Discretisation>(detail::zoh_discretise(a_, b_, seconds));
     std::lock_guard lock(mutex_);
@@ -240,10 +272,7 @@ class ContinuousStateSpace final : public LinearModel {
       remember(memo, key, found);  // another thread raced us to it
       return found;
     }
-    if (cache_.size() >= kCacheCapacity) {
-      scratch = *fresh;
-      return &scratch;
-    }
+    if (cache_.size() >= kCacheCapacity) return nullptr;
     const Discretisation* stored = fresh.get();
     cache_.emplace_back(key, std::move(fresh));
     remember(memo, key, stored);
@@ -268,6 +297,9 @@ class ContinuousStateSpace final : public LinearModel {
   mutable std::mutex mutex_;
   // unique_ptr keeps each entry's address stable for StepMemo::hint while the vector grows.
   mutable std::vector<std::pair<std::int64_t, std::unique_ptr<const Discretisation>>> cache_;
+  // powers_[j]: the discretisation of 2^j ns, made on first use (owned by power_store_).
+  mutable std::array<std::atomic<const Discretisation*>, kPowerBits> powers_{};
+  mutable std::vector<std::unique_ptr<const Discretisation>> power_store_;
 };
 
 class DiscreteStateSpace final : public LinearModel {

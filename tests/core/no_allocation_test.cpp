@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,6 +104,32 @@ TEST_F(EngineNoAllocation, TemplateAssetMessagesDoNotAllocateOnceDiscovered) {
   ASSERT_EQ(sut.size(), 1u);
   EXPECT_EQ(sut.twin(0).status(), Status::ok);
   EXPECT_EQ(sut.counters().values, 2 * 10 + 3 * 1000u);
+}
+
+// Bare numbers stamped on their arrival: every interval between two samples is new (jitter of
+// up to a millisecond), so the model's cache of discretisations fills during the warm-up and
+// each later interval is one it has never seen.
+TEST_F(EngineNoAllocation, BareNumbersWithJitteredArrivalsDoNotAllocate) {
+  Engine sut(testing::seed_config(), 0.0);
+  NullSink sink;
+  std::vector<double> times;  // u at t, y 20 us after it
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> jitter(0.0, 0.001);
+  for (int k = 0; k < 1200; ++k) times.push_back(1.0 + 0.5 * k + jitter(rng));
+  const std::vector<std::string> inputs = {"0.5", "1", "2.5", "1.5"};
+  const auto step = [&](std::size_t k) {
+    sut.on_message("plant/u", inputs[(k / 8) % inputs.size()], times[k], sink);
+    sut.on_message("plant/y", "1", times[k] + 0.00002, sink);
+    if (k % 2 == 0) sut.tick(times[k], sink);
+  };
+  for (std::size_t k = 0; k < 200; ++k) step(k);
+
+  const long count = allocations_during([&] {
+    for (std::size_t k = 200; k < times.size(); ++k) step(k);
+  });
+
+  EXPECT_EQ(count, 0);
+  EXPECT_EQ(sut.counters().values, 2 * 1200u);
 }
 
 }  // namespace
