@@ -333,19 +333,28 @@ void Daemon::run_driven() {
   // CPU per message). A message that comes alone, after a quiet spell, is read at once; one
   // that comes during the gap waits for its end, which adds up to kReadGap to its latency and,
   // for a value without ts, to the error of its arrival stamp (docs/interfaces.md, "Bare
-  // numbers").
+  // numbers"). The pause ends early for a tick, and comes before the tick's poll(), so that the
+  // next drive() sends its states at once.
   constexpr double kMaxWait = 0.02;
   constexpr std::size_t kCheckClockEvery = 1024;
   constexpr auto kReadGap = std::chrono::milliseconds(2);
+  using Steady = std::chrono::steady_clock;
   mqtt::Client& client = loop_->client;
-  auto last_read = std::chrono::steady_clock::now();
+  Steady::time_point last_read = Steady::now();
   std::size_t taken = 0;
-  while (poll(options_.clock())) {
-    if (taken > 0 && taken < kCheckClockEvery) std::this_thread::sleep_until(last_read + kReadGap);
+  while (true) {
+    if (taken > 0 && taken < kCheckClockEvery) {
+      const double to_tick = std::max(0.0, loop_->ticks.next() - options_.clock());
+      const Steady::time_point tick_due =
+          Steady::now() +
+          std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(to_tick));
+      std::this_thread::sleep_until(std::min(last_read + kReadGap, tick_due));
+    }
+    if (!poll(options_.clock())) break;
     const double wait = std::clamp(loop_->ticks.next() - options_.clock(), 0.0, kMaxWait);
     taken = client.drive(std::chrono::milliseconds(static_cast<long>(std::ceil(wait * 1000.0))),
                          kCheckClockEvery);
-    last_read = std::chrono::steady_clock::now();
+    last_read = Steady::now();
     // Fewer than asked for: the client found nothing more to read.
     if (taken < kCheckClockEvery) loop_->heard_until = options_.clock();
   }
