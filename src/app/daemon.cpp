@@ -326,35 +326,13 @@ void Daemon::run_driven() {
   // returns at the next tick's time at the latest, and every kMaxWait so that a reload or a stop
   // posted by the signal thread is taken soon. Within a burst the clock is read again every
   // kCheckClockEvery messages, so that ticks are not held up behind a backlog.
-  //
-  // Reads that found messages start at least kReadGap apart, unless a backlog is being worked
-  // through: under a fleet's thousands of messages a second the loop then wakes 500 times a
-  // second for a few messages each, rather than once per message (at 1,000 assets, a third less
-  // CPU per message). A message that comes alone, after a quiet spell, is read at once; one
-  // that comes during the gap waits for its end, which adds up to kReadGap to its latency and,
-  // for a value without ts, to the error of its arrival stamp (docs/interfaces.md, "Bare
-  // numbers"). The pause ends early for a tick, and comes before the tick's poll(), so that the
-  // next drive() sends its states at once.
   constexpr double kMaxWait = 0.02;
   constexpr std::size_t kCheckClockEvery = 1024;
-  constexpr auto kReadGap = std::chrono::milliseconds(2);
-  using Steady = std::chrono::steady_clock;
   mqtt::Client& client = loop_->client;
-  Steady::time_point last_read = Steady::now();
-  std::size_t taken = 0;
-  while (true) {
-    if (taken > 0 && taken < kCheckClockEvery) {
-      const double to_tick = std::max(0.0, loop_->ticks.next() - options_.clock());
-      const Steady::time_point tick_due =
-          Steady::now() +
-          std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(to_tick));
-      std::this_thread::sleep_until(std::min(last_read + kReadGap, tick_due));
-    }
-    if (!poll(options_.clock())) break;
+  while (poll(options_.clock())) {
     const double wait = std::clamp(loop_->ticks.next() - options_.clock(), 0.0, kMaxWait);
-    taken = client.drive(std::chrono::milliseconds(static_cast<long>(std::ceil(wait * 1000.0))),
-                         kCheckClockEvery);
-    last_read = Steady::now();
+    const std::size_t taken = client.drive(
+        std::chrono::milliseconds(static_cast<long>(std::ceil(wait * 1000.0))), kCheckClockEvery);
     // Fewer than asked for: the client found nothing more to read.
     if (taken < kCheckClockEvery) loop_->heard_until = options_.clock();
   }
