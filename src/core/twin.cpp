@@ -166,14 +166,19 @@ void AssetTwin::try_initialise(double ts, bool reanchor) {
   }
 }
 
-bool AssetTwin::at_rest() {
-  constexpr double kProbe = 1.0;          // seconds
-  constexpr double kRounding = 1e-9;      // relative
+bool AssetTwin::probe_ahead(double seconds) {
   x_probe_.assign(x_.begin(), x_.end());  // no allocation once sized
   model::StepMemo memo;
-  if (!def_->model->advance(x_probe_, u_, kProbe, memo)) return false;
-  def_->model->output(x_, u_, y_pred_);
+  if (!def_->model->advance(x_probe_, u_, seconds, memo)) return false;
   def_->model->output(x_probe_, u_, y_probe_);
+  return true;
+}
+
+bool AssetTwin::at_rest() {
+  constexpr double kProbe = 1.0;      // seconds
+  constexpr double kRounding = 1e-9;  // relative
+  if (!probe_ahead(kProbe)) return false;
+  def_->model->output(x_, u_, y_pred_);
   for (std::size_t j = 0; j < y_pred_.size(); ++j) {
     const double scale = std::max(1.0, std::abs(y_pred_[j]));
     if (!(std::abs(y_probe_[j] - y_pred_[j]) <= kRounding * scale)) return false;
@@ -189,10 +194,7 @@ bool AssetTwin::timing_known() const noexcept {
 }
 
 bool AssetTwin::drifts(std::size_t j, double tolerance) {
-  x_probe_.assign(x_.begin(), x_.end());  // no allocation once sized
-  model::StepMemo memo;
-  if (!def_->model->advance(x_probe_, u_, kTimingProbe, memo)) return true;
-  def_->model->output(x_probe_, u_, y_probe_);
+  if (!probe_ahead(kTimingProbe)) return true;
   return !(std::abs(y_probe_[j] - y_pred_[j]) <= tolerance);
 }
 

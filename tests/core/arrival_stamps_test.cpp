@@ -161,6 +161,18 @@ double on_time(double ts, bool is_y) {
   return ts + 0.0003 + (is_y ? 0.000015 : 0.0);
 }
 
+// A stall: what is published during `length` seconds from `from` reaches twind only at its end,
+// back to back in publication order, 2 us apart (a sender, a broker or twind's own read loop held
+// up by a loaded machine; the start of a connection). The samples of the stall arrive up to
+// `length` late, those after it on time: a step of the input stamped 200 ms late moves a healthy
+// twin's prediction by up to 1.0.
+Delivery stalled(double from, double length) {
+  return [from, length](double ts, bool is_y, std::size_t asset) {
+    if (ts < from || ts >= from + length) return on_time(ts, is_y);
+    return from + length + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
+  };
+}
+
 TEST(ArrivalStamps, HealthyFleetOnTimeRaisesNothing) {
   const Outcome r = replay({}, [](double ts, bool is_y, std::size_t) { return on_time(ts, is_y); });
 
@@ -176,12 +188,8 @@ TEST(ArrivalStamps, HealthyFleetOnTimeRaisesNothing) {
 // measurement stamped up to 120 ms after it was taken, while their next samples arrive on time.
 TEST(ArrivalStamps, StartUpBurstThatDelaysEachTwinsFirstSampleRaisesNothing) {
   const Options o;
-  const double burst_end = kT0 + o.join + 0.12;
-  const Outcome r = replay(o, [&](double ts, bool is_y, std::size_t asset) {
-    if (ts >= burst_end) return on_time(ts, is_y);
-    // Queued, then delivered back to back in publication order, 2 us apart.
-    return burst_end + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
-  });
+  // Nothing is heard before the join: the burst is a stall from it.
+  const Outcome r = replay(o, stalled(kT0 + o.join, 0.12));
 
   EXPECT_TRUE(r.divergences.empty()) << describe(r.divergences);
   EXPECT_EQ(r.initialised, 1000u);
@@ -209,11 +217,10 @@ TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseAfterAStartUpBurstAndLostUs)
   Options o;
   o.wearing = 10;
   o.wear_at = 6.0;
-  const double burst_end = kT0 + o.join + 0.12;
+  const Delivery burst = stalled(kT0 + o.join, 0.12);
   const Outcome r = replay(o, [&](double ts, bool is_y, std::size_t asset) {
     if (!is_y && ts < kT0 + o.join + 0.02) return -1.0;
-    if (ts >= burst_end) return on_time(ts, is_y);
-    return burst_end + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
+    return burst(ts, is_y, asset);
   });
 
   expect_only_the_wearing_raise(o, r);
@@ -252,17 +259,6 @@ TEST(ArrivalStamps, TheWearingPlantsAndOnlyThemRaiseWhenSamplesArriveUpTo60msLat
   const Outcome r = replay(o, jittered(0.06));
 
   expect_only_the_wearing_raise(o, r);
-}
-
-// A stall: what is published during `length` seconds from `from` reaches twind only at its end,
-// back to back (a sender, a broker or twind's own read loop held up by a loaded machine). The
-// samples of the stall arrive up to `length` late, those after it on time: a step of the input
-// stamped 200 ms late moves a healthy twin's prediction by up to 1.0.
-Delivery stalled(double from, double length) {
-  return [from, length](double ts, bool is_y, std::size_t asset) {
-    if (ts < from || ts >= from + length) return on_time(ts, is_y);
-    return from + length + 0.000002 * static_cast<double>(2 * asset + (is_y ? 1 : 0));
-  };
 }
 
 // While the twins still learn their signals' rhythm (1.2 s after the join), nothing tells a late

@@ -14,6 +14,13 @@ namespace {
 
 using testing::allocations_during;
 
+// x'' = -4 x - 0.1 x' + u, y = x: two states, one input.
+std::shared_ptr<const Model> damped_oscillator() {
+  return make_continuous_state_space({"oscillator", "1"}, Matrix{2, 2, {0.0, 1.0, -4.0, -0.1}},
+                                     Matrix{2, 1, {0.0, 1.0}}, Matrix{1, 2, {1.0, 0.0}},
+                                     Matrix{1, 1, {0.0}});
+}
+
 class NoAllocation : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -33,9 +40,7 @@ TEST_F(NoAllocation, CountingSeesAnAllocation) {
 }
 
 TEST_F(NoAllocation, ContinuousAdvanceWithRepeatedIntervalDoesNotAllocate) {
-  const auto sut = make_continuous_state_space(
-      {"oscillator", "1"}, Matrix{2, 2, {0.0, 1.0, -4.0, -0.1}}, Matrix{2, 1, {0.0, 1.0}},
-      Matrix{1, 2, {1.0, 0.0}}, Matrix{1, 1, {0.0}});
+  const auto sut = damped_oscillator();
   std::array<double, 2> x{1.0, 0.0};
   const std::array<double, 1> u{0.5};
   std::array<double, 1> y{};
@@ -55,9 +60,7 @@ TEST_F(NoAllocation, ContinuousAdvanceWithRepeatedIntervalDoesNotAllocate) {
 // Jittered intervals, every one new to the nanosecond: once the cache is full and the powers of
 // two the keys use are made, advancing neither allocates nor grows anything.
 TEST_F(NoAllocation, ContinuousAdvanceWithEveryIntervalNewDoesNotAllocate) {
-  const auto sut = make_continuous_state_space(
-      {"oscillator", "1"}, Matrix{2, 2, {0.0, 1.0, -4.0, -0.1}}, Matrix{2, 1, {0.0, 1.0}},
-      Matrix{1, 2, {1.0, 0.0}}, Matrix{1, 1, {0.0}});
+  const auto sut = damped_oscillator();
   std::array<double, 2> x{1.0, 0.0};
   const std::array<double, 1> u{0.5};
   StepMemo memo;

@@ -220,6 +220,9 @@ class AssetTwin {
   // `reanchor`: the start replaces a provisional one (see "Start" above).
   void try_initialise(double ts, bool reanchor = false);
   void reinitialise(bool reanchor = false);
+  // Advances a copy of the state `seconds` ahead under the held inputs (x_probe_) and takes its
+  // outputs (y_probe_). False when the model cannot get there.
+  [[nodiscard]] bool probe_ahead(double seconds);
   // Whether the model's outputs stay where they are, within rounding, over the next second under
   // the held inputs.
   [[nodiscard]] bool at_rest();
@@ -245,7 +248,7 @@ class AssetTwin {
   std::vector<double> u_;        // held inputs
   std::vector<double> y_meas_;   // latest measured outputs
   std::vector<double> y_pred_;   // scratch for predictions
-  std::vector<double> x_probe_;  // scratch for at_rest()
+  std::vector<double> x_probe_;  // scratch for probe_ahead()
   std::vector<double> y_probe_;
   std::vector<SignalView> signals_;
   std::vector<ArrivalClock> clocks_;           // one per signal, for samples stamped on arrival
