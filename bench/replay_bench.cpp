@@ -28,8 +28,9 @@ config::AssetSpec seed_asset(const std::string& id) {
   a.model.b = {1, 1, {1.0}};
   a.model.c = {1, 1, {1.0}};
   a.model.d = {1, 1, {0.0}};
-  config::SignalSpec u{"u", Role::input, "plant/" + id + "/u", -1000, 1000, {}, {}, {}};
-  config::SignalSpec y{"y", Role::output, "plant/" + id + "/y", -1000, 1000, 0.15, 0.1, 1.5};
+  config::SignalSpec u{"u", Role::input, "plant/" + id + "/u", -1000, 1000, {}, {}, {}, {}, {}};
+  config::SignalSpec y{"y", Role::output, "plant/" + id + "/y", -1000, 1000, 0.15, 0.1, 1.5, {},
+                       {}};
   a.signals = {u, y};
   return a;
 }

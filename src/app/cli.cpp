@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "twind/app/fit.hpp"
 #include "twind/app/http_server.hpp"
 #include "twind/app/replay.hpp"
 #include "twind/app/run.hpp"
@@ -170,6 +171,33 @@ int run_cli(int argc, char** argv) {
   replay_cmd->add_option("-i,--input", input, "Recording to replay")->required();
   replay_cmd->add_option("-o,--output", output, "Output file (default: standard output)");
 
+  FitOptions fit_opts;
+  auto* fit_cmd = app.add_subcommand(
+      "fit",
+      "Identify each recorded asset's model from healthy operation and write the configuration "
+      "with the fitted models (exit 2 when the data cannot identify them)");
+  fit_cmd->add_option("-c,--config", fit_opts.config_path, "Configuration file")->required();
+  fit_cmd->add_option("-i,--input", fit_opts.input, "Recording of healthy operation")->required();
+  fit_cmd->add_option("-o,--output", fit_opts.output,
+                      "Where to write the configuration (default: standard output)");
+  fit_cmd->add_option("--asset", fit_opts.assets, "Only this asset (repeatable)");
+  fit_cmd
+      ->add_option("--order", fit_opts.order,
+                   "Order of the fitted model (single-input single-output linear models)")
+      ->check(CLI::Range(1, 8));
+  fit_cmd
+      ->add_option("--holdout", fit_opts.holdout,
+                   "Share of the recording, at its end, kept to judge the fit on")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 0.5));
+  fit_cmd->add_flag("--calibrate", fit_opts.calibrate,
+                    "Also set each output's threshold and CUSUM from the healthy residuals");
+  fit_cmd
+      ->add_option("--false-alarms-per-year", fit_opts.false_alarms_per_year,
+                   "False-alarm budget per asset for --calibrate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -193,6 +221,11 @@ int run_cli(int argc, char** argv) {
       return rc;
     }
     if (*replay_cmd) return cmd_replay(config_path, input, output);
+    if (*fit_cmd) {
+      // With -o the report is the output; without, the configuration is, and the report goes
+      // to stderr.
+      return run_fit(fit_opts, std::cout, fit_opts.output.empty() ? std::cerr : std::cout);
+    }
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return kFailure;
