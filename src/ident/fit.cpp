@@ -21,6 +21,10 @@ using Eigen::VectorXd;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // A fit whose hold-out residuals exceed this many times the measurement noise is refused.
 constexpr double kBeyondNoise = 3.0;
+// Parameters whose scaled information matrix has an eigenvalue this small against its largest
+// are not identified (the right orders of the plants tested: 1e-5 and above; one order too
+// many: 1e-10 and below).
+constexpr double kUnidentified = 1e-8;
 
 // What is estimated: a model made from a parameter vector.
 struct Structure {
@@ -724,7 +728,7 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
   for (Eigen::Index i = np; i < all; ++i) norms[i] = std::max(norms[i], 1e-300);
   const MatrixXd corr = norms.cwiseInverse().asDiagonal() * jtj * norms.cwiseInverse().asDiagonal();
   Eigen::SelfAdjointEigenSolver<MatrixXd> eig(corr);
-  if (eig.eigenvalues()[0] < 1e-10 * eig.eigenvalues()[all - 1]) {
+  if (eig.eigenvalues()[0] < kUnidentified * eig.eigenvalues()[all - 1]) {
     const VectorXd v = eig.eigenvectors().col(0);
     std::string which;
     for (Eigen::Index i = 0; i < np; ++i) {
@@ -732,8 +736,9 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
     }
     throw FitError("the data cannot tell " +
                    (which.empty() ? std::string("the initial state") : which) +
-                   " apart: not persistently exciting; record while the inputs move through their "
-                   "range, or hold some of them in the configuration");
+                   " apart: the model's order may be too high (a pole cancelled by a zero: try a "
+                   "lower --order), or the data is not persistently exciting (record while the "
+                   "inputs move through their range)");
   }
 
   FitResult result;

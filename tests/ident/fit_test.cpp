@@ -131,6 +131,19 @@ TEST(Fit, OrderOnAStateSpaceRealisesTheFittedTransferFunction) {
   EXPECT_NEAR(gain, 1.0, 0.01);
 }
 
+TEST(Fit, TooHighAnOrderIsRefusedAsNotIdentified) {
+  // A second-order model of the first-order seed plant: a pole cancelled by a zero anywhere.
+  const Series data = seed_series({0.02, false}, 60.0);
+  FitOptions o;
+  o.order = 2;
+  try {
+    (void)fit(seed_asset(config::ModelKind::transfer_function), std::span(&data, 1), o);
+    FAIL() << "an order-2 fit of a first-order plant was accepted";
+  } catch (const FitError& e) {
+    EXPECT_NE(std::string(e.what()).find("order may be too high"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Fit, AnInputThatNeverMovesIsRefusedAsNotPersistentlyExciting) {
   Series data{"plant", {}};
   for (int k = 0; k < 3000; ++k) {
