@@ -30,6 +30,18 @@ struct ModelSpec {
   friend bool operator==(const ModelSpec&, const ModelSpec&) = default;
 };
 
+/// How an output's divergence alert is decided: by its threshold alone, or by a CUSUM of its
+/// residual as well (docs/interfaces.md, "CUSUM").
+enum class DetectorKind { threshold, cusum };
+
+/// An output's two-sided CUSUM, in units of `sigma`.
+struct CusumSpec {
+  double sigma = 1.0;  ///< the residual's noise standard deviation, in the signal's unit; > 0
+  double k = 0.5;      ///< allowance per sample, in sigma: half the smallest shift to detect; >= 0
+  double h = 1.0;      ///< decision limit, in sigma; > 0
+  friend bool operator==(const CusumSpec&, const CusumSpec&) = default;
+};
+
 struct SignalSpec {
   std::string name;
   Role role = Role::input;
@@ -42,6 +54,10 @@ struct SignalSpec {
   std::optional<double> clear_threshold;
   /// Seconds without a sample after which the signal is stale. Unset: never stale.
   std::optional<double> stale_after;
+  /// Outputs: `cusum` adds a CUSUM of the residual to the threshold (either raises the alert);
+  /// `cusum` is set exactly when `detector` is cusum.
+  DetectorKind detector = DetectorKind::threshold;
+  std::optional<CusumSpec> cusum;
   friend bool operator==(const SignalSpec&, const SignalSpec&) = default;
 };
 
