@@ -28,9 +28,21 @@ config::AssetSpec seed_asset(const std::string& id) {
   a.model.b = {1, 1, {1.0}};
   a.model.c = {1, 1, {1.0}};
   a.model.d = {1, 1, {0.0}};
-  config::SignalSpec u{"u", Role::input, "plant/" + id + "/u", -1000, 1000, {}, {}, {}, {}, {}};
-  config::SignalSpec y{"y", Role::output, "plant/" + id + "/y", -1000, 1000, 0.15, 0.1, 1.5, {},
-                       {}};
+  config::SignalSpec u;
+  u.name = "u";
+  u.role = Role::input;
+  u.topic = "plant/" + id + "/u";
+  u.min = -1000;
+  u.max = 1000;
+  config::SignalSpec y;
+  y.name = "y";
+  y.role = Role::output;
+  y.topic = "plant/" + id + "/y";
+  y.min = -1000;
+  y.max = 1000;
+  y.threshold = 0.15;
+  y.clear_threshold = 0.1;
+  y.stale_after = 1.5;
   a.signals = {u, y};
   return a;
 }

@@ -175,6 +175,18 @@ void per_asset_series(const core::Engine& engine, Exposition& m) {
       m.sample("twind_asset_divergence", d->value, "asset=\"" + label(t.id()) + "\"");
     }
   }
+  m.family("twind_asset_cusum", "gauge",
+           "max(S+, S-) of the CUSUM of each output with detector cusum, in units of its sigma; "
+           "its divergence alert is raised above h (see twin/state).");
+  for (std::size_t i = 0; i < engine.size(); ++i) {
+    const core::AssetTwin& t = engine.twin(i);
+    const core::AssetDef& def = t.def();
+    for (std::size_t j = def.n_inputs; j < def.signals.size(); ++j) {
+      if (!def.signals[j].has_cusum) continue;
+      m.sample("twind_asset_cusum", t.detector(j).cusum(),
+               "asset=\"" + label(t.id()) + "\",signal=\"" + label(def.signals[j].name) + "\"");
+    }
+  }
 }
 
 }  // namespace

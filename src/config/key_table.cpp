@@ -199,6 +199,28 @@ const std::vector<KeyDoc>& key_table() {
       {"assets[].signals[].clear_threshold", "number", "threshold",
        "The divergence alert clears when |measured - predicted| falls below it.",
        "outputs only; needs threshold; > 0 and <= threshold"},
+      {"assets[].signals[].detector", "threshold or cusum", "threshold",
+       "How the output's divergence alert is decided: `threshold` by |measured - predicted| "
+       "against `threshold` alone; `cusum` also by a two-sided CUSUM of the residual (see "
+       "`cusum`), which sees small persistent faults no threshold does. With both, either "
+       "raises the one divergence alert.",
+       "outputs only; cusum needs the cusum mapping"},
+      {"assets[].signals[].cusum", "mapping", "(none)",
+       "The output's CUSUM: z = residual / sigma; S+ = min(2h, max(0, S+ + z - k)), S- = min(2h, "
+       "max(0, S- - z - k)) at every judged comparison; the divergence alert is raised when "
+       "max(S+, S-) > h and may clear once it is back to 0.",
+       "outputs only; required with detector: cusum, refused without it"},
+      {"assets[].signals[].cusum.sigma", "number", "required",
+       "Standard deviation of the residual's noise while the plant is healthy, in the signal's "
+       "unit.",
+       "> 0"},
+      {"assets[].signals[].cusum.k", "number", "0.5",
+       "Allowance per sample, in units of sigma: half the smallest persistent shift to detect.",
+       ">= 0"},
+      {"assets[].signals[].cusum.h", "number", "required",
+       "Decision limit, in units of sigma: larger means fewer false alarms and later detection "
+       "(a shift of d sigma is seen after about h / (d - k) samples).",
+       "> 0"},
       {"assets[].signals[].stale_after", "duration", "(none: never stale)",
        "Time without a sample after which the signal is stale (status `stale`, alert `stale`).",
        "> 0"},

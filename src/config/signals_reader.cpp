@@ -85,6 +85,77 @@ void read_thresholds(Reader& r, const Fields& f, std::optional<Role> role, Signa
   s.clear_threshold = clear ? clear : threshold;
 }
 
+// A number > 0 (`positive`) or >= 0.
+std::optional<double> read_cusum_number(Reader& r, const Value& e, bool positive) {
+  const auto x = r.as_number(e);
+  if (!x) return std::nullopt;
+  if (positive ? !(*x > 0.0) : !(*x >= 0.0)) {
+    r.error(e.pos, e.path,
+            "got " + e.node.Scalar() + ", expected a number " + (positive ? "> 0" : ">= 0"));
+    return std::nullopt;
+  }
+  return x;
+}
+
+std::optional<CusumSpec> read_cusum(Reader& r, const Value& v) {
+  if (!r.expect_map(v, "a mapping (sigma, k, h)")) return std::nullopt;
+  const std::size_t errors_before = r.errors();
+  const Fields f = r.fields(v, "assets[].signals[].cusum");
+  CusumSpec c;
+  if (const Value* e = find(f, "sigma")) {
+    if (const auto x = read_cusum_number(r, *e, true)) c.sigma = *x;
+  }
+  if (const Value* e = find(f, "k")) {
+    if (const auto x = read_cusum_number(r, *e, false)) c.k = *x;
+  }
+  if (const Value* e = find(f, "h")) {
+    if (const auto x = read_cusum_number(r, *e, true)) c.h = *x;
+  }
+  if (r.errors() != errors_before) return std::nullopt;
+  return c;
+}
+
+// detector and cusum: how an output's divergence alert is decided. The cusum mapping comes with
+// detector: cusum and only with it.
+void read_detector_choice(Reader& r, const Fields& f, const Value& signal, std::optional<Role> role,
+                          SignalSpec& s) {
+  const Value* det = find(f, "detector");
+  const Value* cus = find(f, "cusum");
+  if (role == Role::input) {
+    for (const auto& [e, key] : {std::pair{det, "detector"}, std::pair{cus, "cusum"}}) {
+      if (e == nullptr) continue;
+      r.error(e->key_pos, e->path,
+              "got " + got(e->node) + ", expected no " + key +
+                  " on an input (only outputs are compared with the model)");
+    }
+    return;
+  }
+  std::optional<DetectorKind> kind = DetectorKind::threshold;
+  if (det != nullptr) {
+    kind = r.as_enum<DetectorKind>(
+        *det, {{"threshold", DetectorKind::threshold}, {"cusum", DetectorKind::cusum}});
+  }
+  std::optional<CusumSpec> cusum;
+  if (cus != nullptr) cusum = read_cusum(r, *cus);
+  if (!kind) return;  // reported
+  if (*kind == DetectorKind::cusum && cus == nullptr) {
+    r.error(signal.pos, child_path(signal.path, "cusum"),
+            "missing, expected a mapping (sigma, k, h) since detector is cusum");
+    return;
+  }
+  if (*kind != DetectorKind::cusum && cus != nullptr) {
+    r.error(cus->key_pos, cus->path,
+            det == nullptr ? "got " + got(cus->node) +
+                                 " without detector: cusum, expected detector: cusum "
+                                 "as well"
+                           : "got " + got(cus->node) + " with detector: " + det->node.Scalar() +
+                                 ", expected detector: cusum (or no cusum)");
+    return;
+  }
+  s.detector = *kind;
+  s.cusum = cusum;
+}
+
 std::optional<Role> read_signal(Reader& r, TopicChecks& topics, const Value& v, bool has_frames,
                                 const TopicScope& scope, Names& names, SignalSpec& s) {
   if (!r.expect_map(v, "a mapping (a signal: name, role, ...)")) return std::nullopt;
@@ -105,6 +176,7 @@ std::optional<Role> read_signal(Reader& r, TopicChecks& topics, const Value& v, 
   }
   read_bounds(r, f, s);
   read_thresholds(r, f, role, s);
+  read_detector_choice(r, f, v, role, s);
   if (const Value* e = find(f, "stale_after")) {
     if (const auto d = r.as_duration(*e)) s.stale_after = *d;
   }

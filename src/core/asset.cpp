@@ -105,6 +105,12 @@ std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
       d.threshold = s.threshold.value_or(0.0);
       d.clear_threshold = s.clear_threshold.value_or(d.threshold);
       d.stale_after = s.stale_after.value_or(0.0);
+      if (s.detector == config::DetectorKind::cusum && s.cusum) {
+        d.has_cusum = true;
+        d.cusum_sigma = s.cusum->sigma;
+        d.cusum_k = s.cusum->k;
+        d.cusum_h = s.cusum->h;
+      }
       def->signals.push_back(std::move(d));
     }
     (role == Role::input ? def->n_inputs : def->n_outputs) = index;

@@ -54,6 +54,14 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
       write_optional(w, sv.has_prediction, sv.predicted);
       w.key("residual");
       write_optional(w, sv.has_prediction, sv.residual);
+      if (sd.has_cusum) {
+        const DivergenceDetector& d = twin.detector(i);
+        w.key("cusum").begin_object();
+        w.key("pos").value(d.cusum_pos());
+        w.key("neg").value(d.cusum_neg());
+        w.key("h").value(sd.cusum_h);
+        w.end_object();
+      }
     }
     w.end_object();
   }
@@ -117,7 +125,9 @@ std::string console_line(const AssetTwin& twin, const AlertEvent& e, double t) {
   }
   const bool divergence = e.id == AlertId::divergence;
   std::string s = "[t=" + fixed2(t) + "s] " + (e.raised ? "ALERT: " : "cleared: ");
-  s += std::string(to_string(e.id)) + " = " + fixed2(e.value) + (divergence ? "" : " s");
+  const bool cusum = divergence && e.detector == Detector::cusum;
+  s += std::string(cusum ? "cusum" : to_string(e.id)) + " = " + fixed2(e.value) +
+       (divergence ? "" : " s");
   s += e.raised ? " > " : " < ";
   s += fixed2(e.threshold) + (divergence ? "" : " s");
   s += " (" + twin.id() + "/" + twin.def().signals[e.signal].name + ")";
@@ -135,6 +145,17 @@ std::string alert_message(const AssetTwin& twin, const AlertEvent& e) {
     } else {
       m = "model back within bounds";
     }
+  } else if (e.id == AlertId::divergence && e.detector == Detector::cusum) {
+    if (e.raised) {
+      m = "cusum ";
+      append_short(m, e.value);
+      m += " > ";
+      append_short(m, e.threshold);
+      m += " on ";
+    } else {
+      m = "cusum back to 0 on ";
+    }
+    m += signal;
   } else if (e.id == AlertId::divergence) {
     m = "divergence ";
     append_short(m, e.value);
@@ -166,6 +187,7 @@ void encode_alert(const AssetTwin& twin, const AlertEvent& e, std::string& out) 
   w.key("severity").value(to_string(e.severity));
   w.key("value").value(e.value);
   w.key("threshold").value(e.threshold);
+  if (e.id == AlertId::divergence) w.key("detector").value(to_string(e.detector));
   w.key("message").value(alert_message(twin, e));
   w.end_object();
 }

@@ -30,6 +30,16 @@ std::string opt(const std::optional<double>& v) {
   return v ? num(*v) : "none";
 }
 
+std::string detector_text(config::DetectorKind d) {
+  return d == config::DetectorKind::cusum ? "cusum" : "threshold";
+}
+
+std::string cusum_text(const config::SignalSpec& s) {
+  if (!s.cusum) return "none";
+  return "{sigma " + num(s.cusum->sigma) + ", k " + num(s.cusum->k) + ", h " + num(s.cusum->h) +
+         "}";
+}
+
 std::string yes_no(bool v) {
   return v ? "true" : "false";
 }
@@ -63,6 +73,11 @@ void describe_settings(const config::AssetSpec& a, const config::AssetSpec& b,
     if (x.stale_after != y.stale_after) {
       out.push_back(s + "stale_after " + opt(x.stale_after) + " -> " + opt(y.stale_after));
     }
+    if (x.detector != y.detector) {
+      out.push_back(s + "detector " + detector_text(x.detector) + " -> " +
+                    detector_text(y.detector));
+    }
+    if (x.cusum != y.cusum) out.push_back(s + "cusum " + cusum_text(x) + " -> " + cusum_text(y));
   }
   if (a.frame_topics != b.frame_topics) out.push_back(p + "frame topics changed");
   if (a.detector != b.detector) out.push_back(p + "detector settings changed");

@@ -193,6 +193,13 @@ bool AssetTwin::timing_known() const noexcept {
   return true;
 }
 
+double AssetTwin::timing_tolerance(const SignalDef& sd) const noexcept {
+  double tolerance = std::numeric_limits<double>::infinity();
+  if (sd.has_threshold) tolerance = kTimingShare * sd.threshold;
+  if (sd.has_cusum) tolerance = std::min(tolerance, kTimingShare * sd.cusum_h * sd.cusum_sigma);
+  return tolerance;
+}
+
 bool AssetTwin::drifts(std::size_t j, double tolerance) {
   if (!probe_ahead(kTimingProbe)) return true;
   return !(std::abs(y_probe_[j] - y_pred_[j]) <= tolerance);
@@ -216,27 +223,30 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
   sv.predicted = y_pred_[sd.index];
   sv.residual = sv.value - sv.predicted;
   sv.judged = true;
-  if (!sd.has_threshold) return;
+  if (!sd.has_threshold && !sd.has_cusum) return;
   // Bare numbers of unknown lateness while the model moves: see "Timing of bare numbers".
-  if (!timing_known() && drifts(sd.index, kTimingShare * sd.threshold)) {
+  if (!timing_known() && drifts(sd.index, timing_tolerance(sd))) {
     sv.judged = false;
     ++unjudged_;
     return;
   }
 
-  const double magnitude = std::abs(sv.residual);
-  const HysteresisDetector::Settings settings{sd.threshold, sd.clear_threshold, def_->raise_after,
-                                              def_->clear_after};
-  switch (detectors_[signal].update(magnitude, settings)) {
+  const DivergenceDetector::Settings settings{
+      sd.has_threshold, sd.threshold,   sd.clear_threshold, def_->raise_after, def_->clear_after,
+      sd.has_cusum,     sd.cusum_sigma, sd.cusum_k,         sd.cusum_h};
+  const DivergenceDetector::Decision d = detectors_[signal].update(sv.residual, settings);
+  switch (d.transition) {
     case Transition::raised:
       sv.divergence_active = true;
       sv.divergence_since = ts;
-      emit(sink, {AlertId::divergence, signal, true, ts, magnitude, sd.threshold, def_->severity});
+      sv.divergence_detector = d.by;
+      emit(sink,
+           {AlertId::divergence, signal, true, ts, d.value, d.threshold, def_->severity, d.by});
       break;
     case Transition::cleared:
       sv.divergence_active = false;
       emit(sink,
-           {AlertId::divergence, signal, false, ts, magnitude, sd.clear_threshold, def_->severity});
+           {AlertId::divergence, signal, false, ts, d.value, d.threshold, def_->severity, d.by});
       break;
     case Transition::none:
       break;
@@ -249,7 +259,8 @@ void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSin
   for (std::size_t i = 0; i < signals_.size(); ++i) {
     const SignalDef& sd = def_->signals[i];
     SignalView& sv = signals_[i];
-    if (!sd.has_threshold) {
+    if (!sd.has_cusum) detectors_[i].reset_cusum();
+    if (!sd.has_threshold && !sd.has_cusum) {
       if (sv.divergence_active) detectors_[i].reset();
       end_divergence(i, now, 0.0, sink);
     }
@@ -298,6 +309,7 @@ double AssetTwin::input_delay(double transit, double ts) noexcept {
 
 void AssetTwin::reinitialise(bool reanchor) {
   lost_ = false;
+  for (DivergenceDetector& d : detectors_) d.reset_cusum();  // see "CUSUM" in twin.hpp
   x_.assign(def_->model->states(), 0.0);
   memo_ = {};
   initialised_ = false;
@@ -336,8 +348,14 @@ void AssetTwin::end_divergence(std::size_t signal, double now, double threshold,
   SignalView& sv = signals_[signal];
   if (!sv.divergence_active) return;
   sv.divergence_active = false;
-  emit(sink, {AlertId::divergence, signal, false, std::max(now, sv.divergence_since),
-              std::abs(sv.residual), threshold, def_->severity});
+  const double ts = std::max(now, sv.divergence_since);
+  if (sv.divergence_detector == Detector::cusum) {
+    emit(sink, {AlertId::divergence, signal, false, ts, detectors_[signal].cusum(), 0.0,
+                def_->severity, Detector::cusum});
+    return;
+  }
+  emit(sink, {AlertId::divergence, signal, false, ts, std::abs(sv.residual), threshold,
+              def_->severity, Detector::threshold});
 }
 
 void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {

@@ -95,6 +95,22 @@ TEST_F(EngineNoAllocation, SingleAssetMessagesAndTicksDoNotAllocate) {
   EXPECT_EQ(sut.counters().states, 41u);
 }
 
+TEST_F(EngineNoAllocation, CusumOutputMessagesAndTicksDoNotAllocate) {
+  config::Config c = testing::seed_config();
+  c.assets[0].signals[1].detector = config::DetectorKind::cusum;
+  c.assets[0].signals[1].cusum = config::CusumSpec{0.01, 0.5, 20.0};
+  Engine sut(c, 0.0);
+
+  const long count = allocations_of_a_steady_run(
+      sut, "plant/frame", {{"plant/y", "1.03"}, {"plant/u", R"({"value": 1})"}});
+
+  EXPECT_EQ(count, 0);
+  // y at 1.03 every other message: the CUSUM ran (and raised on it), the threshold did not.
+  EXPECT_EQ(sut.twin(0).status(), Status::alert);
+  EXPECT_EQ(sut.twin(0).signal(1).divergence_detector, Detector::cusum);
+  EXPECT_EQ(sut.counters().values, 2 * 10 + 4 * 1000u);
+}
+
 TEST_F(EngineNoAllocation, TemplateAssetMessagesDoNotAllocateOnceDiscovered) {
   Engine sut(testing::fleet_config(), 0.0);
 

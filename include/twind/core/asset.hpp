@@ -29,6 +29,12 @@ struct SignalDef {
   double threshold = 0.0;
   double clear_threshold = 0.0;
   double stale_after = 0.0;  ///< seconds; 0 = never stale
+  /// Outputs: whether a CUSUM of the residual (detector: cusum) also decides divergence, with
+  /// its sigma (signal's unit), k and h (units of sigma).
+  bool has_cusum = false;
+  double cusum_sigma = 1.0;
+  double cusum_k = 0.5;
+  double cusum_h = 1.0;
 };
 
 /// What every twin built from one configuration entry shares: the single asset's, or all the

@@ -29,9 +29,15 @@ struct AlertEvent {
   /// Divergence: event time of the deciding sample. Stale (arrival clock): the check's time when
   /// raised, the arrival of the sample that ended the silence when cleared.
   double ts = 0.0;
-  double value = 0.0;      ///< |residual| for divergence, seconds since last sample for stale
-  double threshold = 0.0;  ///< the threshold crossed (clear threshold when cleared)
+  /// Divergence: |residual|, or the CUSUM's max(S+, S-) when `detector` is cusum. Stale: seconds
+  /// since the last sample.
+  double value = 0.0;
+  /// The threshold crossed (clear threshold when cleared): for the CUSUM h when raised, 0 when
+  /// cleared.
+  double threshold = 0.0;
   Severity severity = Severity::critical;
+  /// Divergence: the detector that raised the alert (also on its clearing).
+  Detector detector = Detector::threshold;
 };
 
 /// Receives alert transitions as they are decided. Called synchronously on the caller's thread.
@@ -54,6 +60,7 @@ struct SignalView {
   double event_time = 0.0;  ///< event time of the last accepted value
   bool divergence_active = false;
   double divergence_since = 0.0;
+  Detector divergence_detector = Detector::threshold;  ///< what raised the active alert
   bool stale_active = false;
   double stale_since = 0.0;
   /// Typical event time between two of its samples, learnt while no input may have been lost
@@ -117,6 +124,15 @@ struct SignalView {
 /// threshold; otherwise its residual is shown but not judged (unjudged()). A twin thus never
 /// raises a divergence that the lateness of its own clock could explain, and judges again once
 /// the rhythm is learnt (four intervals).
+///
+/// CUSUM: an output with detector cusum also accumulates its judged residuals in a two-sided
+/// CUSUM (DivergenceDetector), whose evidence concerns the state it was compared against: it is
+/// forgotten (S+ = S- = 0) whenever the state starts again from the measurements (outage, lost
+/// input, model diverged, provisional start, a model swap that cannot keep the state,
+/// rebaseline) and when a reload removes the CUSUM. A reload that keeps it, and a model swap
+/// that keeps the state, keep the evidence too, as they keep the alerts. Its comparisons are
+/// judged (see "Timing of bare numbers") only where a timing error of kTimingProbe moves the
+/// prediction by less than kTimingShare of h sigma as well.
 ///
 /// Not thread-safe: one thread owns a twin.
 class AssetTwin {
@@ -191,6 +207,10 @@ class AssetTwin {
   [[nodiscard]] double model_time() const noexcept { return t_model_; }
   [[nodiscard]] std::span<const double> state() const noexcept { return x_; }
   [[nodiscard]] const SignalView& signal(std::size_t i) const noexcept { return signals_[i]; }
+  /// Signal i's divergence detector (outputs), for its CUSUM statistics.
+  [[nodiscard]] const DivergenceDetector& detector(std::size_t i) const noexcept {
+    return detectors_[i];
+  }
   [[nodiscard]] std::size_t active_alerts() const noexcept { return active_alerts_; }
   /// Whether the model_diverged alert is active, and since when.
   [[nodiscard]] bool model_diverged() const noexcept { return diverged_; }
@@ -231,6 +251,9 @@ class AssetTwin {
   // Whether output j's prediction moves by more than `tolerance` over the next kTimingProbe
   // seconds under the held inputs (y_pred_ holds the prediction now).
   [[nodiscard]] bool drifts(std::size_t j, double tolerance);
+  // How far a timing error may move output `sd`'s prediction for its comparison to be judged:
+  // kTimingShare of its threshold and of its CUSUM's h sigma, whichever is smaller.
+  [[nodiscard]] double timing_tolerance(const SignalDef& sd) const noexcept;
   void on_model_diverged(double ts, double magnitude, AlertSink& sink);
   void clear_model_diverged(double ts, AlertSink& sink);
   void compare(std::size_t signal, double ts, AlertSink& sink);
@@ -252,7 +275,7 @@ class AssetTwin {
   std::vector<double> y_probe_;
   std::vector<SignalView> signals_;
   std::vector<ArrivalClock> clocks_;           // one per signal, for samples stamped on arrival
-  std::vector<HysteresisDetector> detectors_;  // one per signal (used by outputs)
+  std::vector<DivergenceDetector> detectors_;  // one per signal (used by outputs)
   model::StepMemo memo_;
   double t_model_ = 0.0;
   double t_latest_ = -std::numeric_limits<double>::infinity();
