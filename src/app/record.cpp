@@ -79,6 +79,7 @@ int record_traffic(const RecordOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // a hang-up stops it too, cleanly (there is nothing to reload)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto config = load_config(options.config_path, true);
@@ -141,8 +142,9 @@ int record_traffic(const RecordOptions& options) {
       if (driven) client->drive(step, 1024);
       timespec wait{0, driven ? 0L : static_cast<long>(step.count()) * 1'000'000L};
       const int sig = sigtimedwait(&signals, nullptr, &wait);
-      if (sig == SIGINT || sig == SIGTERM) {
-        spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+        spdlog::info("{} received: stopping",
+                     sig == SIGINT ? "SIGINT" : (sig == SIGTERM ? "SIGTERM" : "SIGHUP"));
         break;
       }
     }

@@ -3,6 +3,7 @@
 // decides the same alerts. Debian's mosquitto on a free loopback port, twind and twin-sim as child
 // processes. Label: integration.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <csignal>
@@ -208,6 +209,45 @@ TEST(LiveRunRecord, ReplayingTheRecordingGivesTheLiveAlertTransitions) {
   EXPECT_EQ(std::get<0>(live.front()), "divergence");
   EXPECT_EQ(std::get<2>(live.front()), "raised");
   EXPECT_EQ(replayed, live) << twind.stderr_text();
+}
+
+// A recording on a full disk: said once, counted in /metrics, and the twin goes on, alerts and
+// all; SIGTERM still stops it with 0.
+TEST(LiveRunRecord, AFullDiskIsCountedAndTheTwinGoesOn) {
+  Mosquitto broker;
+  TempDir dir;
+  const int port = Mosquitto::free_port();
+  Subscriber sub(broker.uri(), {"twin/#"});
+  Process twind({kTwind, "run", "-c", kSeed, "--broker", broker.uri(), "--http",
+                 "127.0.0.1:" + std::to_string(port), "--record", "/dev/full"},
+                {.env = {}, .dir = dir.path(), .name = "twind"});
+  ASSERT_TRUE(twind.wait_for_line("connected to the broker", 10s, true)) << twind.stderr_text();
+  sub.publish("plant/u", "1");
+  sub.publish("plant/y", "1");
+  sub.publish("plant/y", "3");  // the twin predicts about 1: divergence
+  ASSERT_TRUE(sub.wait_for_count("twin/alert", 1, 5s)) << twind.stderr_text();
+  EXPECT_TRUE(twind.wait_for_line("cannot write /dev/full: No space left on device", 5s, true))
+      << twind.stderr_text();
+
+  httplib::Client http("127.0.0.1", port);
+  std::string metrics;
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto res = http.Get("/metrics");
+        if (!res || res->status != 200) return false;
+        metrics = res->body;
+        return metrics.find("twind_record_errors_total 3\n") != std::string::npos;
+      },
+      5s))
+      << metrics;
+  EXPECT_NE(metrics.find("twind_record_failing 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("twind_record_lines_total 0\n"), std::string::npos) << metrics;
+  const std::size_t states = sub.payloads("twin/state").size();
+  EXPECT_TRUE(sub.wait_for_count("twin/state", states + 2, 5s));  // still ticking
+  const ExitStatus status = twind.terminate();
+  EXPECT_TRUE(status.exited && status.code == 0) << twind.stderr_text();
+  const std::string log = twind.stderr_text();
+  EXPECT_EQ(log.find("cannot write /dev/full"), log.rfind("cannot write /dev/full")) << log;
 }
 
 }  // namespace
