@@ -12,6 +12,7 @@
 
 #include "twind/app/fit.hpp"
 #include "twind/app/http_server.hpp"
+#include "twind/app/record.hpp"
 #include "twind/app/replay.hpp"
 #include "twind/app/run.hpp"
 #include "twind/config/loader.hpp"
@@ -151,6 +152,43 @@ int run_cli(int argc, char** argv) {
       ->add_option("--http", run_opts.http_listen,
                    "host:port for /state, /metrics and /healthz, or 'off'")
       ->capture_default_str();
+  auto* run_record =
+      run_cmd->add_option("--record", run_opts.record_path,
+                          "Also record every inbound message to this file (JSON Lines, as "
+                          "`twind replay` reads)");
+  run_cmd
+      ->add_option("--max-bytes", run_opts.record_max_bytes,
+                   "--record: size limit of the file before it rotates (100MiB, 1GB, 500000)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::PositiveNumber)
+      ->needs(run_record);
+  run_cmd
+      ->add_option("--keep", run_opts.record_keep,
+                   "--record: older files kept after rotation (FILE.1.jsonl, ...)")
+      ->check(CLI::Range(0U, 1000U))
+      ->needs(run_record);
+
+  RecordOptions rec_opts;
+  auto* record_cmd =
+      app.add_subcommand("record",
+                         "Record the traffic a configuration reads (JSON Lines, as `twind "
+                         "replay` reads) until --duration or SIGINT or SIGTERM");
+  record_cmd->add_option("-c,--config", rec_opts.config_path, "Configuration file")->required();
+  record_cmd->add_option("-o,--output", rec_opts.output, "The recording to write")->required();
+  record_cmd->add_option("--duration", rec_opts.duration, "Seconds to record; 0: until a signal")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  record_cmd->add_option("--broker", rec_opts.broker_override,
+                         "Broker URI, overriding the file's broker.uri");
+  record_cmd
+      ->add_option("--max-bytes", rec_opts.max_bytes,
+                   "Size limit of the file before it rotates (100MiB, 1GB, 500000)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::PositiveNumber);
+  record_cmd
+      ->add_option("--keep", rec_opts.keep, "Older files kept after rotation (OUT.1.jsonl, ...)")
+      ->capture_default_str()
+      ->check(CLI::Range(0U, 1000U));
 
   std::string health_url = "http://127.0.0.1:9100/healthz";
   double health_timeout = 2.0;
@@ -213,6 +251,7 @@ int run_cli(int argc, char** argv) {
     }
     if (*check) return cmd_check(config_path);
     if (*run_cmd) return run_daemon(run_opts);
+    if (*record_cmd) return record_traffic(rec_opts);
     if (*health_cmd) {
       std::string error;
       const int rc = http_health_probe(

@@ -124,6 +124,10 @@ DaemonCounters Daemon::counters() const {
   DaemonCounters c = loop_->counters;
   c.inbox_dropped = inbox_.dropped();
   c.publish_failed = loop_->sink.publish_failed();
+  if (options_.recorder != nullptr) {
+    c.recording = true;
+    c.record = options_.recorder->stats();
+  }
   return c;
 }
 
@@ -165,6 +169,7 @@ void Daemon::message(std::string_view topic, std::string_view payload, double ar
   Loop& l = *loop_;
   // twind's own messages, back from the broker: evidence for the check, not telemetry.
   if (l.publisher.echo(topic, payload)) return;
+  if (options_.recorder != nullptr) options_.recorder->record(arrival, topic, payload);
   l.sink.message_at(arrival);
   l.engine.set_heard_until(l.heard_until);
   l.engine.on_message(topic, payload, arrival, l.sink);

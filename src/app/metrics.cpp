@@ -76,6 +76,23 @@ void engine_series(const core::Engine& engine, Exposition& m) {
   m.counter("twind_alerts_total", "Alert transitions produced.", c.alerts);
 }
 
+void record_series(const RecorderStats& r, Exposition& m) {
+  m.counter("twind_record_lines_total", "Inbound messages written to the recording (--record).",
+            r.lines);
+  m.counter("twind_record_dropped_total",
+            "Inbound messages not recorded because the recording's writer fell behind (its queue "
+            "was full); the twin had them all.",
+            r.dropped);
+  m.counter("twind_record_errors_total",
+            "Inbound messages not recorded because writing the recording failed (a full disk); "
+            "the twin had them all.",
+            r.errors);
+  m.counter("twind_record_rotations_total", "Recording files rotated for their size limit.",
+            r.rotations);
+  m.gauge("twind_record_failing", "1 while the recording's last write failed.",
+          r.failing ? 1.0 : 0.0);
+}
+
 void driver_series(const DaemonCounters& d, Exposition& m) {
   m.counter("twind_ticks_total", "Ticks taken.", d.ticks);
   m.counter("twind_ticks_skipped_total", "Ticks skipped because the loop fell behind.",
@@ -93,6 +110,7 @@ void driver_series(const DaemonCounters& d, Exposition& m) {
           "plants'.",
           d.lag_seconds);
   m.counter("twind_behind_total", "Times the lag went past a tick period.", d.behind_periods);
+  if (d.recording) record_series(d.record, m);
   m.gauge("twind_publish_denied_topics",
           "Watched topics (broker.check_publish) whose messages the broker acknowledged but never "
           "delivered back: an ACL denying twind's publications.",

@@ -15,6 +15,7 @@
 
 #include "twind/app/daemon.hpp"
 #include "twind/app/http_server.hpp"
+#include "twind/app/recorder.hpp"
 #include "twind/app/systemd_notify.hpp"
 #include "twind/config/loader.hpp"
 #include "twind/core/engine.hpp"
@@ -26,6 +27,8 @@ namespace {
 constexpr int kOk = 0;
 constexpr int kFailure = 1;
 constexpr int kBadConfig = 2;
+
+}  // namespace
 
 std::optional<config::Config> load_config(const std::string& path, bool at_start) {
   config::LoadResult r = config::load_file(path);
@@ -45,7 +48,6 @@ std::optional<config::Config> load_config(const std::string& path, bool at_start
   return std::move(r.config);
 }
 
-// The password from broker.password_file or broker.password_env. Never logged.
 std::optional<std::string> resolve_password(const config::BrokerSpec& b) {
   if (!b.password_file.empty()) {
     struct stat st {};
@@ -87,6 +89,21 @@ mqtt::ConnectOptions connect_options(const config::Config& c, std::string passwo
   o.will = mqtt::Will{c.topics.status, Daemon::status_payload("offline", 0.0), 1, true};
   return o;
 }
+
+std::unique_ptr<mqtt::Client> make_client(const config::Config& c,
+                                          const mqtt::ConnectOptions& connect) {
+  switch (c.broker.client) {
+    case config::BrokerSpec::Client::driven:
+      return mqtt::make_paho_driven_client(connect);
+    case config::BrokerSpec::Client::native:
+      return mqtt::make_native_client(connect);
+    case config::BrokerSpec::Client::threaded:
+      break;
+  }
+  return mqtt::make_paho_client(connect);
+}
+
+namespace {
 
 // "host:port", "[v6]:port" or "off". Empty host: not given.
 std::optional<std::pair<std::string, int>> parse_listen(const std::string& s) {
@@ -217,8 +234,24 @@ int run_daemon(const RunOptions& options) {
     }
   }
 
+  // Started before the daemon subscribes: its first message is recorded too.
+  std::unique_ptr<Recorder> recorder;
+  if (!options.record_path.empty()) {
+    RecorderOptions ropts;
+    ropts.file.max_bytes = options.record_max_bytes;
+    ropts.file.keep = options.record_keep;
+    recorder = std::make_unique<Recorder>(options.record_path, ropts);
+    if (std::string error = recorder->start(); !error.empty()) {
+      spdlog::error("--record: cannot write the recording {}", error);
+      return kBadConfig;
+    }
+    spdlog::info("recording every inbound message to {} (at most {} bytes a file, {} older kept)",
+                 options.record_path, options.record_max_bytes, options.record_keep);
+  }
+
   Watchdog watchdog;
   DaemonOptions dopts;
+  dopts.recorder = recorder.get();
   dopts.keep_states = listen.has_value();
   dopts.on_tick = [&watchdog] { watchdog.tick(); };
 
@@ -227,17 +260,7 @@ int run_daemon(const RunOptions& options) {
   std::unique_ptr<HttpServer> http;
   try {
     const mqtt::ConnectOptions connect = connect_options(*config, std::move(*password));
-    switch (config->broker.client) {
-      case config::BrokerSpec::Client::driven:
-        client = mqtt::make_paho_driven_client(connect);
-        break;
-      case config::BrokerSpec::Client::native:
-        client = mqtt::make_native_client(connect);
-        break;
-      case config::BrokerSpec::Client::threaded:
-        client = mqtt::make_paho_client(connect);
-        break;
-    }
+    client = make_client(*config, connect);
     daemon = std::make_unique<Daemon>(*config, *client, dopts);
     if (listen) {
       Daemon* d = daemon.get();
@@ -271,6 +294,13 @@ int run_daemon(const RunOptions& options) {
   stopping = true;
   signal_thread.join();
   if (http) http->stop();
+  // The engine thread is done: what it recorded is written whole before the process goes.
+  if (recorder) {
+    recorder->stop();
+    const RecorderStats r = recorder->stats();
+    spdlog::info("recording {}: {} lines written, {} dropped, {} lost to write errors",
+                 options.record_path, r.lines, r.dropped, r.errors);
+  }
   shut_down(*client, *daemon, config->topics.status);
   return code;
 }

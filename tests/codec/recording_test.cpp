@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -55,6 +56,18 @@ INSTANTIATE_TEST_SUITE_P(
         GoodLine{"documented example, object payload",
                  R"({"t": 1732200000.020, "topic": "plant/u", "payload": {"value": 3.0}})",
                  1732200000.020, "plant/u", R"({"value": 3.0})"},
+        GoodLine{"payload_base64", R"({"t": 1, "topic": "a", "payload_base64": "/wAx"})", 1.0, "a",
+                 std::string("\xff\x00\x31", 3)},
+        GoodLine{"payload_base64 with one padding",
+                 R"({"t": 1, "topic": "a", "payload_base64": "QUI="})", 1.0, "a", "AB"},
+        GoodLine{"payload_base64 empty", R"({"t": 1, "topic": "a", "payload_base64": ""})", 1.0,
+                 "a", ""},
+        GoodLine{"payload then payload_base64: the last counts",
+                 R"({"t": 1, "topic": "a", "payload": "x", "payload_base64": "QQ=="})", 1.0, "a",
+                 "A"},
+        GoodLine{"payload_base64 then payload: the last counts",
+                 R"({"t": 1, "topic": "a", "payload_base64": "QQ==", "payload": "x"})", 1.0, "a",
+                 "x"},
         GoodLine{"members in reverse order",
                  R"({"payload": {"value": 3.0}, "topic": "plant/u", "t": 1})", 1.0, "plant/u",
                  R"({"value": 3.0})"},
@@ -155,6 +168,20 @@ INSTANTIATE_TEST_SUITE_P(
                 R"({"t": 1, "topic": "a", "payload": )" + std::string(1000, '[') +
                     std::string(1000, ']') + "}",
                 R"("payload" is not valid JSON)"},
+        BadLine{"payload_base64 of the wrong length",
+                R"({"t": 1, "topic": "a", "payload_base64": "QUJD="})",
+                R"("payload_base64" is not base64)"},
+        BadLine{"payload_base64 with a character outside the alphabet",
+                R"({"t": 1, "topic": "a", "payload_base64": "QU-D"})",
+                R"("payload_base64" is not base64)"},
+        BadLine{"payload_base64 with padding inside",
+                R"({"t": 1, "topic": "a", "payload_base64": "QQ==QUJD"})",
+                R"("payload_base64" is not base64)"},
+        BadLine{"payload_base64 with stray bits before the padding",
+                R"({"t": 1, "topic": "a", "payload_base64": "QR=="})",
+                R"("payload_base64" is not base64)"},
+        BadLine{"payload_base64 not a string", R"({"t": 1, "topic": "a", "payload_base64": 5})",
+                R"("payload_base64" is not base64)"},
         BadLine{"truncated line", R"({"t": 1, "topic": "a", "payload": "1")",
                 "invalid JSON: the line ends inside the object"},
         BadLine{"line cut inside the payload", R"({"t": 1, "topic": "a", "payload": {"a": 1)",
@@ -207,6 +234,71 @@ TEST(AppendRecordLine, EscapesTheTopicAndParsesBackThroughTheParser) {
   EXPECT_EQ(out.t, 0.1);
   EXPECT_EQ(out.topic, topic);
   EXPECT_EQ(out.payload, payload);
+}
+
+// What `twind record` writes: each message's bytes, exactly, read back by the parser.
+class MessageLine : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MessageLine, KeepsThePayloadBytesExactly) {
+  const std::string& payload = GetParam();
+  std::string text;
+  ASSERT_TRUE(append_message_line(text, 1732200000.125, "plant/y", payload));
+  ASSERT_EQ(text.back(), '\n');
+  EXPECT_EQ(text.find('\n'), text.size() - 1) << "one line";
+  RecordingParser sut;
+  RecordLine out;
+
+  const RecordParseResult result =
+      sut.parse(std::string_view(text).substr(0, text.size() - 1), out);
+
+  ASSERT_TRUE(result.ok) << result.error << ": " << text;
+  EXPECT_EQ(out.t, 1732200000.125);
+  EXPECT_EQ(out.topic, "plant/y");
+  EXPECT_EQ(out.payload, payload);
+  EXPECT_EQ(text.find("payload_base64") != std::string::npos, !is_utf8(payload)) << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Payloads, MessageLine,
+    ::testing::Values(std::string("2.97"), std::string(" 2.97\r\n"),
+                      std::string(R"({"ts": 1732200000.04, "u": 3.0, "y": 2.98})"), std::string(""),
+                      std::string("quote \" backslash \\ tab \t"), std::string("nul \0 inside", 12),
+                      std::string("\x7f\x01\x1f"),
+                      std::string("\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80"),
+                      std::string("\xff\xfe binary"), std::string("\xc3"),
+                      std::string("\xed\xa0\x80 surrogate"), std::string("\xc0\xaf overlong"),
+                      std::string("\x00\x01\x02\x03\xfd\xfe\xff", 7)));
+
+TEST(MessageLine, WritesTheDocumentedBytes) {
+  std::string out;
+  ASSERT_TRUE(append_message_line(out, 1732200000.02, "plant/frame", R"({"u": 3})"));
+  ASSERT_TRUE(append_message_line(out, 1732200000.04, "plant/y", std::string("\xff\x00", 2)));
+  EXPECT_EQ(out,
+            "{\"t\":1732200000.02,\"topic\":\"plant/frame\",\"payload\":\"{\\\"u\\\": 3}\"}\n"
+            "{\"t\":1732200000.04,\"topic\":\"plant/y\",\"payload_base64\":\"/wA=\"}\n");
+}
+
+TEST(MessageLine, RefusesATopicThatIsNotUtf8OrATimeThatIsNotFinite) {
+  std::string out = "kept";
+  EXPECT_FALSE(append_message_line(out, 1.0, "plant/\xff", "1"));
+  EXPECT_FALSE(append_message_line(out, std::numeric_limits<double>::infinity(), "plant/y", "1"));
+  EXPECT_EQ(out, "kept");
+}
+
+TEST(Base64, RoundTripsEveryLengthAndByte) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  for (std::size_t n = 0; n <= bytes.size(); ++n) {
+    std::string text;
+    append_base64(text, std::string_view(bytes).substr(0, n));
+    EXPECT_EQ(text.size(), (n + 2) / 3 * 4);
+    std::string back;
+    ASSERT_TRUE(decode_base64(text, back)) << text;
+    EXPECT_EQ(back, bytes.substr(0, n));
+  }
+  std::string abc;
+  append_base64(abc, "foobar");
+  EXPECT_EQ(abc, "Zm9vYmFy");  // RFC 4648, section 10
 }
 
 }  // namespace

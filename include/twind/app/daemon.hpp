@@ -16,6 +16,7 @@
 
 #include "twind/app/inbox.hpp"
 #include "twind/app/metrics.hpp"
+#include "twind/app/recorder.hpp"
 #include "twind/config/config.hpp"
 #include "twind/mqtt/client.hpp"
 
@@ -51,6 +52,11 @@ struct DaemonOptions {
   /// broker.check_publish: seconds a message published on a watched topic may take to come back
   /// before the topic is reported as denied.
   double publish_check_timeout = 5.0;
+  /// `run --record`: every inbound message handed to the engine (twind's own, coming back for
+  /// the publication check, excepted) is also handed, with its arrival time, to this recorder,
+  /// on the engine thread; record() only queues it for the recorder's writer thread. Not owned;
+  /// null: none.
+  Recorder* recorder = nullptr;
 };
 
 /// Runs every asset's twin live.

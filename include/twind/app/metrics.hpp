@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "twind/app/recorder.hpp"
 #include "twind/mqtt/client.hpp"
 
 namespace twind::core {
@@ -25,6 +26,8 @@ struct DaemonCounters {
   /// had read everything sent to it, or since the tick it took last fell due, whichever is more.
   double lag_seconds = 0.0;
   std::uint64_t behind_periods = 0;  ///< times the lag went past a tick period
+  bool recording = false;  ///< `run --record`: the recorder's counters below are in the exposition
+  RecorderStats record;
 };
 
 /// Beyond this many assets the exposition carries totals only: one series per asset is what a

@@ -114,6 +114,20 @@ class Scanner {
     return false;
   }
 
+  /// Validates the rest of the view as UTF-8 text (RFC 3629: no overlong forms, no surrogates,
+  /// nothing above U+10FFFF; any byte below 0x80, control characters included) and consumes it.
+  /// Returns false at the first ill-formed sequence.
+  bool utf8_text() noexcept {
+    while (p_ != end_) {
+      if (static_cast<unsigned char>(*p_) < 0x80) {
+        ++p_;
+      } else if (!utf8_sequence()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /// Validates and skips one JSON value of any type. Containers may nest `depth_budget` levels
   /// (at most kMaxDepth); deeper ones fail. Iterative: the nesting is a bit stack.
   bool skip_value(int depth_budget) noexcept {
