@@ -125,8 +125,10 @@ std::vector<config::SignalSpec> calibrated_signals(const config::AssetSpec& spec
     const double rate = r.rates[j];
     ++j;
     if (res.size() < 2 || !(rate > 0.0)) continue;
-    const ident::Calibration c =
-        ident::calibrate(res, rate, options.false_alarms_per_year, options.cusum_k);
+    // The asset's budget, shared evenly by its outputs and, on each, by the two detectors
+    // that raise the same alert.
+    const double budget = options.false_alarms_per_year / (2.0 * double(r.residuals.size()));
+    const ident::Calibration c = ident::calibrate(res, rate, budget, options.cusum_k);
     config::SignalSpec n = s;
     if (s.threshold && s.clear_threshold) {
       n.clear_threshold = c.threshold * (*s.clear_threshold / *s.threshold);

@@ -75,6 +75,16 @@ void add_common_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--wear-gain", o.seed.worn.gain, "Plant gain after the wear")
       ->capture_default_str();
+  app.add_option("--wear-drift", o.seed.drift,
+                 "Seconds over which pole and gain move to their worn values (0: at once)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--wear-sensor-gain", o.seed.sensor_gain,
+                 "From --wear-at on, the sensor measures this times y (plus --wear-sensor-bias)")
+      ->capture_default_str();
+  app.add_option("--wear-sensor-bias", o.seed.sensor_bias,
+                 "From --wear-at on, this is added to the measured y")
+      ->capture_default_str();
   app.add_option("--dt", o.seed.dt, "Controller and sample period, seconds")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 10.0));

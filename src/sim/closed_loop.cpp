@@ -45,9 +45,18 @@ Sample ClosedLoop::step_to(double next_t) {
   if (!worn_ && scenario_.wear_at >= 0.0 && t_ - t0_ >= scenario_.wear_at - 1e-9) {
     worn_ = true;
     s.wear_injected = true;
-    set_plant(scenario_.worn);
+    if (scenario_.drift <= 0.0) set_plant(scenario_.worn);
   }
-  s.y = x_ + (scenario_.noise_std > 0.0 ? noise_(rng_) : 0.0);
+  if (worn_ && scenario_.drift > 0.0) {
+    const double f = std::clamp((t_ - t0_ - scenario_.wear_at) / scenario_.drift, 0.0, 1.0);
+    const FirstOrderPlant& a = scenario_.nominal;
+    const FirstOrderPlant& b = scenario_.worn;
+    if (plant_.pole != b.pole || plant_.gain != b.gain) {
+      set_plant({a.pole + f * (b.pole - a.pole), a.gain + f * (b.gain - a.gain)});
+    }
+  }
+  const double measured = worn_ ? scenario_.sensor_gain * x_ + scenario_.sensor_bias : x_;
+  s.y = measured + (scenario_.noise_std > 0.0 ? noise_(rng_) : 0.0);
   const double dt = next_t - t_;
   s.u = scenario_.controller.update(scenario_.setpoint - s.y, dt);
   const double u[1] = {s.u};

@@ -227,5 +227,91 @@ TEST_F(FitCommand, TheFittedTwinCatchesTheSeedWearOnTheTrueModelsSampleAndIsQuie
   EXPECT_TRUE(alerts(fitted, recording(600.0, -1.0, false)).empty());
 }
 
+// --- Calibration -------------------------------------------------------------------------------
+
+struct Fault {
+  const char* name;
+  sim::Scenario scenario;  // wear at 60 s
+};
+
+std::vector<Fault> small_faults() {
+  sim::Scenario base;
+  base.noise_std = 0.01;
+  base.seed = 21;
+  base.wear_at = 60.0;
+  base.worn = base.nominal;
+  std::vector<Fault> out;
+  Fault pole{"pole -1 -> -1.03", base};
+  pole.scenario.worn.pole = -1.03;
+  out.push_back(pole);
+  Fault actuator{"actuator gain 0.97", base};
+  actuator.scenario.worn.gain = 0.97;
+  out.push_back(actuator);
+  Fault sensor{"output gain 0.97", base};
+  sensor.scenario.sensor_gain = 0.97;
+  out.push_back(sensor);
+  Fault bias{"sensor bias +0.02", base};
+  bias.scenario.sensor_bias = 0.02;
+  out.push_back(bias);
+  Fault drift{"pole drifting -1 -> -1.03 over 10 minutes", base};
+  drift.scenario.worn.pole = -1.03;
+  drift.scenario.drift = 600.0;
+  out.push_back(drift);
+  return out;
+}
+
+TEST_F(FitCommand, CalibratedDetectionCatchesFaultsTheFixedThresholdNeverSees) {
+  FitOptions o;
+  o.config_path = write("guess.yaml", guess_config(false));
+  o.input = write("healthy.jsonl", recording(600.0, -1.0, false));
+  o.calibrate = true;
+  const Ran r = fit(o);
+  ASSERT_EQ(r.code, 0) << r.report;
+  const config::Config calibrated = load(r.yaml);
+  const config::SignalSpec& y = calibrated.assets[0].signals[1];
+  ASSERT_EQ(y.detector, config::DetectorKind::cusum);
+  ASSERT_TRUE(y.cusum.has_value());
+  EXPECT_NEAR(y.cusum->sigma, 0.01, 0.001);
+  EXPECT_EQ(y.cusum->k, 0.5);
+  // 1 false alarm a year per asset, a quarter each for the threshold and the CUSUM at 50 Hz.
+  EXPECT_GT(y.cusum->h, 15.0);
+  EXPECT_LT(y.cusum->h, 30.0);
+  EXPECT_LT(*y.threshold, 0.15);
+  EXPECT_NE(r.report.find("detection y: threshold"), std::string::npos) << r.report;
+
+  std::string truth = guess_config(false);
+  truth.replace(truth.find("[[-0.4]]"), 8, "[[-1]]");
+  truth.replace(truth.find("[[0.5]]"), 7, "[[1]]");
+  const config::Config fixed = load(truth);
+
+  for (const Fault& f : small_faults()) {
+    SCOPED_TRACE(f.name);
+    sim::RecordingOptions ro;
+    ro.duration = 60.0 + (f.scenario.drift > 0.0 ? f.scenario.drift : 60.0);
+    std::string rec;
+    const double wear = sim::record(f.scenario, ro, rec).wear_time;
+    // The 0.15 threshold of the true model never sees it.
+    EXPECT_TRUE(alerts(fixed, rec).empty());
+    const std::vector<json> got = alerts(calibrated, rec);
+    ASSERT_FALSE(got.empty());
+    EXPECT_EQ(got.front()[2], "raised");
+    const double delay = got.front()[3].get<double>() - wear;
+    RecordProperty(f.name, std::to_string(delay));
+    EXPECT_GE(delay, 0.0);  // nothing before the fault
+    EXPECT_LT(delay, f.scenario.drift > 0.0 ? 120.0 : 5.0);
+  }
+
+  // Healthy: ten minutes of another run raise nothing.
+  sim::Scenario healthy;
+  healthy.noise_std = 0.01;
+  healthy.seed = 77;
+  healthy.wear_at = -1.0;
+  sim::RecordingOptions ro;
+  ro.duration = 600.0;
+  std::string rec;
+  (void)sim::record(healthy, ro, rec);
+  EXPECT_TRUE(alerts(calibrated, rec).empty());
+}
+
 }  // namespace
 }  // namespace twind::app

@@ -36,7 +36,14 @@ struct Scenario {
   PiController controller{};
   FirstOrderPlant nominal{};
   FirstOrderPlant worn{-2.0, 1.0};
-  double wear_at = 3.0;    ///< seconds after the start; negative: never
+  double wear_at = 3.0;  ///< seconds after the start; negative: never
+  /// Seconds over which the plant moves from `nominal` to `worn` once wear starts, linearly in
+  /// pole and gain (0: at once, the seed's hot swap): a slow drift.
+  double drift = 0.0;
+  /// The sensor from wear_at on: it measures sensor_gain * y + sensor_bias (the controller
+  /// sees what it measures). 1 and 0: a healthy sensor.
+  double sensor_gain = 1.0;
+  double sensor_bias = 0.0;
   double noise_std = 0.0;  ///< standard deviation of additive noise on the measured y
   std::uint64_t seed = 1;  ///< noise generator seed
   double y0 = 0.0;         ///< plant output at the start
