@@ -141,10 +141,10 @@ std::vector<config::SignalSpec> calibrated_signals(const config::AssetSpec& spec
     out.push_back(n);
     lines.push_back("  detection " + s.name + ": threshold " + num(c.threshold, 4) +
                     (s.threshold ? " (was " + num(*s.threshold, 4) + ")" : "") + ", cusum sigma " +
-                    num(c.sigma, 4) + " k " + num(c.k, 3) + " h " + num(c.h, 4) + ": " +
-                    num(options.false_alarms_per_year, 3) + " false alarm(s) a year at " +
-                    num(rate, 4) + " samples/s; the largest |residual| of the recording " +
-                    num(c.max_abs, 3) + ", the largest CUSUM " + num(c.max_statistic, 3));
+                    num(c.sigma, 4) + " k " + num(c.k, 3) + " h " + num(c.h, 4) + ", each for " +
+                    num(budget, 3) + " false alarm(s) a year at " + num(rate, 4) +
+                    " samples/s; the largest |residual| of the recording " + num(c.max_abs, 3) +
+                    ", the largest CUSUM " + num(c.max_statistic, 3));
   }
   return out;
 }

@@ -273,7 +273,7 @@ TEST_F(FitCommand, CalibratedDetectionCatchesFaultsTheFixedThresholdNeverSees) {
   ASSERT_TRUE(y.cusum.has_value());
   EXPECT_NEAR(y.cusum->sigma, 0.01, 0.001);
   EXPECT_EQ(y.cusum->k, 0.5);
-  // 1 false alarm a year per asset, a quarter each for the threshold and the CUSUM at 50 Hz.
+  // 1 false alarm a year per asset, half each for the threshold and the CUSUM, at 50 Hz.
   EXPECT_GT(y.cusum->h, 15.0);
   EXPECT_LT(y.cusum->h, 30.0);
   EXPECT_LT(*y.threshold, 0.15);
