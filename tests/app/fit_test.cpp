@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "twind/app/replay.hpp"
+#include "twind/codec/recording.hpp"
 #include "twind/config/loader.hpp"
+#include "twind/sim/fleet.hpp"
 #include "twind/sim/recording.hpp"
 
 namespace twind::app {
@@ -225,6 +227,50 @@ TEST_F(FitCommand, TheFittedTwinCatchesTheSeedWearOnTheTrueModelsSampleAndIsQuie
 
   // Healthy: ten minutes of another run, nothing.
   EXPECT_TRUE(alerts(fitted, recording(600.0, -1.0, false)).empty());
+}
+
+TEST_F(FitCommand, ATemplatePoolsItsRecordedAssetsIntoOneModel) {
+  sim::FleetOptions fo;
+  fo.assets = 3;
+  fo.rate = 10.0;
+  fo.t0 = 1732200000.0;
+  fo.noise_std = 0.01;
+  sim::FleetSim fleet(fo);
+  std::string rec;
+  std::string frame;
+  sim::FleetSample smp;
+  while (fleet.next_due() < fo.t0 + 120.0) {
+    fleet.pop(smp);
+    frame.clear();
+    sim::append_fleet_frame(frame, smp);
+    codec::append_record_line(rec, smp.ts, "plant/" + fleet.asset_id(smp.asset) + "/frame", frame);
+  }
+  FitOptions o;
+  o.config_path =
+      write("fleet.yaml",
+            "topics: {state: \"twin/{asset}/state\", alert: \"twin/{asset}/alert\"}\n"
+            "assets:\n"
+            "  - template: plant\n"
+            "    discover: true\n"
+            "    model: {name: lag, version: \"7\", A: [[-0.3]], B: [[0.6]], C: [[1]]}\n"
+            "    signals:\n"
+            "      - {name: u, role: input}\n"
+            "      - {name: y, role: output, threshold: 0.15}\n"
+            "    frames: [\"plant/{asset}/frame\"]\n");
+  o.input = write("fleet.jsonl", rec);
+  const Ran r = fit(o);
+  ASSERT_EQ(r.code, 0) << r.report;
+  const config::Config c = load(r.yaml);
+  const config::ModelSpec& m = c.assets[0].model;
+  EXPECT_EQ(m.id.version, "8");
+  EXPECT_NEAR(m.a(0, 0), -1.0, 0.01);
+  EXPECT_NEAR(-m.b(0, 0) / m.a(0, 0), 1.0, 0.01);
+  EXPECT_NE(r.report.find("plant from p00000, p00001, p00002"), std::string::npos) << r.report;
+  // Only one of them, when asked.
+  o.assets = {"p00001"};
+  const Ran one = fit(o);
+  ASSERT_EQ(one.code, 0) << one.report;
+  EXPECT_NE(one.report.find("plant from p00001,"), std::string::npos) << one.report;
 }
 
 // --- Calibration -------------------------------------------------------------------------------
