@@ -131,6 +131,22 @@ TEST(Fit, OrderOnAStateSpaceRealisesTheFittedTransferFunction) {
   EXPECT_NEAR(gain, 1.0, 0.01);
 }
 
+TEST(Fit, ADiscreteModelKeepsItsSampleTime) {
+  // Sampled at the model's own 100 ms: the exact discretisation of 1/(s+1) is
+  // x[k+1] = e^-0.1 x[k] + (1 - e^-0.1) u[k].
+  const Series data = seed_series({0.1, false}, 120.0);
+  config::AssetSpec a = seed_asset(config::ModelKind::state_space);
+  a.model.domain = config::Domain::discrete;
+  a.model.dt = 0.1;
+  a.model.a = {1, 1, {0.5}};
+  a.model.b = {1, 1, {0.3}};
+  const FitResult r = fit(a, std::span(&data, 1));
+  EXPECT_EQ(r.model.domain, config::Domain::discrete);
+  EXPECT_EQ(r.model.dt, 0.1);
+  EXPECT_NEAR(r.model.a(0, 0), std::exp(-0.1), 0.002);
+  EXPECT_NEAR(r.model.b(0, 0) / (1.0 - r.model.a(0, 0)), 1.0, 0.01);
+}
+
 TEST(Fit, TooHighAnOrderIsRefusedAsNotIdentified) {
   // A second-order model of the first-order seed plant: a pole cancelled by a zero anywhere.
   const Series data = seed_series({0.02, false}, 60.0);
