@@ -2,7 +2,7 @@
 # commissioning.sh: what `twind fit` costs and what its calibration buys, on the seed plant
 # (G(s) = 1/(s+1) under its PI loop, 20 ms sampling, noise sigma 0.01 on y). Prints:
 #   1. the time to fit one asset on one hour of 20 ms data (wall and CPU seconds, peak RSS),
-#      REPEAT times;
+#      and to replay that hour through the fitted twin, REPEAT times;
 #   2. false alarms of the twin calibrated by `twind fit --calibrate` (1 false alarm a year)
 #      from ten minutes of healthy data, over HOURS hours of other healthy data, replayed;
 #   3. for each small fault (at 60 s of a 120 s run; the drift over 600 s), the calibrated twin's
@@ -28,6 +28,9 @@ for ((i = 1; i <= repeat; i++)); do
   /usr/bin/time -f "run $i: %e s wall, %U s user, %M KiB peak RSS" \
     "$twind" fit -c "$tmp/guess.yaml" -i "$tmp/hour.jsonl" -o "$tmp/fit.yaml" 2>&1 |
     grep -E '^run |A\[0\]\[0\]|B\[0\]\[0\]'
+  # The same hour replayed through the fitted twin, for scale.
+  /usr/bin/time -f "replay $i: %e s wall, %U s user, %M KiB peak RSS" \
+    "$twind" replay -c "$tmp/fit.yaml" -i "$tmp/hour.jsonl" -o /dev/null 2>&1 | grep -E '^replay '
 done
 
 echo "== 2. calibrated from ten minutes, then $hours h of healthy replay"
