@@ -9,6 +9,9 @@
 namespace twind::config {
 namespace {
 
+// The first line of the report twind fit writes above a model.
+constexpr std::string_view kReportStart = "# twind fit: ";
+
 std::string quoted(std::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
@@ -229,8 +232,23 @@ std::string edit_configuration(std::string_view text, const std::vector<AssetEdi
         }
         if (!edit.comments.empty()) {
           const auto key_pos = static_cast<std::size_t>(it->first.Mark().pos);
-          const std::size_t start = line_start(text, key_pos);
+          std::size_t start = line_start(text, key_pos);
           const std::size_t indent = text.find_first_not_of(' ', start) - start;
+          // A report of an earlier fit, in the comment lines right above, gives way to this one.
+          std::size_t from = start;
+          std::size_t previous = std::string_view::npos;
+          while (from > 0) {
+            const std::size_t above = line_start(text, from - 1);
+            const std::string_view line = text.substr(above, from - above);
+            const std::size_t first = line.find_first_not_of(' ');
+            if (first == std::string_view::npos || line[first] != '#') break;
+            if (line.substr(first).starts_with(kReportStart)) previous = above;
+            from = above;
+          }
+          if (previous != std::string_view::npos) {
+            splices.push_back({previous, start - previous, ""});
+            start = previous;
+          }
           std::string lines;
           for (const std::string& c : edit.comments) {
             lines += std::string(indent, ' ') + (c.empty() ? "#" : "# " + c) + "\n";

@@ -148,6 +148,27 @@ TEST_F(FitCommand, WritesTheOutputFileAndTwindCheckAcceptsIt) {
   EXPECT_NE(r.report.find("wrote " + o.output), std::string::npos);
 }
 
+TEST_F(FitCommand, AFitOfAFittedFileReplacesItsReport) {
+  FitOptions o;
+  o.config_path = write("guess.yaml", guess_config(false));
+  o.input = write("healthy.jsonl", recording(60.0, -1.0, false));
+  const Ran first = fit(o);
+  ASSERT_EQ(first.code, 0) << first.report;
+  o.config_path = write("fitted.yaml", first.yaml);
+  const Ran second = fit(o);
+  ASSERT_EQ(second.code, 0) << second.report;
+  EXPECT_EQ(load(second.yaml).assets[0].model.id.version, "3");
+  std::size_t reports = 0;
+  for (std::size_t at = second.yaml.find("# twind fit: "); at != std::string::npos;
+       at = second.yaml.find("# twind fit: ", at + 1)) {
+    ++reports;
+  }
+  EXPECT_EQ(reports, 1U) << second.yaml;
+  EXPECT_NE(second.yaml.find("version 3 (was 2)"), std::string::npos) << second.yaml;
+  EXPECT_EQ(second.yaml.find("version 2 (was 1)"), std::string::npos) << second.yaml;
+  EXPECT_EQ(second.yaml.rfind("# the seed plant, model guessed\nassets:\n  - id: plant\n", 0), 0U);
+}
+
 TEST_F(FitCommand, AnAssetAbsentFromTheRecordingIsRefusedWithExitTwo) {
   FitOptions o;
   o.config_path = write("guess.yaml", guess_config(false));
