@@ -1,6 +1,7 @@
 #include "twind/core/asset.hpp"
 
 #include "twind/config/config.hpp"
+#include "twind/config/model_build.hpp"
 #include "twind/model/linear.hpp"
 #include "twind/model/rotating_machine.hpp"
 
@@ -16,10 +17,6 @@ void check_dimensions(const AssetDef& def) {
   }
 }
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
 }  // namespace
 
 std::size_t AssetDef::find_signal(std::string_view name) const noexcept {
@@ -27,19 +24,6 @@ std::size_t AssetDef::find_signal(std::string_view name) const noexcept {
     if (signals[i].name == name) return i;
   }
   return signals.size();
-}
-
-std::shared_ptr<const model::Model> build_model(const config::ModelSpec& m) {
-  if (m.kind == config::ModelKind::rotating_machine) {
-    return model::make_rotating_machine(m.id, m.machine);
-  }
-  if (m.kind == config::ModelKind::transfer_function) {
-    return model::make_transfer_function(m.id, m.num, m.den);
-  }
-  if (m.domain == config::Domain::discrete) {
-    return model::make_discrete_state_space(m.id, m.a, m.b, m.c, m.d, m.dt);
-  }
-  return model::make_continuous_state_space(m.id, m.a, m.b, m.c, m.d);
 }
 
 std::string expand_topic(std::string_view pattern, std::string_view asset) {
@@ -58,29 +42,11 @@ std::string expand_topic(std::string_view pattern, std::string_view asset) {
   return out;
 }
 
-std::string next_version(std::string_view version) {
-  std::size_t end = version.size();
-  while (end > 0 && !is_digit(version[end - 1])) --end;
-  if (end == 0) return std::string(version) + ".1";
-  std::size_t begin = end;
-  while (begin > 0 && is_digit(version[begin - 1])) --begin;
-  // Decimal addition on the digits themselves: any length, no overflow.
-  std::string digits(version.substr(begin, end - begin));
-  std::size_t i = digits.size();
-  while (i > 0 && digits[i - 1] == '9') digits[--i] = '0';
-  if (i == 0) {
-    digits.insert(digits.begin(), '1');
-  } else {
-    ++digits[i - 1];
-  }
-  return std::string(version.substr(0, begin)) + digits + std::string(version.substr(end));
-}
-
 std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
                                               const config::TopicsSpec& topics) {
   auto def = std::make_shared<AssetDef>();
   def->entry = spec.is_template() ? spec.template_name : spec.id;
-  def->model = build_model(spec.model);
+  def->model = config::build_model(spec.model);
   def->model_id = spec.model.id;
   def->raise_after = spec.detector.raise_after;
   def->clear_after = spec.detector.clear_after;

@@ -7,6 +7,7 @@
 
 #include "counting_sink.hpp"
 #include "twind/config/command.hpp"
+#include "twind/config/model_build.hpp"
 
 namespace twind::core {
 namespace {
@@ -51,10 +52,10 @@ void execute(Fleet& fleet, std::uint32_t a, const config::Command& command, Comm
   std::shared_ptr<const AssetDef> def;
   try {
     if (command.model) {
-      def = with_model(base, build_model(*command.model), command.model->id);
+      def = with_model(base, config::build_model(*command.model), command.model->id);
     } else {
       model::ModelId id = base.model_id;
-      id.version = next_version(id.version);
+      id.version = config::next_version(id.version);
       def = with_model(base, base.model, std::move(id));
     }
   } catch (const std::exception& ex) {

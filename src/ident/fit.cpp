@@ -9,11 +9,18 @@
 #include <numeric>
 #include <sstream>
 
-#include "twind/core/asset.hpp"
+#include "least_squares.hpp"
+#include "simulation.hpp"
+#include "twind/config/model_build.hpp"
 #include "twind/model/linear.hpp"
 
 namespace twind::ident {
 namespace {
+
+using detail::levenberg_marquardt;
+using detail::simulate;
+using detail::Solution;
+using detail::try_build;
 
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
@@ -39,69 +46,6 @@ struct Structure {
 
 double magnitude(double v) {
   return std::abs(v) > 1e-12 ? std::abs(v) : 1.0;
-}
-
-// The twin's event-time simulation (AssetTwin): from the first instant every signal has been
-// seen, the state (x0, or the least-squares state of the measurements then) is advanced to each
-// sample's time with the inputs held; an input sample replaces its held value, an output sample
-// is compared with the prediction. Calls compare(j, t, residual, measured) for the outputs of
-// samples before `until`. False when the model cannot advance or predicts a non-finite value.
-template <class Compare>
-bool simulate(const model::Model& m, const Series& s, std::size_t inputs, std::size_t outputs,
-              const double* x0, double until, Compare&& compare,
-              std::vector<double>* x_start = nullptr) {
-  std::vector<double> u(inputs, 0.0);
-  std::vector<double> y(outputs, 0.0);
-  std::vector<double> yp(outputs, 0.0);
-  std::vector<double> x(m.states(), 0.0);
-  std::vector<char> seen(inputs + outputs, 0);
-  std::size_t n_seen = 0;
-  bool started = false;
-  double t_model = 0.0;
-  model::StepMemo memo;
-  for (const Sample& smp : s.samples) {
-    if (smp.t >= until) break;
-    if (started && smp.t > t_model) {
-      if (!m.advance(x, u, smp.t - t_model, memo)) return false;
-      t_model = smp.t;
-    }
-    if (smp.signal < inputs) {
-      u[smp.signal] = smp.value;
-    } else {
-      y[smp.signal - inputs] = smp.value;
-    }
-    if (seen[smp.signal] == 0) {
-      seen[smp.signal] = 1;
-      ++n_seen;
-    }
-    if (!started) {
-      if (n_seen < inputs + outputs) continue;
-      started = true;
-      t_model = smp.t;
-      if (x0 != nullptr) {
-        std::copy(x0, x0 + x.size(), x.begin());
-      } else {
-        m.initial_state(y, u, x);
-      }
-      if (x_start != nullptr) *x_start = x;
-      continue;
-    }
-    if (smp.signal < inputs) continue;
-    m.output(x, u, yp);
-    const std::size_t j = smp.signal - inputs;
-    const double r = smp.value - yp[j];
-    if (!std::isfinite(r) || std::abs(yp[j]) > 1e12) return false;
-    compare(j, smp.t, r, smp.value);
-  }
-  return true;
-}
-
-std::shared_ptr<const model::Model> try_build(const config::ModelSpec& spec) {
-  try {
-    return core::build_model(spec);
-  } catch (const model::ModelError&) {
-    return nullptr;
-  }
 }
 
 // Output error of a structure over the estimation part of every series, each with its own
@@ -158,81 +102,8 @@ class Problem {
   mutable std::vector<double> buffer_;
 };
 
-struct Solution {
-  VectorXd phi;
-  VectorXd r;
-  MatrixXd jacobian;
-  std::size_t iterations = 0;
-};
-
-MatrixXd jacobian(const Problem& p, const VectorXd& phi, const VectorXd& r) {
-  MatrixXd j(r.size(), phi.size());
-  VectorXd probe = phi;
-  VectorXd rp;
-  for (Eigen::Index i = 0; i < phi.size(); ++i) {
-    const double h = 1e-6 * std::max(1.0, std::abs(phi[i]));
-    probe[i] = phi[i] + h;
-    if (p.residuals(probe, rp) && rp.size() == r.size()) {
-      j.col(i) = (rp - r) / h;
-    } else {
-      probe[i] = phi[i] - h;
-      if (p.residuals(probe, rp) && rp.size() == r.size()) {
-        j.col(i) = (r - rp) / h;
-      } else {
-        j.col(i).setZero();
-      }
-    }
-    probe[i] = phi[i];
-  }
-  return j;
-}
-
-// Levenberg-Marquardt on the scaled parameters (Marquardt's diagonal scaling).
-Solution levenberg_marquardt(const Problem& p, VectorXd phi, std::size_t max_iterations) {
-  Solution s;
-  if (!p.residuals(phi, s.r)) {
-    throw FitError(
-        "the model the configuration starts from cannot follow the data (it does not stay "
-        "finite): write a stable model of the right order to start from");
-  }
-  double cost = s.r.squaredNorm();
-  double mu = 1e-3;
-  VectorXd trial_r;
-  for (; s.iterations < max_iterations; ++s.iterations) {
-    s.jacobian = jacobian(p, phi, s.r);
-    const MatrixXd h = s.jacobian.transpose() * s.jacobian;
-    const VectorXd g = s.jacobian.transpose() * s.r;
-    bool accepted = false;
-    double step_norm = 0.0;
-    double old_cost = cost;
-    while (mu < 1e12) {
-      MatrixXd a = h;
-      for (Eigen::Index i = 0; i < a.rows(); ++i) a(i, i) += mu * std::max(h(i, i), 1e-12);
-      const VectorXd step = a.ldlt().solve(-g);
-      const VectorXd trial = phi + step;
-      if (step.allFinite() && p.residuals(trial, trial_r) && trial_r.size() == s.r.size()) {
-        const double c = trial_r.squaredNorm();
-        if (c < cost) {
-          phi = trial;
-          s.r = trial_r;
-          cost = c;
-          mu = std::max(mu / 3.0, 1e-12);
-          accepted = true;
-          step_norm = step.norm();
-          break;
-        }
-      }
-      mu *= 4.0;
-    }
-    if (!accepted) break;
-    if (step_norm < 1e-10 * (phi.norm() + 1e-10) || old_cost - cost < 1e-14 * old_cost) {
-      ++s.iterations;
-      break;
-    }
-  }
-  s.jacobian = jacobian(p, phi, s.r);
-  s.phi = std::move(phi);
-  return s;
+detail::Residuals residuals_of(const Problem& p) {
+  return [&p](const VectorXd& phi, VectorXd& r) { return p.residuals(phi, r); };
 }
 
 double median(std::vector<double> v) {
@@ -687,7 +558,12 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
                      " parameters; record longer");
     }
   }
-  Solution sol = levenberg_marquardt(problem, phi, options.max_iterations);
+  Solution sol = levenberg_marquardt(residuals_of(problem), phi, options.max_iterations);
+  if (sol.failed) {
+    throw FitError(
+        "the model the configuration starts from cannot follow the data (it does not stay "
+        "finite): write a stable model of the right order to start from");
+  }
   std::size_t iterations = sol.iterations;
   if (outputs > 1) {
     // Reweight by each output's residual spread and refine: outputs in different units then
@@ -709,7 +585,7 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
       weights[j] = std::max(rms, 1e-9 * weights[j]);
     }
     Problem reweighted(st, series, inputs, outputs, states, split, weights, x_scale);
-    sol = levenberg_marquardt(reweighted, sol.phi, options.max_iterations);
+    sol = levenberg_marquardt(residuals_of(reweighted), sol.phi, options.max_iterations);
     iterations += sol.iterations;
   }
 
@@ -744,7 +620,7 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
   FitResult result;
   const std::vector<double> theta = problem.theta(sol.phi);
   result.model = st.make(theta);
-  result.model.id.version = core::next_version(spec.id.version);
+  result.model.id.version = config::next_version(spec.id.version);
   FitReport& rep = result.report;
   const double dof = std::max(1.0, double(n_res - all));
   const double s2 = sol.r.squaredNorm() / dof;

@@ -58,12 +58,8 @@ struct AssetDef {
   [[nodiscard]] std::size_t find_signal(std::string_view name) const noexcept;
 };
 
-/// Builds the model a specification names. Throws model::ModelError on an inconsistent
-/// specification (which the configuration loader has normally refused already).
-[[nodiscard]] std::shared_ptr<const model::Model> build_model(const config::ModelSpec& spec);
-
 /// Compiles a validated configuration entry (a single asset or a template) with the
-/// configuration's topic patterns. Throws model::ModelError as build_model does, or when the
+/// configuration's topic patterns. Throws model::ModelError as config::build_model does, or when the
 /// model's dimensions do not match the signals.
 [[nodiscard]] std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
                                                             const config::TopicsSpec& topics);
@@ -76,9 +72,5 @@ struct AssetDef {
 
 /// Replaces every `{asset}` in `pattern` by `asset`.
 [[nodiscard]] std::string expand_topic(std::string_view pattern, std::string_view asset);
-
-/// The version after `version` for a rebaseline: its last number incremented ("3" -> "4",
-/// "1.9" -> "1.10", "v2-rc" -> "v3-rc"), or ".1" appended when it has none.
-[[nodiscard]] std::string next_version(std::string_view version);
 
 }  // namespace twind::core

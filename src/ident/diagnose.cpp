@@ -1,0 +1,348 @@
+#include "twind/ident/diagnose.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "least_squares.hpp"
+#include "simulation.hpp"
+
+namespace twind::ident {
+namespace {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// The rotating machine's parameters, in the order of RotatingMachineParams.
+constexpr const char* kMachineNames[] = {"tau_mech", "rpm_rated", "p_idle", "k_speed", "r_th",
+                                         "c_th",     "t_ambient", "v_base", "k_imb"};
+
+double* machine_field(model::RotatingMachineParams& p, std::size_t i) {
+  double* fields[] = {&p.tau_mech_s,  &p.rpm_rated,    &p.p_idle_w,
+                      &p.k_speed_w,   &p.r_th_k_per_w, &p.c_th_j_per_k,
+                      &p.t_ambient_c, &p.v_base_mm_s,  &p.k_imb_mm_s};
+  return fields[i];
+}
+
+// `spec` with the number of a parameter hypothesis set to `v`.
+config::ModelSpec with_parameter(const config::ModelSpec& spec, const Hypothesis& h, double v) {
+  config::ModelSpec out = spec;
+  switch (spec.kind) {
+    case config::ModelKind::state_space:
+      if (h.index < out.a.data.size()) {
+        out.a.data[h.index] = v;
+      } else {
+        out.b.data[h.index - out.a.data.size()] = v;
+      }
+      break;
+    case config::ModelKind::transfer_function:
+      if (h.index < out.num.size()) {
+        out.num[h.index] = v;
+      } else {
+        out.den[h.index - out.num.size()] = v;
+      }
+      break;
+    case config::ModelKind::rotating_machine:
+      *machine_field(out.machine, h.index) = v;
+      break;
+  }
+  return out;
+}
+
+// `spec` with input `i` acting `g` times as strongly, for a linear model.
+std::optional<config::ModelSpec> with_input_gain(const config::ModelSpec& spec, std::size_t i,
+                                                 double g) {
+  config::ModelSpec out = spec;
+  switch (spec.kind) {
+    case config::ModelKind::state_space:
+      for (std::size_t r = 0; r < out.b.rows; ++r) out.b.data[r * out.b.cols + i] *= g;
+      for (std::size_t r = 0; r < out.d.rows; ++r) out.d.data[r * out.d.cols + i] *= g;
+      return out;
+    case config::ModelKind::transfer_function:
+      for (double& c : out.num) c *= g;
+      return out;
+    case config::ModelKind::rotating_machine:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+double scale_of(double v) {
+  return std::abs(v) > 1e-12 ? std::abs(v) : 1.0;
+}
+
+}  // namespace
+
+const char* to_string(Hypothesis::Kind kind) noexcept {
+  switch (kind) {
+    case Hypothesis::Kind::parameter:
+      return "parameter";
+    case Hypothesis::Kind::output_gain:
+      return "output_gain";
+    case Hypothesis::Kind::output_bias:
+      return "output_bias";
+    case Hypothesis::Kind::input_gain:
+      return "input_gain";
+  }
+  return "parameter";
+}
+
+std::vector<Hypothesis> hypotheses(const config::AssetSpec& asset) {
+  std::vector<Hypothesis> out;
+  const config::ModelSpec& m = asset.model;
+  const auto entries = [&](const model::Matrix& x, const char* label, std::size_t offset) {
+    for (std::size_t i = 0; i < x.data.size(); ++i) {
+      if (x.data[i] == 0.0) continue;
+      out.push_back({Hypothesis::Kind::parameter,
+                     std::string(label) + "[" + std::to_string(i / x.cols) + "][" +
+                         std::to_string(i % x.cols) + "]",
+                     offset + i, x.data[i]});
+    }
+  };
+  switch (m.kind) {
+    case config::ModelKind::state_space:
+      entries(m.a, "A", 0);
+      entries(m.b, "B", m.a.data.size());
+      break;
+    case config::ModelKind::transfer_function:
+      for (std::size_t i = 0; i < m.num.size(); ++i) {
+        out.push_back({Hypothesis::Kind::parameter, "num[" + std::to_string(i) + "]", i, m.num[i]});
+      }
+      for (std::size_t i = 1; i < m.den.size(); ++i) {
+        out.push_back({Hypothesis::Kind::parameter, "den[" + std::to_string(i) + "]",
+                       m.num.size() + i, m.den[i]});
+      }
+      break;
+    case config::ModelKind::rotating_machine: {
+      model::RotatingMachineParams p = m.machine;
+      for (std::size_t i = 0; i < std::size(kMachineNames); ++i) {
+        if (i == 1) continue;  // rpm_rated: a reference, not a property that wears
+        out.push_back({Hypothesis::Kind::parameter, kMachineNames[i], i, *machine_field(p, i)});
+      }
+      break;
+    }
+  }
+  std::size_t in = 0;
+  std::size_t o = 0;
+  for (const config::SignalSpec& s : asset.signals) {
+    if (s.role == Role::output) {
+      out.push_back({Hypothesis::Kind::output_gain, s.name, o, 1.0});
+      out.push_back({Hypothesis::Kind::output_bias, s.name, o, 0.0});
+      ++o;
+    } else {
+      out.push_back({Hypothesis::Kind::input_gain, s.name, in, 1.0});
+      ++in;
+    }
+  }
+  return out;
+}
+
+Diagnosis diagnose(const config::AssetSpec& asset, std::span<const Hypothesis> candidates,
+                   const Series& window, std::span<const double> onsets,
+                   const DiagnoseOptions& options) {
+  Diagnosis d;
+  std::size_t inputs = 0;
+  for (const auto& s : asset.signals) inputs += s.role == Role::input ? 1 : 0;
+  const std::size_t outputs = asset.signals.size() - inputs;
+  const auto nominal = detail::try_build(asset.model);
+  if (!nominal || window.samples.empty() || onsets.empty()) return d;
+  const std::size_t states = nominal->states();
+  const double first_onset = *std::min_element(onsets.begin(), onsets.end());
+
+  // The start as the twin would take it, and the nominal residuals.
+  std::vector<double> x_start;
+  std::vector<double> before_sq(outputs, 0.0);
+  std::vector<double> before_n(outputs, 0.0);
+  std::vector<double> magnitude(outputs, 0.0);
+  const bool ok = detail::simulate(
+      *nominal, window, inputs, outputs, nullptr, kInf,
+      [&](std::size_t j, double t, double r, double y) {
+        ++d.samples;
+        magnitude[j] = std::max(magnitude[j], std::abs(y));
+        if (t < first_onset) {
+          before_sq[j] += r * r;
+          before_n[j] += 1.0;
+        }
+      },
+      &x_start);
+  if (!ok || d.samples == 0 || x_start.size() != states) return d;
+  std::vector<double> noise(outputs, 0.0);
+  for (std::size_t j = 0; j < outputs; ++j) {
+    if (j < options.noise.size()) {
+      noise[j] = options.noise[j];
+    } else if (options.noise.size() == 1) {
+      noise[j] = options.noise[0];
+    } else if (before_n[j] >= 5.0) {
+      noise[j] = std::sqrt(before_sq[j] / before_n[j]);
+    }
+    // Never zero: a noise-free recording is judged against rounding.
+    noise[j] = std::max(noise[j], 1e-9 * std::max(1.0, magnitude[j]));
+  }
+  d.noise = noise.empty() ? 0.0 : noise[0];
+  double x_scale = 1.0;
+  for (const double m : magnitude) x_scale = std::max(x_scale, m);
+
+  // Onsets between the grid's points are reached by estimating the onset too, from the best of
+  // them: the simulation takes the change at its exact time, so the cost is continuous in it.
+  double spacing = 0.0;
+  for (std::size_t i = 1; i < onsets.size(); ++i) {
+    spacing = std::max(spacing, std::abs(onsets[i] - onsets[i - 1]));
+  }
+  if (spacing <= 0.0) spacing = 0.1;
+
+  std::vector<Estimate> estimates;
+  std::vector<double> x0(states);
+  std::vector<double> buffer;
+  std::vector<double> times;
+  for (const Hypothesis& h : candidates) {
+    const double scale =
+        h.kind == Hypothesis::Kind::output_bias ? noise[h.index] * 10.0 : scale_of(h.nominal);
+    // phi = [value, (onset shift,) initial state...]
+    const auto residuals_at = [&](double onset0, bool free_onset) -> detail::Residuals {
+      return [&, onset0, free_onset](const VectorXd& phi, VectorXd& r) {
+        const double value = h.nominal + phi[0] * scale;
+        const Eigen::Index xoff = free_onset ? 2 : 1;
+        detail::Change change;
+        change.at = onset0 + (free_onset ? phi[1] * spacing : 0.0);
+        std::shared_ptr<const model::Model> changed;
+        switch (h.kind) {
+          case Hypothesis::Kind::parameter:
+            changed = detail::try_build(with_parameter(asset.model, h, value));
+            if (!changed) return false;
+            change.model = changed.get();
+            break;
+          case Hypothesis::Kind::output_gain:
+            change.output = h.index;
+            change.output_gain = value;
+            break;
+          case Hypothesis::Kind::output_bias:
+            change.output = h.index;
+            change.output_bias = value;
+            break;
+          case Hypothesis::Kind::input_gain:
+            change.input = h.index;
+            change.input_gain = value;
+            break;
+        }
+        for (std::size_t i = 0; i < states; ++i) x0[i] = phi[xoff + Eigen::Index(i)] * x_scale;
+        buffer.clear();
+        times.clear();
+        const bool fine = detail::simulate(
+            *nominal, window, inputs, outputs, x0.data(), kInf,
+            [&](std::size_t j, double t, double res, double) {
+              buffer.push_back(res / noise[j]);
+              times.push_back(t);
+            },
+            nullptr, &change);
+        if (!fine) return false;
+        r = Eigen::Map<const VectorXd>(buffer.data(), Eigen::Index(buffer.size()));
+        return true;
+      };
+    };
+    // The grid, the onset held.
+    double best_cost = kInf;
+    double best_onset = onsets.front();
+    VectorXd best_phi;
+    for (const double onset : onsets) {
+      VectorXd phi(Eigen::Index(1 + states));
+      phi[0] = 0.0;
+      for (std::size_t i = 0; i < states; ++i) phi[Eigen::Index(1 + i)] = x_start[i] / x_scale;
+      const detail::Solution sol =
+          detail::levenberg_marquardt(residuals_at(onset, false), phi, options.max_iterations);
+      if (sol.failed || sol.r.size() == 0) continue;
+      if (const double cost = sol.r.squaredNorm(); cost < best_cost) {
+        best_cost = cost;
+        best_onset = onset;
+        best_phi = sol.phi;
+      }
+    }
+    if (!std::isfinite(best_cost)) continue;
+    detail::Solution sol;
+    detail::Residuals residuals;
+    double onset = best_onset;
+    if (h.kind == Hypothesis::Kind::output_gain || h.kind == Hypothesis::Kind::output_bias) {
+      // A sensor's change shows only at the samples after it: the cost is a step function of the
+      // onset, so the onset is searched over the sample times around the grid's best.
+      for (const Sample& smp : window.samples) {
+        if (smp.signal < inputs || smp.t <= best_onset - spacing || smp.t >= best_onset + spacing ||
+            smp.t == best_onset) {
+          continue;
+        }
+        const detail::Solution trial = detail::levenberg_marquardt(
+            residuals_at(smp.t, false), best_phi, options.max_iterations);
+        if (trial.failed || trial.r.size() == 0) continue;
+        if (const double cost = trial.r.squaredNorm(); cost < best_cost) {
+          best_cost = cost;
+          onset = smp.t;
+          best_phi = trial.phi;
+        }
+      }
+      residuals = residuals_at(onset, false);
+      sol = detail::levenberg_marquardt(residuals, best_phi, options.max_iterations);
+    } else {
+      // Then the onset free, from the grid's best.
+      VectorXd phi(Eigen::Index(2 + states));
+      phi[0] = best_phi[0];
+      phi[1] = 0.0;
+      phi.tail(Eigen::Index(states)) = best_phi.tail(Eigen::Index(states));
+      residuals = residuals_at(best_onset, true);
+      sol = detail::levenberg_marquardt(residuals, phi, options.max_iterations);
+      onset = best_onset + (sol.failed ? 0.0 : sol.phi[1] * spacing);
+    }
+    if (sol.failed || sol.r.size() == 0) continue;
+    Estimate e;
+    e.hypothesis = h;
+    e.estimate = h.nominal + sol.phi[0] * scale;
+    e.onset = onset;
+    e.cost = sol.r.squaredNorm();
+    // The interval from the Jacobian at the optimum, the onset and initial state marginalised.
+    const MatrixXd jtj = sol.jacobian.transpose() * sol.jacobian;
+    const double dof = std::max(1.0, double(sol.r.size() - sol.phi.size()));
+    Eigen::FullPivLU<MatrixXd> lu(jtj);
+    e.ci95 = lu.isInvertible()
+                 ? 1.96 * std::sqrt(std::max(0.0, (e.cost / dof) * lu.inverse()(0, 0))) * scale
+                 : kInf;
+    // rms after the onset, in units of the noise.
+    VectorXd r;
+    double sq = 0.0;
+    double n = 0.0;
+    if (residuals(sol.phi, r)) {
+      for (std::size_t k = 0; k < times.size(); ++k) {
+        if (times[k] < e.onset) continue;
+        sq += r[Eigen::Index(k)] * r[Eigen::Index(k)];
+        n += 1.0;
+      }
+    }
+    e.rms = n > 0.0 ? std::sqrt(sq / n) : 0.0;
+    estimates.push_back(e);
+  }
+  if (estimates.empty()) return d;
+  std::stable_sort(estimates.begin(), estimates.end(),
+                   [](const Estimate& a, const Estimate& b) { return a.cost < b.cost; });
+  d.best = estimates[0];
+  if (estimates.size() > 1) d.runner_up = estimates[1];
+  d.margin = d.runner_up ? d.runner_up->cost / std::max(d.best->cost, 1e-300) : kInf;
+  // The nominal model after the best onset, for scale.
+  {
+    double sq = 0.0;
+    double n = 0.0;
+    detail::simulate(*nominal, window, inputs, outputs, x_start.data(), kInf,
+                     [&](std::size_t j, double t, double r, double) {
+                       if (t < d.best->onset) return;
+                       sq += (r / noise[j]) * (r / noise[j]);
+                       n += 1.0;
+                     });
+    d.nominal_rms = n > 0.0 ? std::sqrt(sq / n) : 0.0;
+  }
+  d.explained = d.best->rms <= options.explained_within;
+  if (d.best->hypothesis.kind == Hypothesis::Kind::parameter) {
+    d.identified = with_parameter(asset.model, d.best->hypothesis, d.best->estimate);
+  } else if (d.best->hypothesis.kind == Hypothesis::Kind::input_gain) {
+    d.identified = with_input_gain(asset.model, d.best->hypothesis.index, d.best->estimate);
+  }
+  return d;
+}
+
+}  // namespace twind::ident

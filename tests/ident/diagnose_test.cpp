@@ -1,0 +1,170 @@
+// Diagnosis on data from the seed loop: each single fault lands on its own hypothesis, with its
+// size, and a change no single number explains is said to be unexplained.
+#include "twind/ident/diagnose.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "twind/sim/closed_loop.hpp"
+
+namespace twind::ident {
+namespace {
+
+config::AssetSpec seed_asset() {
+  config::AssetSpec a;
+  a.id = "plant";
+  a.model.id = {"first-order-lag", "1"};
+  a.model.a = {1, 1, {-1.0}};
+  a.model.b = {1, 1, {1.0}};
+  a.model.c = {1, 1, {1.0}};
+  a.model.d = {1, 1, {0.0}};
+  config::SignalSpec u;
+  u.name = "u";
+  u.role = Role::input;
+  config::SignalSpec y;
+  y.name = "y";
+  y.role = Role::output;
+  a.signals = {u, y};
+  return a;
+}
+
+// The seed loop from `from` to `until` seconds with `sc`'s fault at 3 s, as the twin takes its
+// samples (y then u of each instant).
+Series window_of(sim::Scenario sc, double from, double until) {
+  sc.wear_at = 3.0;
+  sim::ClosedLoop loop(sc, 0.0);
+  Series out{"plant", {}};
+  while (loop.time() < until) {
+    const sim::Sample s = loop.step();
+    if (s.t < from) continue;
+    out.samples.push_back({s.t, 1, s.y});
+    out.samples.push_back({s.t, 0, s.u});
+  }
+  return out;
+}
+
+// Onsets to try: every 0.3 s from 1.1 s (the fault, at 3 s, falls between two of them).
+std::vector<double> onsets() {
+  std::vector<double> out;
+  for (double t = 1.1; t < 4.0; t += 0.3) out.push_back(t);
+  return out;
+}
+
+Diagnosis run(const sim::Scenario& sc, double until = 5.0) {
+  const config::AssetSpec a = seed_asset();
+  const std::vector<Hypothesis> h = hypotheses(a);
+  const std::vector<double> o = onsets();
+  return diagnose(a, h, window_of(sc, 0.5, until), o);
+}
+
+sim::Scenario noisy(double sigma) {
+  sim::Scenario sc;
+  sc.noise_std = sigma;
+  sc.seed = 5;
+  sc.worn = sc.nominal;
+  return sc;
+}
+
+TEST(Hypotheses, OfTheSeedPlant) {
+  std::vector<std::string> names;
+  std::vector<std::string> kinds;
+  for (const Hypothesis& h : hypotheses(seed_asset())) {
+    names.push_back(h.name);
+    kinds.push_back(to_string(h.kind));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"A[0][0]", "B[0][0]", "u", "y", "y"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"parameter", "parameter", "input_gain",
+                                             "output_gain", "output_bias"}));
+}
+
+TEST(Diagnose, TheSeedWearIsThePoleMovingToMinusTwo) {
+  sim::Scenario sc = noisy(0.01);
+  sc.worn.pole = -2.0;
+  const Diagnosis d = run(sc);
+  ASSERT_TRUE(d.best.has_value());
+  EXPECT_EQ(d.best->hypothesis.name, "A[0][0]");
+  EXPECT_NEAR(d.best->estimate, -2.0, 0.1);
+  EXPECT_GT(d.best->ci95, 0.0);
+  EXPECT_LT(d.best->ci95, 0.2);
+  EXPECT_TRUE(d.explained) << d.best->rms;
+  EXPECT_GT(d.margin, 2.0);
+  ASSERT_TRUE(d.identified.has_value());
+  EXPECT_NEAR(d.identified->a(0, 0), -2.0, 0.1);
+  EXPECT_NEAR(d.best->onset, 3.0, 0.3);
+}
+
+struct PoleCase {
+  double pole;
+  double sigma;
+};
+class PoleChange : public ::testing::TestWithParam<PoleCase> {};
+
+TEST_P(PoleChange, LandsOnAWithinFivePerCent) {
+  sim::Scenario sc = noisy(GetParam().sigma);
+  sc.worn.pole = GetParam().pole;
+  const Diagnosis d = run(sc, 8.0);
+  ASSERT_TRUE(d.best.has_value());
+  EXPECT_EQ(d.best->hypothesis.name, "A[0][0]");
+  EXPECT_NEAR(d.best->estimate, GetParam().pole, 0.05 * std::abs(GetParam().pole));
+  EXPECT_TRUE(d.explained);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seed, PoleChange,
+                         ::testing::Values(PoleCase{-1.1, 0.01}, PoleCase{-1.3, 0.02},
+                                           PoleCase{-4.0, 0.01}, PoleCase{-4.0, 0.02}));
+
+TEST(Diagnose, ASensorReadingSeventyPerCentIsAnOutputGain) {
+  sim::Scenario sc = noisy(0.01);
+  sc.sensor_gain = 0.7;
+  const Diagnosis d = run(sc);
+  ASSERT_TRUE(d.best.has_value());
+  EXPECT_EQ(d.best->hypothesis.kind, Hypothesis::Kind::output_gain);
+  EXPECT_NEAR(d.best->estimate, 0.7, 0.035);
+  EXPECT_TRUE(d.explained);
+  EXPECT_FALSE(d.identified.has_value());  // the sensor, not the model
+}
+
+TEST(Diagnose, ASensorBiasIsAnOutputBias) {
+  sim::Scenario sc = noisy(0.01);
+  sc.sensor_bias = 0.3;
+  const Diagnosis d = run(sc);
+  ASSERT_TRUE(d.best.has_value());
+  EXPECT_EQ(d.best->hypothesis.kind, Hypothesis::Kind::output_bias);
+  EXPECT_NEAR(d.best->estimate, 0.3, 0.015);
+  EXPECT_TRUE(d.explained);
+}
+
+TEST(Diagnose, AnActuatorAtSeventyPerCentIsAnInputGainOrTheSameChangeOfB) {
+  sim::Scenario sc = noisy(0.01);
+  sc.worn.gain = 0.7;
+  const Diagnosis d = run(sc);
+  ASSERT_TRUE(d.best.has_value());
+  // For this plant u's gain and B[0][0] are one and the same change: both estimate 0.7.
+  const std::string name = d.best->hypothesis.name;
+  EXPECT_TRUE(name == "u" || name == "B[0][0]") << name;
+  EXPECT_NEAR(d.best->estimate, 0.7, 0.035);
+  ASSERT_TRUE(d.runner_up.has_value());
+  EXPECT_TRUE(d.runner_up->hypothesis.name == "u" || d.runner_up->hypothesis.name == "B[0][0]");
+  EXPECT_NEAR(d.runner_up->estimate, 0.7, 0.035);
+  EXPECT_TRUE(d.explained);
+  ASSERT_TRUE(d.identified.has_value());
+  EXPECT_NEAR(d.identified->b(0, 0), 0.7, 0.035);
+}
+
+TEST(Diagnose, AChangeNoSingleNumberExplainsIsSaidToBeUnexplained) {
+  // The pole three times faster and the gain three times higher at once (the same DC gain).
+  sim::Scenario sc = noisy(0.01);
+  sc.worn.pole = -3.0;
+  sc.worn.gain = 3.0;
+  sc.sensor_bias = 0.2;
+  const Diagnosis d = run(sc);
+  ASSERT_TRUE(d.best.has_value());
+  EXPECT_FALSE(d.explained) << d.best->hypothesis.name << " " << d.best->estimate << " rms "
+                            << d.best->rms;
+}
+
+}  // namespace
+}  // namespace twind::ident
