@@ -53,6 +53,14 @@ void PublishingSink::on_model_change(const core::AssetTwin& twin, const core::Mo
   out_.log(LineKind::model_change, LogLevel::info, core::model_change_line(twin, change));
 }
 
+void PublishingSink::on_diagnosis(const core::AssetTwin& twin,
+                                  const core::DiagnosisReport& report) {
+  payload_.clear();
+  core::encode_diagnosis(twin, report, payload_);
+  publish(twin.topic(twin.def().diagnosis_topic), 1, now_);
+  out_.log(LineKind::diagnosis, LogLevel::info, core::diagnosis_line(twin, report));
+}
+
 void PublishingSink::on_reply(const core::CommandReply& reply) {
   payload_.clear();
   core::encode_reply(reply, payload_);

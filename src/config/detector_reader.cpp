@@ -21,4 +21,12 @@ void read_detector(Reader& r, const Value& v, DetectorSpec& d) {
   }
 }
 
+void read_diagnose(Reader& r, const Value& v, DiagnoseSpec& d) {
+  if (!r.expect_map(v, "a mapping (enabled)")) return;
+  const Fields f = r.fields(v, "assets[].diagnose");
+  if (const Value* e = find(f, "enabled")) {
+    if (const auto b = r.as_bool(*e)) d.enabled = *b;
+  }
+}
+
 }  // namespace twind::config::detail

@@ -81,6 +81,13 @@ const std::vector<KeyDoc>& key_table() {
        "Alert transitions (raised, cleared).",
        "no + or #; `{asset}` (as a whole level) is replaced by the asset id and is required with "
        "several assets or a template"},
+      {"topics.diagnosis", "string",
+       "twin/diagnosis (twin/{asset}/diagnosis with several assets or a template)",
+       "What a divergence is put down to: the single change (a model parameter, a sensor's gain "
+       "or bias, an actuator's gain) that explains the samples around it best, when first known "
+       "and whenever it moves. QoS 1.",
+       "no + or #; `{asset}` (as a whole level) is replaced by the asset id and is required with "
+       "several assets or a template"},
       {"topics.status", "string", "twin/status",
        "Retained online/offline status of the daemon (offline is the last will).",
        "no + or #, no `{asset}`"},
@@ -237,6 +244,15 @@ const std::vector<KeyDoc>& key_table() {
        "Severity of divergence alerts.", ""},
       {"assets[].detector.stale_severity", "info, warning or critical", "warning",
        "Severity of stale alerts.", ""},
+      {"assets[].diagnose", "mapping", "(all defaults)",
+       "What follows a divergence alert: its cause, on `topics.diagnosis`.", ""},
+      {"assets[].diagnose.enabled", "boolean", "false",
+       "Put each divergence alert down to the single change that explains the samples around it "
+       "best (an entry of A or B, a coefficient, a machine parameter, a sensor's gain or bias, an "
+       "actuator's gain), with its size and a 95 % interval, refined while the alert lasts. The "
+       "twin then keeps its latest 64 samples (1.5 KB), and all of them while in alert (up to "
+       "2048); the engine's thread explains one asset per tick.",
+       "true or false"},
   };
   return table;
 }

@@ -43,6 +43,7 @@ void TopicChecks::read_section(const Value* v, std::size_t asset_count, TopicsSp
   if (several) {
     t.state = "twin/{asset}/state";
     t.alert = "twin/{asset}/alert";
+    t.diagnosis = "twin/{asset}/diagnosis";
   }
   if (v == nullptr) return;
   if (!r_.expect_map(*v, "a mapping (state, alert, status)")) {
@@ -52,6 +53,7 @@ void TopicChecks::read_section(const Value* v, std::size_t asset_count, TopicsSp
   const Fields f = r_.fields(*v, "topics");
   read_pattern(f, "state", t.state, "twin/{asset}/state", several, asset_count);
   read_pattern(f, "alert", t.alert, "twin/{asset}/alert", several, asset_count);
+  read_pattern(f, "diagnosis", t.diagnosis, "twin/{asset}/diagnosis", several, asset_count);
   read_pattern(f, "model", t.model, "twin/{asset}/model", true, asset_count);
   read_pattern(f, "command", t.command, "twin/{asset}/cmd", true, asset_count);
   read_status(f, t.status);
@@ -77,7 +79,7 @@ void TopicChecks::read_pattern(const Fields& f, std::string_view key, std::strin
     std::string what =
         "a topic with {asset} once, as a whole level and its only placeholder, like " +
         std::string(example);
-    if (asset_count > 1 && (key == "state" || key == "alert")) {
+    if (asset_count > 1 && (key == "state" || key == "alert" || key == "diagnosis")) {
       what += ", since there are " + std::to_string(asset_count) + " assets";
     }
     r_.expected(*e, what);
@@ -108,8 +110,9 @@ void TopicChecks::read_status(const Fields& f, std::string& dst) {
 void TopicChecks::check_distinct(const Fields& f, const TopicsSpec& t) {
   const std::string reply = t.command.empty() ? std::string() : reply_topic(t.command);
   const std::vector<std::pair<std::string_view, const std::string*>> named{
-      {"state", &t.state}, {"alert", &t.alert},     {"status", &t.status},
-      {"model", &t.model}, {"command", &t.command}, {"command (its /reply)", &reply}};
+      {"state", &t.state},        {"alert", &t.alert},     {"status", &t.status},
+      {"model", &t.model},        {"command", &t.command}, {"command (its /reply)", &reply},
+      {"diagnosis", &t.diagnosis}};
   for (std::size_t i = 1; i < named.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       const std::string_view key = named[i].first.substr(0, named[i].first.find(' '));
@@ -166,6 +169,7 @@ TopicChecks::Outbound TopicChecks::outbound(const TopicsSpec& topics,
   add(topics.state, "topics.state", any_template);
   add(topics.alert, "topics.alert", any_template);
   add(topics.model, "topics.model", any_template);
+  add(topics.diagnosis, "topics.diagnosis", any_template);
   // twind subscribes to commands with + in place of {asset}, whatever the assets.
   add(topics.command, "topics.command", true);
   if (!topics.command.empty()) add(reply_topic(topics.command), "topics.command's reply", true);

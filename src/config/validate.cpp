@@ -101,6 +101,7 @@ class ConfigWalk {
     if (const Value* e = find(f, "signals")) si = read_signals(r_, topics_, *e, has_frames, scope);
     if (const Value* e = find(f, "model")) read_model(r_, *e, si, a.model);
     if (const Value* e = find(f, "detector")) read_detector(r_, *e, a.detector);
+    if (const Value* e = find(f, "diagnose")) read_diagnose(r_, *e, a.diagnose);
     if (r_.errors() != errors_before) return std::nullopt;
     a.signals = std::move(si.inputs);
     a.signals.insert(a.signals.end(), si.outputs.begin(), si.outputs.end());

@@ -48,12 +48,15 @@ std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
   def->entry = spec.is_template() ? spec.template_name : spec.id;
   def->model = config::build_model(spec.model);
   def->model_id = spec.model.id;
+  def->model_spec = spec.model;
+  def->diagnose = spec.diagnose.enabled;
   def->raise_after = spec.detector.raise_after;
   def->clear_after = spec.detector.clear_after;
   def->severity = spec.detector.severity;
   def->stale_severity = spec.detector.stale_severity;
   def->state_topic = topics.state;
   def->alert_topic = topics.alert;
+  def->diagnosis_topic = topics.diagnosis;
   def->model_topic = topics.model;
 
   // Inputs first, then outputs, each in the order of the file: that order is the model's.
@@ -87,8 +90,9 @@ std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
 
 std::shared_ptr<const AssetDef> with_model(const AssetDef& def,
                                            std::shared_ptr<const model::Model> model,
-                                           model::ModelId id) {
+                                           model::ModelId id, const config::ModelSpec* spec) {
   auto copy = std::make_shared<AssetDef>(def);
+  if (spec != nullptr) copy->model_spec = *spec;
   copy->model = std::move(model);
   copy->model_id = std::move(id);
   check_dimensions(*copy);

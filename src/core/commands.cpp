@@ -52,7 +52,8 @@ void execute(Fleet& fleet, std::uint32_t a, const config::Command& command, Comm
   std::shared_ptr<const AssetDef> def;
   try {
     if (command.model) {
-      def = with_model(base, config::build_model(*command.model), command.model->id);
+      def =
+          with_model(base, config::build_model(*command.model), command.model->id, &*command.model);
     } else {
       model::ModelId id = base.model_id;
       id.version = config::next_version(id.version);

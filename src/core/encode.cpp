@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 
 #include "twind/json/writer.hpp"
 
@@ -202,6 +203,61 @@ void write_model(json::Writer& w, std::string_view key, const model::ModelId& id
 }
 
 }  // namespace
+
+namespace {
+
+void write_finding(json::Writer& w, std::string_view key, const DiagnosisReport::Finding& f) {
+  w.key(key).begin_object();
+  w.key("kind").value(f.kind);
+  w.key("name").value(f.name);
+  w.key("nominal").value(f.nominal);
+  w.key("estimate").value(f.estimate);
+  w.key("ci95").begin_array();
+  w.value(f.estimate - f.ci95);
+  w.value(f.estimate + f.ci95);
+  w.end_array();
+  w.key("onset").value(f.onset);
+  w.end_object();
+}
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+}  // namespace
+
+void encode_diagnosis(const AssetTwin& twin, const DiagnosisReport& r, std::string& out) {
+  json::Writer w(out);
+  w.begin_object();
+  w.key("asset").value(twin.id());
+  w.key("ts").value(r.ts);
+  w.key("alert_ts").value(r.alert_ts);
+  w.key("samples").value(static_cast<std::uint64_t>(r.samples));
+  w.key("explained").value(r.explained);
+  if (r.best) write_finding(w, "best", *r.best);
+  if (r.runner_up) write_finding(w, "runner_up", *r.runner_up);
+  w.key("margin").value(r.margin);
+  if (!r.before.empty()) {
+    w.key("physical").begin_object();
+    w.key("before").value(r.before);
+    if (!r.after.empty()) w.key("after").value(r.after);
+    w.end_object();
+  }
+  w.end_object();
+}
+
+std::string diagnosis_line(const AssetTwin& twin, const DiagnosisReport& r) {
+  std::string line = "diagnosis " + twin.id() + ": ";
+  if (!r.best) return line + "nothing to say";
+  const DiagnosisReport::Finding& b = *r.best;
+  line += (b.kind == "parameter" ? b.name : b.name + " " + b.kind) + " " + short_number(b.nominal) +
+          " -> " + short_number(b.estimate) + " +-" + short_number(b.ci95);
+  if (!r.after.empty()) line += " (" + r.before + " -> " + r.after + ")";
+  if (!r.explained) line += "; no single change explains the samples";
+  return line;
+}
 
 void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::string& out) {
   json::Writer w(out);

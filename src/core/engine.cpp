@@ -7,6 +7,7 @@
 
 #include "counting_sink.hpp"
 #include "twind/core/commands.hpp"
+#include "twind/ident/diagnose.hpp"
 
 namespace twind::core {
 namespace {
@@ -257,6 +258,99 @@ void Engine::tick(double now, double heard_until, Sink& sink) {
     ++counters_.states;
     sink.on_state(twin, now);
   }
+  std::size_t budget = kDiagnosesPerTick;
+  const std::size_t n = fleet_.size();
+  for (std::size_t k = 0; k < n && budget > 0; ++k) {
+    const std::size_t i = (diagnosis_turn_ + k) % n;
+    AssetTwin& twin = fleet_.twin(i);
+    if (!twin.diagnosis_due()) continue;
+    diagnose(twin, now, sink);
+    --budget;
+    diagnosis_turn_ = (i + 1) % n;
+  }
+}
+
+namespace {
+
+DiagnosisReport::Finding finding(const ident::Estimate& e) {
+  return {ident::to_string(e.hypothesis.kind),
+          e.hypothesis.name,
+          e.hypothesis.nominal,
+          e.estimate,
+          e.ci95,
+          e.onset};
+}
+
+}  // namespace
+
+void Engine::diagnose(AssetTwin& twin, double now, Sink& sink) {
+  const AssetDef& def = twin.def();
+  config::AssetSpec spec;
+  spec.id = twin.id();
+  spec.model = def.model_spec;
+  std::vector<std::string> inputs;
+  std::vector<std::string> outputs;
+  ident::DiagnoseOptions options;
+  bool every_sigma = true;
+  for (const SignalDef& sd : def.signals) {
+    config::SignalSpec s;
+    s.name = sd.name;
+    s.role = sd.role;
+    spec.signals.push_back(std::move(s));
+    (sd.role == Role::input ? inputs : outputs).push_back(sd.name);
+    if (sd.role == Role::output) {
+      every_sigma = every_sigma && sd.has_cusum;
+      options.noise.push_back(sd.cusum_sigma);
+    }
+  }
+  if (!every_sigma) options.noise.clear();  // estimated from the samples before the onset
+  ident::Series window{twin.id(), {}};
+  window.samples.reserve(twin.recent().size());
+  for (const RecentSample& r : twin.recent()) window.samples.push_back({r.t, r.signal, r.value});
+  const double alert = twin.diagnosis_alert();
+  if (window.samples.empty() || !(window.samples.front().t < alert)) {
+    twin.diagnosed(twin.diagnosis_mark());
+    return;
+  }
+  // Onsets from the first quarter of the samples before the raise (the rest of them tell the
+  // state and the noise) up to the raise.
+  constexpr int kOnsets = 8;
+  const double first = window.samples.front().t;
+  std::vector<double> onsets;
+  for (int k = 0; k < kOnsets; ++k) {
+    onsets.push_back(first + (alert - first) * (0.25 + 0.75 * k / (kOnsets - 1)));
+  }
+  const std::vector<ident::Hypothesis> hypotheses = ident::hypotheses(spec);
+  const ident::Diagnosis d = ident::diagnose(spec, hypotheses, window, onsets, options);
+  const DiagnosisMark& last = twin.diagnosis_mark();
+  if (!d.best) {
+    twin.diagnosed(last);
+    return;
+  }
+  const std::string name =
+      std::string(ident::to_string(d.best->hypothesis.kind)) + " " + d.best->hypothesis.name;
+  // Moved: by more than half its interval, and by more than 1 % of the change it reports.
+  const double change = std::abs(last.estimate - d.best->hypothesis.nominal);
+  const bool moved = !last.any || last.name != name || last.explained != d.explained ||
+                     std::abs(d.best->estimate - last.estimate) >
+                         std::max(0.5 * last.ci95, 0.01 * change);
+  if (!moved) {
+    twin.diagnosed(last);
+    return;
+  }
+  twin.diagnosed({true, d.explained, name, d.best->estimate, d.best->ci95});
+  DiagnosisReport report;
+  report.ts = now;
+  report.alert_ts = alert;
+  report.samples = d.samples;
+  report.explained = d.explained;
+  report.best = finding(*d.best);
+  if (d.runner_up) report.runner_up = finding(*d.runner_up);
+  report.margin = d.margin;
+  report.before = ident::physical_summary(spec.model, inputs, outputs);
+  if (d.identified) report.after = ident::physical_summary(*d.identified, inputs, outputs);
+  ++counters_.diagnoses;
+  sink.on_diagnosis(twin, report);
 }
 
 }  // namespace twind::core

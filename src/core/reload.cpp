@@ -295,7 +295,8 @@ void apply_reload(Fleet& fleet, const ReloadPlan& plan, std::vector<Entry> next,
       swapped.push_back(
           {result.size() - 1, {was, def->model_id, ModelCause::reload, state_kept, now}});
     } else if (p.fate == TwinFate::rebind_own_model) {
-      twin.rebind(with_model(*def, twin.def().model, twin.def().model_id), now, counting);
+      twin.rebind(with_model(*def, twin.def().model, twin.def().model_id, &twin.def().model_spec),
+                  now, counting);
     } else {
       twin.rebind(def, now, counting);
     }

@@ -38,6 +38,7 @@ AssetTwin::AssetTwin(std::string id, std::shared_ptr<const AssetDef> def, double
       signals_(def_->signals.size()),
       clocks_(def_->signals.size()),
       detectors_(def_->signals.size()) {
+  if (def_->diagnose) recent_.reserve(kRecent);  // the ring allocates once, here
   // A signal that never arrives goes stale counting from the twin's start.
   for (auto& s : signals_) s.last_arrival = start;
 }
@@ -81,6 +82,7 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
   sv.has_value = true;
   sv.value = value;
   sv.event_time = ts;
+  remember(ts, signal, value);
 
   bool diverged = false;
   double magnitude = kStateLimit;
@@ -239,6 +241,7 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
     case Transition::raised:
       sv.divergence_active = true;
       sv.divergence_since = ts;
+      hold(ts);
       sv.divergence_detector = d.by;
       emit(sink,
            {AlertId::divergence, signal, true, ts, d.value, d.threshold, def_->severity, d.by});
@@ -247,6 +250,7 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
       sv.divergence_active = false;
       emit(sink,
            {AlertId::divergence, signal, false, ts, d.value, d.threshold, def_->severity, d.by});
+      release_if_calm();
       break;
     case Transition::none:
       break;
@@ -255,6 +259,13 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
 
 void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink) {
   def_ = std::move(def);
+  if (!def_->diagnose) {
+    std::vector<RecentSample>().swap(recent_);
+    recent_head_ = 0;
+    holding_ = false;
+  } else if (recent_.capacity() < kRecent) {
+    recent_.reserve(kRecent);
+  }
   memo_ = {};  // it may point into the previous model instance's cache
   for (std::size_t i = 0; i < signals_.size(); ++i) {
     const SignalDef& sd = def_->signals[i];
@@ -348,6 +359,7 @@ void AssetTwin::end_divergence(std::size_t signal, double now, double threshold,
   SignalView& sv = signals_[signal];
   if (!sv.divergence_active) return;
   sv.divergence_active = false;
+  release_if_calm();
   const double ts = std::max(now, sv.divergence_since);
   if (sv.divergence_detector == Detector::cusum) {
     emit(sink, {AlertId::divergence, signal, false, ts, detectors_[signal].cusum(), 0.0,
@@ -356,6 +368,49 @@ void AssetTwin::end_divergence(std::size_t signal, double now, double threshold,
   }
   emit(sink, {AlertId::divergence, signal, false, ts, std::abs(sv.residual), threshold,
               def_->severity, Detector::threshold});
+}
+
+void AssetTwin::remember(double t, std::size_t signal, double value) {
+  if (!def_->diagnose) return;
+  const RecentSample r{t, value, static_cast<std::uint32_t>(signal)};
+  if (holding_) {
+    if (recent_.size() < kHeld) recent_.push_back(r);
+    return;
+  }
+  if (recent_.size() < kRecent) {
+    recent_.push_back(r);
+    return;
+  }
+  recent_[recent_head_] = r;
+  recent_head_ = (recent_head_ + 1) % kRecent;
+}
+
+void AssetTwin::hold(double alert_ts) {
+  if (holding_ || !def_->diagnose) return;
+  // The ring, oldest first, then everything from here on.
+  std::rotate(recent_.begin(), recent_.begin() + static_cast<std::ptrdiff_t>(recent_head_),
+              recent_.end());
+  recent_head_ = 0;
+  holding_ = true;
+  alert_ts_ = alert_ts;
+  diagnosed_size_ = 0;
+  mark_ = {};
+}
+
+void AssetTwin::release_if_calm() {
+  if (!holding_) return;
+  for (const SignalView& sv : signals_) {
+    if (sv.divergence_active) return;
+  }
+  holding_ = false;
+  // The newest kRecent in a ring of their own: an alert's samples are not kept for ever.
+  std::vector<RecentSample> ring;
+  ring.reserve(kRecent);
+  const std::size_t keep = std::min(recent_.size(), kRecent);
+  ring.assign(recent_.end() - static_cast<std::ptrdiff_t>(keep), recent_.end());
+  recent_.swap(ring);
+  recent_head_ = 0;  // oldest first: the ring starts over at its front
+  diagnosed_size_ = 0;
 }
 
 void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {

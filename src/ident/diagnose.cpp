@@ -139,9 +139,36 @@ std::vector<Hypothesis> hypotheses(const config::AssetSpec& asset) {
   return out;
 }
 
+namespace {
+
+Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hypothesis> candidates,
+                             const Series& window, std::span<const double> onsets,
+                             const DiagnoseOptions& options);
+
+}  // namespace
+
 Diagnosis diagnose(const config::AssetSpec& asset, std::span<const Hypothesis> candidates,
                    const Series& window, std::span<const double> onsets,
                    const DiagnoseOptions& options) {
+  if (window.samples.empty()) return {};
+  // Times counted from the window's first sample: Unix seconds resolve only a quarter of a
+  // microsecond, too coarse for the onset's finite differences.
+  const double t0 = window.samples.front().t;
+  Series shifted{window.asset, window.samples};
+  for (Sample& s : shifted.samples) s.t -= t0;
+  std::vector<double> from_zero(onsets.begin(), onsets.end());
+  for (double& o : from_zero) o -= t0;
+  Diagnosis d = diagnose_from_zero(asset, candidates, shifted, from_zero, options);
+  if (d.best) d.best->onset += t0;
+  if (d.runner_up) d.runner_up->onset += t0;
+  return d;
+}
+
+namespace {
+
+Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hypothesis> candidates,
+                             const Series& window, std::span<const double> onsets,
+                             const DiagnoseOptions& options) {
   Diagnosis d;
   std::size_t inputs = 0;
   for (const auto& s : asset.signals) inputs += s.role == Role::input ? 1 : 0;
@@ -177,8 +204,8 @@ Diagnosis diagnose(const config::AssetSpec& asset, std::span<const Hypothesis> c
     } else if (before_n[j] >= 5.0) {
       noise[j] = std::sqrt(before_sq[j] / before_n[j]);
     }
-    // Never zero: a noise-free recording is judged against rounding.
-    noise[j] = std::max(noise[j], 1e-9 * std::max(1.0, magnitude[j]));
+    // Never zero: a noise-free recording is judged against a millionth of the signal.
+    noise[j] = std::max(noise[j], 1e-6 * std::max(1.0, magnitude[j]));
   }
   d.noise = noise.empty() ? 0.0 : noise[0];
   double x_scale = 1.0;
@@ -298,11 +325,16 @@ Diagnosis diagnose(const config::AssetSpec& asset, std::span<const Hypothesis> c
     e.onset = onset;
     e.cost = sol.r.squaredNorm();
     // The interval from the Jacobian at the optimum, the onset and initial state marginalised.
+    // Columns normalised first: the onset's and the state's scales differ by orders.
     const MatrixXd jtj = sol.jacobian.transpose() * sol.jacobian;
+    const VectorXd norms = jtj.diagonal().cwiseSqrt().cwiseMax(1e-300);
+    const MatrixXd corr =
+        norms.cwiseInverse().asDiagonal() * jtj * norms.cwiseInverse().asDiagonal();
     const double dof = std::max(1.0, double(sol.r.size() - sol.phi.size()));
-    Eigen::FullPivLU<MatrixXd> lu(jtj);
-    e.ci95 = lu.isInvertible()
-                 ? 1.96 * std::sqrt(std::max(0.0, (e.cost / dof) * lu.inverse()(0, 0))) * scale
+    Eigen::FullPivLU<MatrixXd> lu(corr);
+    e.ci95 = lu.isInvertible() && norms[0] > 1e-300
+                 ? 1.96 * std::sqrt(std::max(0.0, (e.cost / dof) * lu.inverse()(0, 0))) / norms[0] *
+                       scale
                  : kInf;
     // rms after the onset, in units of the noise.
     VectorXd r;
@@ -344,5 +376,7 @@ Diagnosis diagnose(const config::AssetSpec& asset, std::span<const Hypothesis> c
   }
   return d;
 }
+
+}  // namespace
 
 }  // namespace twind::ident

@@ -18,7 +18,7 @@ namespace twind::app {
 enum class LogLevel : std::uint8_t { info, warning, error };
 
 /// What a human line is about, so that a driver can route it (replay prints alerts apart).
-enum class LineKind : std::uint8_t { alert, reject, model_change, command, discovery };
+enum class LineKind : std::uint8_t { alert, reject, model_change, command, discovery, diagnosis };
 
 class Publisher {
  public:
@@ -64,6 +64,7 @@ class PublishingSink final : public core::Sink {
   void on_state(const core::AssetTwin& twin, double ts) override;
   void on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) override;
   void on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) override;
+  void on_diagnosis(const core::AssetTwin& twin, const core::DiagnosisReport& report) override;
   void on_reply(const core::CommandReply& reply) override;
   void on_discovered(const core::AssetTwin& twin) override;
   void on_reject(std::string_view topic, Reject reason, double arrival) override;

@@ -69,6 +69,13 @@ struct DetectorSpec {
   friend bool operator==(const DetectorSpec&, const DetectorSpec&) = default;
 };
 
+/// What a divergence alert is followed by (docs/interfaces.md, "Diagnosis").
+struct DiagnoseSpec {
+  /// Put each divergence down to the single change that explains it best, on twin/diagnosis.
+  bool enabled = false;
+  friend bool operator==(const DiagnoseSpec&, const DiagnoseSpec&) = default;
+};
+
 /// One entry of `assets`: a single asset (`id`) or a template (`template_name`) for a family of
 /// identical assets whose topics contain `{asset}` as a whole level.
 struct AssetSpec {
@@ -83,6 +90,7 @@ struct AssetSpec {
   std::vector<SignalSpec> signals;
   std::vector<std::string> frame_topics;  ///< topics carrying frames for this asset
   DetectorSpec detector;
+  DiagnoseSpec diagnose;
   [[nodiscard]] bool is_template() const noexcept { return !template_name.empty(); }
   friend bool operator==(const AssetSpec&, const AssetSpec&) = default;
 };
@@ -119,6 +127,7 @@ struct TopicsSpec {
   std::string alert = "twin/alert";  ///< may contain {asset}
   std::string status = "twin/status";
   std::string model = "twin/{asset}/model";  ///< model changes; contains {asset}
+  std::string diagnosis = "twin/diagnosis";  ///< what a divergence is put down to; may hold {asset}
   /// Commands in; replies go to the same topic + "/reply". Empty: commands disabled.
   std::string command = "twin/{asset}/cmd";
   friend bool operator==(const TopicsSpec&, const TopicsSpec&) = default;

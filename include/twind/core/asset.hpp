@@ -9,13 +9,8 @@
 #include <vector>
 
 #include "twind/base/types.hpp"
+#include "twind/config/config.hpp"
 #include "twind/model/model.hpp"
-
-namespace twind::config {
-struct AssetSpec;
-struct ModelSpec;
-struct TopicsSpec;
-}  // namespace twind::config
 
 namespace twind::core {
 
@@ -42,10 +37,13 @@ struct SignalDef {
 struct AssetDef {
   std::string entry;  ///< the configuration entry: the asset's id, or the template's name
   std::shared_ptr<const model::Model> model;
-  model::ModelId model_id;         ///< reported in twin/state; a rebaseline bumps its version
+  model::ModelId model_id;  ///< reported in twin/state; a rebaseline bumps its version
+  /// What `model` was built from (its id may lag model_id): the diagnosis changes its numbers.
+  config::ModelSpec model_spec;
   std::vector<SignalDef> signals;  ///< inputs in model order, then outputs in model order
   std::size_t n_inputs = 0;
   std::size_t n_outputs = 0;
+  bool diagnose = false;  ///< keep recent samples and explain divergences (Engine, "Diagnosis")
   int raise_after = 1;
   int clear_after = 1;
   Severity severity = Severity::critical;
@@ -53,22 +51,25 @@ struct AssetDef {
   std::string state_topic;  ///< topic patterns: {asset} stands for the twin's id
   std::string alert_topic;
   std::string model_topic;
+  std::string diagnosis_topic;
 
   /// The signal named `name`, or signals.size() when there is none.
   [[nodiscard]] std::size_t find_signal(std::string_view name) const noexcept;
 };
 
 /// Compiles a validated configuration entry (a single asset or a template) with the
-/// configuration's topic patterns. Throws model::ModelError as config::build_model does, or when the
-/// model's dimensions do not match the signals.
+/// configuration's topic patterns. Throws model::ModelError as config::build_model does, or when
+/// the model's dimensions do not match the signals.
 [[nodiscard]] std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
                                                             const config::TopicsSpec& topics);
 
-/// A copy of `def` that runs `model`, reported as `id`. Throws model::ModelError when the model's
-/// inputs and outputs do not match the signals.
+/// A copy of `def` that runs `model`, reported as `id`, built from `spec` (or from def's
+/// specification, when null). Throws model::ModelError when the model's inputs and outputs do
+/// not match the signals.
 [[nodiscard]] std::shared_ptr<const AssetDef> with_model(const AssetDef& def,
                                                          std::shared_ptr<const model::Model> model,
-                                                         model::ModelId id);
+                                                         model::ModelId id,
+                                                         const config::ModelSpec* spec = nullptr);
 
 /// Replaces every `{asset}` in `pattern` by `asset`.
 [[nodiscard]] std::string expand_topic(std::string_view pattern, std::string_view asset);

@@ -25,6 +25,13 @@ void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::
 /// `pump7: model pump v3 -> pump v4 (command, state kept)`.
 [[nodiscard]] std::string model_change_line(const AssetTwin& twin, const ModelChange& change);
 
+/// Appends the diagnosis-topic payload of `report` to `out` (docs/interfaces.md, "Diagnosis").
+void encode_diagnosis(const AssetTwin& twin, const DiagnosisReport& report, std::string& out);
+
+/// The human line of a diagnosis, for logs:
+/// `diagnosis plant: A[0][0] -1 -> -2.001 +-0.002 (pole -1 (time constant 1 s) -> ...)`.
+[[nodiscard]] std::string diagnosis_line(const AssetTwin& twin, const DiagnosisReport& report);
+
 /// Appends a command's reply to `out` (schema: docs/commands.md).
 void encode_reply(const CommandReply& reply, std::string& out);
 

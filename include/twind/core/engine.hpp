@@ -95,6 +95,14 @@ class Engine {
   void set_state_stride(std::uint32_t stride) noexcept { state_stride_ = stride > 1 ? stride : 1U; }
   [[nodiscard]] std::uint32_t state_stride() const noexcept { return state_stride_; }
 
+  /// Diagnosis: after each tick, at most kDiagnosesPerTick twins whose divergence alert is
+  /// active and which have new samples (taking turns) have the samples around the alert explained
+  /// by ident::diagnose (single-fault hypotheses, the onset searched from the first quarter of
+  /// the samples before the raise up to it); the result goes to Sink::on_diagnosis when it is
+  /// the first for that alert or when it moved: another hypothesis, explained or not, or an
+  /// estimate that moved by more than half its 95 % interval and 1 % of the change it reports.
+  static constexpr std::size_t kDiagnosesPerTick = 1;
+
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::size_t size() const noexcept { return fleet_.size(); }
   [[nodiscard]] const AssetTwin& twin(std::size_t i) const noexcept { return fleet_.twin(i); }
@@ -114,6 +122,7 @@ class Engine {
                          std::string_view payload, double arrival, Sink& sink);
   void on_command(std::string_view asset, std::string_view payload, double arrival, Sink& sink);
   void set_schedule();
+  void diagnose(AssetTwin& twin, double now, Sink& sink);
   // The index k of the grid point k * tick_interval() nearest `now`.
   [[nodiscard]] long long tick_index(double now) const noexcept;
 
@@ -130,6 +139,7 @@ class Engine {
   double heard_until_ = std::numeric_limits<double>::infinity();
   std::vector<double> delays_;  // a sample of the input delays since take_input_delay()
   std::uint64_t delays_seen_ = 0;
+  std::size_t diagnosis_turn_ = 0;  // the twin the next diagnosis scan starts at
 };
 
 }  // namespace twind::core

@@ -49,6 +49,28 @@ struct CommandReply {
   Status status = Status::starting;        ///< the asset's status after the command
 };
 
+/// What a divergence is put down to (Engine, "Diagnosis"): the single change that explains the
+/// samples around it best.
+struct DiagnosisReport {
+  double ts = 0.0;          ///< the tick that made it
+  double alert_ts = 0.0;    ///< the divergence alert's event time
+  std::size_t samples = 0;  ///< output comparisons in the window
+  bool explained = false;   ///< the best change explains them to within the noise
+  struct Finding {
+    std::string kind;  ///< parameter, output_gain, output_bias or input_gain
+    std::string name;  ///< A[0][0], a machine parameter, a signal's name
+    double nominal = 0.0;
+    double estimate = 0.0;
+    double ci95 = 0.0;   ///< half-width
+    double onset = 0.0;  ///< the change's estimated event time
+  };
+  std::optional<Finding> best;
+  std::optional<Finding> runner_up;
+  double margin = 0.0;  ///< runner-up's residual sum of squares over best's
+  std::string before;   ///< the model in physical terms (linear models): poles, DC gains
+  std::string after;    ///< the same with the best change, when it is one of the model
+};
+
 /// Where the engine's results go. Called synchronously on the engine's thread.
 class Sink : public AlertSink {
  public:
@@ -58,6 +80,11 @@ class Sink : public AlertSink {
   virtual void on_model_change(const AssetTwin& twin, const ModelChange& change) = 0;
   /// The answer to a command.
   virtual void on_reply(const CommandReply& reply) = 0;
+  /// What a twin's divergence is put down to, when it is first known and whenever it moves.
+  virtual void on_diagnosis(const AssetTwin& twin, const DiagnosisReport& report) {
+    (void)twin;
+    (void)report;
+  }
   /// A twin was made for an asset first seen on a template's topics.
   virtual void on_discovered(const AssetTwin& twin) { (void)twin; }
   /// A message, or one value in a frame, was refused. `arrival` lets the driver rate-limit its
@@ -85,6 +112,7 @@ struct Counters {
   std::uint64_t unjudged = 0;    ///< comparisons of bare numbers whose timing was unknown
   std::uint64_t shed = 0;        ///< values dropped unprocessed, older than Engine::shed_after()
   std::uint64_t states_thinned = 0;  ///< states not published, the driver being behind
+  std::uint64_t diagnoses = 0;       ///< diagnosis updates published
   std::array<std::uint64_t, kRejectKinds> rejected{};  ///< by Reject
 
   [[nodiscard]] std::uint64_t rejected_total() const noexcept;

@@ -73,6 +73,23 @@ struct SignalView {
   bool judged = true;
 };
 
+/// One accepted sample as the twin took it (its event time, after placement), kept for the
+/// diagnosis of a divergence.
+struct RecentSample {
+  double t = 0.0;
+  double value = 0.0;
+  std::uint32_t signal = 0;
+};
+
+/// What the twin last said of a divergence's cause (see Engine, "Diagnosis").
+struct DiagnosisMark {
+  bool any = false;
+  bool explained = false;
+  std::string name;
+  double estimate = 0.0;
+  double ci95 = 0.0;
+};
+
 /// The twin of one asset.
 ///
 /// Event time: the model state x stands at time t_model. A sample at ts >= t_model first
@@ -212,6 +229,28 @@ class AssetTwin {
     return detectors_[i];
   }
   [[nodiscard]] std::size_t active_alerts() const noexcept { return active_alerts_; }
+  /// Diagnosis: the latest kRecent accepted samples are kept in a ring; from the raise of a
+  /// divergence alert on, every sample is kept (up to kHeld) until no divergence is active any
+  /// more, so that the samples around the fault (the onset before the raise) can be explained.
+  static constexpr std::size_t kRecent = 64;
+  static constexpr std::size_t kHeld = 2048;
+  /// A divergence alert is active and its samples are kept.
+  [[nodiscard]] bool diagnosing() const noexcept { return holding_; }
+  /// While diagnosing(): the kept samples, oldest first.
+  [[nodiscard]] std::span<const RecentSample> recent() const noexcept { return recent_; }
+  /// The event time of the divergence alert being diagnosed.
+  [[nodiscard]] double diagnosis_alert() const noexcept { return alert_ts_; }
+  /// Diagnosing, with samples not yet looked at.
+  [[nodiscard]] bool diagnosis_due() const noexcept {
+    return holding_ && recent_.size() != diagnosed_size_;
+  }
+  /// The samples kept so far have been looked at; `mark`: what was said of them.
+  void diagnosed(DiagnosisMark mark) {
+    diagnosed_size_ = recent_.size();
+    mark_ = std::move(mark);
+  }
+  [[nodiscard]] const DiagnosisMark& diagnosis_mark() const noexcept { return mark_; }
+
   /// Whether the model_diverged alert is active, and since when.
   [[nodiscard]] bool model_diverged() const noexcept { return diverged_; }
   [[nodiscard]] double model_diverged_since() const noexcept { return diverged_since_; }
@@ -264,6 +303,10 @@ class AssetTwin {
   // which may lead that clock.
   void end_divergence(std::size_t signal, double now, double threshold, AlertSink& sink);
   void emit(AlertSink& sink, const AlertEvent& e);
+  void remember(double t, std::size_t signal, double value);
+  void hold(double alert_ts);
+  // Back to the ring once no divergence is active.
+  void release_if_calm();
 
   std::string id_;
   std::shared_ptr<const AssetDef> def_;
@@ -294,6 +337,12 @@ class AssetTwin {
   bool lost_ = false;              // a sample may have been lost since the last comparison
   std::uint64_t reanchors_ = 0;
   std::uint64_t unjudged_ = 0;
+  std::vector<RecentSample> recent_;  // a ring of kRecent (oldest at recent_head_), or held
+  std::size_t recent_head_ = 0;
+  bool holding_ = false;
+  double alert_ts_ = 0.0;
+  std::size_t diagnosed_size_ = 0;
+  DiagnosisMark mark_;
   double transit_floor_ = std::numeric_limits<double>::infinity();
   double transit_floor_ts_ = 0.0;
 };
