@@ -81,6 +81,10 @@ void describe_settings(const config::AssetSpec& a, const config::AssetSpec& b,
   }
   if (a.frame_topics != b.frame_topics) out.push_back(p + "frame topics changed");
   if (a.detector != b.detector) out.push_back(p + "detector settings changed");
+  if (a.diagnose != b.diagnose) {
+    out.push_back(p + "diagnose.enabled " + yes_no(a.diagnose.enabled) + " -> " +
+                  yes_no(b.diagnose.enabled));
+  }
   if (a.ids != b.ids) out.push_back(p + "ids changed");
   if (a.discover != b.discover) {
     out.push_back(p + "discover " + yes_no(a.discover) + " -> " + yes_no(b.discover));

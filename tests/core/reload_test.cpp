@@ -77,6 +77,17 @@ TEST(ReloadPlan, ChangedSettingsRebindAndAreNamedOneByOne) {
                           "plant: y.stale_after 1.5 -> none", "plant: detector settings changed"));
 }
 
+TEST(ReloadPlan, TurningDiagnosisOnRebindsAndIsNamed) {
+  const Running running(seed_config());
+  config::Config next = seed_config();
+  next.assets[0].diagnose.enabled = true;
+
+  const ReloadPlan sut = running.plan(next);
+
+  EXPECT_THAT(twins_of(sut), ElementsAre("plant <- 0: rebind (entry 0)"));
+  EXPECT_THAT(sut.changes, ElementsAre("plant: diagnose.enabled false -> true"));
+}
+
 TEST(ReloadPlan, ChangedModelIsSwappedAndReportedBeforeTheSettings) {
   const Running running(seed_config());
   config::Config next = seed_config();
