@@ -68,7 +68,7 @@ RecorderStats Recorder::stats() const {
   RecorderStats s;
   s.lines = lines_.load(std::memory_order_relaxed);
   s.dropped = dropped_.load(std::memory_order_relaxed);
-  s.errors = errors_.load(std::memory_order_relaxed);
+  s.errors = errors_.load(std::memory_order_acquire);  // and with it `failing` as it was then
   s.rotations = rotations_.load(std::memory_order_relaxed);
   s.skipped = skipped_.load(std::memory_order_relaxed);
   s.failing = failing_.load(std::memory_order_relaxed);
@@ -108,12 +108,14 @@ void Recorder::write_batch() {
   if (w.rotations > 0) spdlog::info("recording {}: rotated (size limit)", file_.path());
   if (!w.error.empty() && w.lost == 0) spdlog::warn("recording: {}", w.error);
   if (w.lost > 0) {
-    errors_.fetch_add(w.lost, std::memory_order_relaxed);
-    if (!failing_.exchange(true, std::memory_order_relaxed)) {
+    // `failing` before the count, released with it: whoever sees the count sees the flag.
+    const bool was_failing = failing_.exchange(true, std::memory_order_relaxed);
+    const std::uint64_t lost = errors_.fetch_add(w.lost, std::memory_order_release) + w.lost;
+    if (!was_failing) {
       spdlog::error(
           "recording: cannot write {}; {} line(s) lost so far, counted in "
           "twind_record_errors_total; the twin goes on",
-          w.error, w.lost);
+          w.error, lost);
     }
   } else if (w.lines > 0 && failing_.exchange(false, std::memory_order_relaxed)) {
     spdlog::info("recording {}: writing again", file_.path());

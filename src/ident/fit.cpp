@@ -6,7 +6,6 @@
 #include <complex>
 #include <functional>
 #include <limits>
-#include <numeric>
 #include <sstream>
 
 #include "least_squares.hpp"
