@@ -70,7 +70,7 @@ sim::Scenario noisy() {
 TEST(DiagnosisReplay, TheSeedWearIsPutDownToThePoleWithinTwoSecondsOfTheAlert) {
   sim::Scenario sc = noisy();
   sc.worn.pole = -2.0;
-  const Replayed r = run(seed(true), sc, 10.0);
+  const Replayed r = run(seed(true), sc, 5.5);
   ASSERT_FALSE(r.alerts.empty());
   const double alert_ts = r.alerts.front()["ts"].get<double>();
   ASSERT_FALSE(r.diagnoses.empty());
@@ -104,20 +104,20 @@ TEST(DiagnosisReplay, TheSeedWearIsPutDownToThePoleWithinTwoSecondsOfTheAlert) {
     lines += l.find("diagnosis plant: A[0][0] -1 -> -") != std::string::npos;
   EXPECT_EQ(lines, r.diagnoses.size());
   // The same bytes, run to run.
-  EXPECT_EQ(run(seed(true), sc, 10.0).text, r.text);
+  EXPECT_EQ(run(seed(true), sc, 5.5).text, r.text);
 }
 
 TEST(DiagnosisReplay, ASensorGainAndASensorBiasLandOnTheirOwnHypotheses) {
   sim::Scenario gain = noisy();
   gain.sensor_gain = 0.7;
-  const Replayed g = run(seed(true), gain, 10.0);
+  const Replayed g = run(seed(true), gain, 5.5);
   ASSERT_FALSE(g.diagnoses.empty());
   EXPECT_EQ(g.diagnoses.back()["best"]["kind"], "output_gain");
   EXPECT_NEAR(g.diagnoses.back()["best"]["estimate"].get<double>(), 0.7, 0.035);
 
   sim::Scenario bias = noisy();
   bias.sensor_bias = 0.3;
-  const Replayed b = run(seed(true), bias, 10.0);
+  const Replayed b = run(seed(true), bias, 5.5);
   ASSERT_FALSE(b.diagnoses.empty());
   EXPECT_EQ(b.diagnoses.back()["best"]["kind"], "output_bias");
   EXPECT_NEAR(b.diagnoses.back()["best"]["estimate"].get<double>(), 0.3, 0.015);
@@ -127,7 +127,7 @@ TEST(DiagnosisReplay, HealthyDataAndADisabledAssetSayNothing) {
   EXPECT_TRUE(run(seed(true), noisy(), 60.0).diagnoses.empty());
   sim::Scenario sc = noisy();
   sc.worn.pole = -2.0;
-  const Replayed off = run(seed(false), sc, 10.0);
+  const Replayed off = run(seed(false), sc, 5.5);
   EXPECT_FALSE(off.alerts.empty());
   EXPECT_TRUE(off.diagnoses.empty());
   EXPECT_EQ(off.text.find("diagnosis"), std::string::npos);
