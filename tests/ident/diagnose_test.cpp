@@ -8,28 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "../support/fixtures.hpp"
 #include "twind/sim/closed_loop.hpp"
 #include "twind/sim/machine.hpp"
 
 namespace twind::ident {
 namespace {
 
+// The seed plant as config/twind.yaml writes it (its bounds and thresholds play no part here).
 config::AssetSpec seed_asset() {
-  config::AssetSpec a;
-  a.id = "plant";
-  a.model.id = {"first-order-lag", "1"};
-  a.model.a = {1, 1, {-1.0}};
-  a.model.b = {1, 1, {1.0}};
-  a.model.c = {1, 1, {1.0}};
-  a.model.d = {1, 1, {0.0}};
-  config::SignalSpec u;
-  u.name = "u";
-  u.role = Role::input;
-  config::SignalSpec y;
-  y.name = "y";
-  y.role = Role::output;
-  a.signals = {u, y};
-  return a;
+  return twind::testing::seed_config().assets[0];
 }
 
 // The seed loop from `from` to `until` seconds with `sc`'s fault at 3 s, as the twin takes its
