@@ -106,6 +106,19 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
     }
   }
   w.end_array();
+  // The divergence's cause as last published (topics.diagnosis), while the alert lasts.
+  if (const DiagnosisMark& m = twin.diagnosis_mark(); twin.diagnosing() && m.any) {
+    w.key("diagnosis").begin_object();
+    w.key("kind").value(m.kind);
+    w.key("name").value(m.name);
+    w.key("estimate").value(m.estimate);
+    w.key("ci95").begin_array();
+    w.value(m.estimate - m.ci95);
+    w.value(m.estimate + m.ci95);
+    w.end_array();
+    w.key("explained").value(m.explained);
+    w.end_object();
+  }
   w.end_object();
 }
 

@@ -327,18 +327,18 @@ void Engine::diagnose(AssetTwin& twin, double now, Sink& sink) {
     twin.diagnosed(last);
     return;
   }
-  const std::string name =
-      std::string(ident::to_string(d.best->hypothesis.kind)) + " " + d.best->hypothesis.name;
+  const std::string kind = ident::to_string(d.best->hypothesis.kind);
+  const std::string& name = d.best->hypothesis.name;
   // Moved: by more than half its interval, and by more than 1 % of the change it reports.
   const double change = std::abs(last.estimate - d.best->hypothesis.nominal);
-  const bool moved = !last.any || last.name != name || last.explained != d.explained ||
-                     std::abs(d.best->estimate - last.estimate) >
-                         std::max(0.5 * last.ci95, 0.01 * change);
+  const bool moved =
+      !last.any || last.kind != kind || last.name != name || last.explained != d.explained ||
+      std::abs(d.best->estimate - last.estimate) > std::max(0.5 * last.ci95, 0.01 * change);
   if (!moved) {
     twin.diagnosed(last);
     return;
   }
-  twin.diagnosed({true, d.explained, name, d.best->estimate, d.best->ci95});
+  twin.diagnosed({true, d.explained, kind, name, d.best->estimate, d.best->ci95});
   DiagnosisReport report;
   report.ts = now;
   report.alert_ts = alert;

@@ -35,6 +35,7 @@ struct Replayed {
   std::string text;
   std::vector<json> alerts;
   std::vector<json> diagnoses;
+  std::vector<json> states;
   std::vector<std::string> info;
 };
 
@@ -55,6 +56,7 @@ Replayed run(const config::Config& c, const sim::Scenario& sc, double seconds) {
     json j = json::parse(l);
     if (j["topic"] == "twin/alert") r.alerts.push_back(j["payload"]);
     if (j["topic"] == "twin/diagnosis") r.diagnoses.push_back(j["payload"]);
+    if (j["topic"] == "twin/state") r.states.push_back(j["payload"]);
   }
   return r;
 }
@@ -103,6 +105,23 @@ TEST(DiagnosisReplay, TheSeedWearIsPutDownToThePoleWithinTwoSecondsOfTheAlert) {
   for (const std::string& l : r.info)
     lines += l.find("diagnosis plant: A[0][0] -1 -> -") != std::string::npos;
   EXPECT_EQ(lines, r.diagnoses.size());
+  // Each state while the alert lasts carries the latest diagnosis published before it (a tick's
+  // diagnosis goes out after its states).
+  std::size_t with = 0;
+  for (const json& st : r.states) {
+    if (!st.contains("diagnosis")) continue;
+    ++with;
+    const json* latest = nullptr;
+    for (const json& d : r.diagnoses) {
+      if (d["ts"].get<double>() < st["ts"].get<double>()) latest = &d;
+    }
+    ASSERT_NE(latest, nullptr);
+    EXPECT_EQ(st["diagnosis"]["name"], (*latest)["best"]["name"]);
+    EXPECT_EQ(st["diagnosis"]["kind"], (*latest)["best"]["kind"]);
+    EXPECT_EQ(st["diagnosis"]["estimate"], (*latest)["best"]["estimate"]);
+    EXPECT_EQ(st["diagnosis"]["explained"], (*latest)["explained"]);
+  }
+  EXPECT_EQ(with, 3U);  // 4, 4.5 and 5 s: the first diagnosis came after the state of 3.5 s
   // The same bytes, run to run.
   EXPECT_EQ(run(seed(true), sc, 5.5).text, r.text);
 }
@@ -130,6 +149,7 @@ TEST(DiagnosisReplay, HealthyDataAndADisabledAssetSayNothing) {
   const Replayed off = run(seed(false), sc, 5.5);
   EXPECT_FALSE(off.alerts.empty());
   EXPECT_TRUE(off.diagnoses.empty());
+  for (const json& st : off.states) EXPECT_FALSE(st.contains("diagnosis"));
   EXPECT_EQ(off.text.find("diagnosis"), std::string::npos);
 }
 

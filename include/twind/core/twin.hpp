@@ -85,6 +85,7 @@ struct RecentSample {
 struct DiagnosisMark {
   bool any = false;
   bool explained = false;
+  std::string kind;  ///< parameter, output_gain, output_bias or input_gain
   std::string name;
   double estimate = 0.0;
   double ci95 = 0.0;
