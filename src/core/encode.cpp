@@ -2,7 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstdio>
 
 #include "twind/json/writer.hpp"
 
@@ -11,11 +10,19 @@ namespace {
 
 // Three significant digits: enough to read an alert at a glance; the exact figures travel in
 // "value" and "threshold".
-void append_short(std::string& out, double v) {
+void append_short(std::string& out, double v, int digits = 3) {
   std::array<char, 32> buf{};
   const auto r =
-      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::general, 3);
+      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::general, digits);
   out.append(buf.data(), r.ptr);
+}
+
+// An estimate's 95 % interval as [lo, hi].
+void write_interval(json::Writer& w, double estimate, double half_width) {
+  w.begin_array();
+  w.value(estimate - half_width);
+  w.value(estimate + half_width);
+  w.end_array();
 }
 
 void write_optional(json::Writer& w, bool has, double v) {
@@ -112,10 +119,8 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
     w.key("kind").value(m.kind);
     w.key("name").value(m.name);
     w.key("estimate").value(m.estimate);
-    w.key("ci95").begin_array();
-    w.value(m.estimate - m.ci95);
-    w.value(m.estimate + m.ci95);
-    w.end_array();
+    w.key("ci95");
+    write_interval(w, m.estimate, m.ci95);
     w.key("explained").value(m.explained);
     w.end_object();
   }
@@ -225,18 +230,10 @@ void write_finding(json::Writer& w, std::string_view key, const DiagnosisReport:
   w.key("name").value(f.name);
   w.key("nominal").value(f.nominal);
   w.key("estimate").value(f.estimate);
-  w.key("ci95").begin_array();
-  w.value(f.estimate - f.ci95);
-  w.value(f.estimate + f.ci95);
-  w.end_array();
+  w.key("ci95");
+  write_interval(w, f.estimate, f.ci95);
   w.key("onset").value(f.onset);
   w.end_object();
-}
-
-std::string short_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
 }
 
 }  // namespace
@@ -265,8 +262,12 @@ std::string diagnosis_line(const AssetTwin& twin, const DiagnosisReport& r) {
   std::string line = "diagnosis " + twin.id() + ": ";
   if (!r.best) return line + "nothing to say";
   const DiagnosisReport::Finding& b = *r.best;
-  line += (b.kind == "parameter" ? b.name : b.name + " " + b.kind) + " " + short_number(b.nominal) +
-          " -> " + short_number(b.estimate) + " +-" + short_number(b.ci95);
+  line += (b.kind == "parameter" ? b.name : b.name + " " + b.kind) + " ";
+  append_short(line, b.nominal, 4);
+  line += " -> ";
+  append_short(line, b.estimate, 4);
+  line += " +-";
+  append_short(line, b.ci95, 4);
   if (!r.after.empty()) line += " (" + r.before + " -> " + r.after + ")";
   if (!r.explained) line += "; no single change explains the samples";
   return line;
