@@ -10,7 +10,6 @@
 namespace twind::ident {
 namespace {
 
-using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -67,10 +66,6 @@ std::optional<config::ModelSpec> with_input_gain(const config::ModelSpec& spec, 
       return std::nullopt;
   }
   return std::nullopt;
-}
-
-double scale_of(double v) {
-  return std::abs(v) > 1e-12 ? std::abs(v) : 1.0;
 }
 
 }  // namespace
@@ -178,8 +173,12 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
   const std::size_t states = nominal->states();
   const double first_onset = *std::min_element(onsets.begin(), onsets.end());
 
-  // The start as the twin would take it, and the nominal residuals.
+  // The start as the twin would take it, and the nominal model's comparisons: their times and
+  // outputs are every hypothesis' too (the samples decide them, not the model).
   std::vector<double> x_start;
+  std::vector<double> times;
+  std::vector<std::size_t> output_of;
+  std::vector<double> nominal_residual;
   std::vector<double> before_sq(outputs, 0.0);
   std::vector<double> before_n(outputs, 0.0);
   std::vector<double> magnitude(outputs, 0.0);
@@ -187,6 +186,9 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
       *nominal, window, inputs, outputs, nullptr, kInf,
       [&](std::size_t j, double t, double r, double y) {
         ++d.samples;
+        times.push_back(t);
+        output_of.push_back(j);
+        nominal_residual.push_back(r);
         magnitude[j] = std::max(magnitude[j], std::abs(y));
         if (t < first_onset) {
           before_sq[j] += r * r;
@@ -219,13 +221,25 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
   }
   if (spacing <= 0.0) spacing = 0.1;
 
+  // The rms after `onset` of residuals in units of the noise, one per comparison.
+  const auto rms_after = [&](double onset, const auto& residual_of) {
+    double sq = 0.0;
+    double n = 0.0;
+    for (std::size_t k = 0; k < times.size(); ++k) {
+      if (times[k] < onset) continue;
+      const double z = residual_of(k);
+      sq += z * z;
+      n += 1.0;
+    }
+    return n > 0.0 ? std::sqrt(sq / n) : 0.0;
+  };
+
   std::vector<Estimate> estimates;
   std::vector<double> x0(states);
   std::vector<double> buffer;
-  std::vector<double> times;
   for (const Hypothesis& h : candidates) {
-    const double scale =
-        h.kind == Hypothesis::Kind::output_bias ? noise[h.index] * 10.0 : scale_of(h.nominal);
+    const double scale = h.kind == Hypothesis::Kind::output_bias ? noise[h.index] * 10.0
+                                                                 : detail::scale_of(h.nominal);
     // phi = [value, (onset shift,) initial state...]
     const auto residuals_at = [&](double onset0, bool free_onset) -> detail::Residuals {
       return [&, onset0, free_onset](const VectorXd& phi, VectorXd& r) {
@@ -255,13 +269,9 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
         }
         for (std::size_t i = 0; i < states; ++i) x0[i] = phi[xoff + Eigen::Index(i)] * x_scale;
         buffer.clear();
-        times.clear();
         const bool fine = detail::simulate(
             *nominal, window, inputs, outputs, x0.data(), kInf,
-            [&](std::size_t j, double t, double res, double) {
-              buffer.push_back(res / noise[j]);
-              times.push_back(t);
-            },
+            [&](std::size_t j, double, double res, double) { buffer.push_back(res / noise[j]); },
             nullptr, &change);
         if (!fine) return false;
         r = Eigen::Map<const VectorXd>(buffer.data(), Eigen::Index(buffer.size()));
@@ -287,7 +297,6 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
     }
     if (!std::isfinite(best_cost)) continue;
     detail::Solution sol;
-    detail::Residuals residuals;
     double onset = best_onset;
     if (h.kind == Hypothesis::Kind::output_gain || h.kind == Hypothesis::Kind::output_bias) {
       // A sensor's change shows only at the samples after it: the cost is a step function of the
@@ -306,48 +315,28 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
           best_phi = trial.phi;
         }
       }
-      residuals = residuals_at(onset, false);
-      sol = detail::levenberg_marquardt(residuals, best_phi, options.max_iterations);
+      sol =
+          detail::levenberg_marquardt(residuals_at(onset, false), best_phi, options.max_iterations);
     } else {
       // Then the onset free, from the grid's best.
       VectorXd phi(Eigen::Index(2 + states));
       phi[0] = best_phi[0];
       phi[1] = 0.0;
       phi.tail(Eigen::Index(states)) = best_phi.tail(Eigen::Index(states));
-      residuals = residuals_at(best_onset, true);
-      sol = detail::levenberg_marquardt(residuals, phi, options.max_iterations);
+      sol =
+          detail::levenberg_marquardt(residuals_at(best_onset, true), phi, options.max_iterations);
       onset = best_onset + (sol.failed ? 0.0 : sol.phi[1] * spacing);
     }
-    if (sol.failed || sol.r.size() == 0) continue;
+    if (sol.failed || std::size_t(sol.r.size()) != times.size()) continue;
     Estimate e;
     e.hypothesis = h;
     e.estimate = h.nominal + sol.phi[0] * scale;
     e.onset = onset;
     e.cost = sol.r.squaredNorm();
     // The interval from the Jacobian at the optimum, the onset and initial state marginalised.
-    // Columns normalised first: the onset's and the state's scales differ by orders.
-    const MatrixXd jtj = sol.jacobian.transpose() * sol.jacobian;
-    const VectorXd norms = jtj.diagonal().cwiseSqrt().cwiseMax(1e-300);
-    const MatrixXd corr =
-        norms.cwiseInverse().asDiagonal() * jtj * norms.cwiseInverse().asDiagonal();
-    const double dof = std::max(1.0, double(sol.r.size() - sol.phi.size()));
-    Eigen::FullPivLU<MatrixXd> lu(corr);
-    e.ci95 = lu.isInvertible() && norms[0] > 1e-300
-                 ? 1.96 * std::sqrt(std::max(0.0, (e.cost / dof) * lu.inverse()(0, 0))) / norms[0] *
-                       scale
-                 : kInf;
-    // rms after the onset, in units of the noise.
-    VectorXd r;
-    double sq = 0.0;
-    double n = 0.0;
-    if (residuals(sol.phi, r)) {
-      for (std::size_t k = 0; k < times.size(); ++k) {
-        if (times[k] < e.onset) continue;
-        sq += r[Eigen::Index(k)] * r[Eigen::Index(k)];
-        n += 1.0;
-      }
-    }
-    e.rms = n > 0.0 ? std::sqrt(sq / n) : 0.0;
+    e.ci95 = detail::half_widths95(sol, 1)[0] * scale;
+    // sol.r: the residuals at the optimum, one per comparison, in units of the noise.
+    e.rms = rms_after(e.onset, [&](std::size_t k) { return sol.r[Eigen::Index(k)]; });
     estimates.push_back(e);
   }
   if (estimates.empty()) return d;
@@ -357,17 +346,8 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
   if (estimates.size() > 1) d.runner_up = estimates[1];
   d.margin = d.runner_up ? d.runner_up->cost / std::max(d.best->cost, 1e-300) : kInf;
   // The nominal model after the best onset, for scale.
-  {
-    double sq = 0.0;
-    double n = 0.0;
-    detail::simulate(*nominal, window, inputs, outputs, x_start.data(), kInf,
-                     [&](std::size_t j, double t, double r, double) {
-                       if (t < d.best->onset) return;
-                       sq += (r / noise[j]) * (r / noise[j]);
-                       n += 1.0;
-                     });
-    d.nominal_rms = n > 0.0 ? std::sqrt(sq / n) : 0.0;
-  }
+  d.nominal_rms = rms_after(
+      d.best->onset, [&](std::size_t k) { return nominal_residual[k] / noise[output_of[k]]; });
   d.explained = d.best->rms <= options.explained_within;
   if (d.best->hypothesis.kind == Hypothesis::Kind::parameter) {
     d.identified = with_parameter(asset.model, d.best->hypothesis, d.best->estimate);

@@ -43,10 +43,6 @@ struct Structure {
   std::string method;
 };
 
-double magnitude(double v) {
-  return std::abs(v) > 1e-12 ? std::abs(v) : 1.0;
-}
-
 // Output error of a structure over the estimation part of every series, each with its own
 // initial state; residuals weighted per output.
 class Problem {
@@ -221,7 +217,7 @@ Structure transfer_function_structure(const config::ModelSpec& base, std::size_t
     st.start.push_back(num[i]);
   }
   st.units.assign(st.names.size(), "");
-  for (const double v : st.start) st.scale.push_back(magnitude(v));
+  for (const double v : st.start) st.scale.push_back(detail::scale_of(v));
   st.make = [base, n, nb, as_state_space](std::span<const double> t) {
     config::ModelSpec spec = base;
     spec.den.assign(n + 1, 1.0);
@@ -264,7 +260,7 @@ Structure state_space_structure(const config::ModelSpec& base) {
       st.names.push_back(std::string(labels[k]) + "[" + std::to_string(i / m.cols) + "][" +
                          std::to_string(i % m.cols) + "]");
       st.start.push_back(m.data[i]);
-      st.scale.push_back(magnitude(m.data[i]));
+      st.scale.push_back(detail::scale_of(m.data[i]));
     }
   }
   st.units.assign(st.names.size(), "");
@@ -288,7 +284,7 @@ Structure machine_structure(const config::ModelSpec& base) {
   st.units = {"s", "W", "K/W", "J/K", "mm/s", "mm/s per (1000 rpm)^2"};
   st.start = {p.tau_mech_s,   p.k_speed_w,   p.r_th_k_per_w,
               p.c_th_j_per_k, p.v_base_mm_s, p.k_imb_mm_s};
-  for (const double v : st.start) st.scale.push_back(magnitude(v));
+  for (const double v : st.start) st.scale.push_back(detail::scale_of(v));
   st.held = {{"rpm_rated", "rpm", p.rpm_rated, p.rpm_rated, 0.0, true},
              {"p_idle", "W", p.p_idle_w, p.p_idle_w, 0.0, true},
              {"t_ambient", "degC", p.t_ambient_c, p.t_ambient_c, 0.0, true}};
@@ -518,10 +514,10 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
         throw FitError("output " + asset.signals[inputs + j].name + " has no sample");
       const double mean = sum[j] / cnt[j];
       const double sd = std::sqrt(std::max(0.0, sq[j] / cnt[j] - mean * mean));
-      weights[j] = sd > 0.0 ? sd : magnitude(mean);
+      weights[j] = sd > 0.0 ? sd : detail::scale_of(mean);
       largest = std::max(largest, std::abs(mean) + sd);
     }
-    x_scale.assign(states, magnitude(largest));
+    x_scale.assign(states, detail::scale_of(largest));
   }
 
   // Initial states: as the twin would start.
@@ -591,8 +587,7 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
   // Identifiability: parameters the data cannot tell apart make (J^T J) singular.
   const Eigen::Index np = Eigen::Index(st.start.size());
   const Eigen::Index all = sol.phi.size();
-  const Eigen::Index n_res = sol.r.size();
-  MatrixXd jtj = sol.jacobian.transpose() * sol.jacobian;
+  const MatrixXd jtj = sol.jacobian.transpose() * sol.jacobian;
   VectorXd norms = jtj.diagonal().cwiseSqrt();
   for (Eigen::Index i = 0; i < np; ++i) {
     if (!(norms[i] > 0.0)) {
@@ -621,13 +616,10 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
   result.model = st.make(theta);
   result.model.id.version = config::next_version(spec.id.version);
   FitReport& rep = result.report;
-  const double dof = std::max(1.0, double(n_res - all));
-  const double s2 = sol.r.squaredNorm() / dof;
-  const MatrixXd cov = s2 * jtj.ldlt().solve(MatrixXd::Identity(all, all));
+  const std::vector<double> half = detail::half_widths95(sol, theta.size());
   for (std::size_t i = 0; i < theta.size(); ++i) {
-    const double var = cov(Eigen::Index(i), Eigen::Index(i));
-    rep.parameters.push_back({st.names[i], st.units[i], st.start[i], theta[i],
-                              1.96 * std::sqrt(std::max(0.0, var)) * st.scale[i], false});
+    rep.parameters.push_back(
+        {st.names[i], st.units[i], st.start[i], theta[i], half[i] * st.scale[i], false});
   }
   for (const Parameter& h : st.held) rep.parameters.push_back(h);
   rep.inputs = excited;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace twind::ident::detail {
 
@@ -79,6 +80,24 @@ Solution levenberg_marquardt(const Residuals& p, VectorXd phi, std::size_t max_i
   s.jacobian = jacobian(p, phi, s.r);
   s.phi = std::move(phi);
   return s;
+}
+
+std::vector<double> half_widths95(const Solution& s, std::size_t count) {
+  const MatrixXd jtj = s.jacobian.transpose() * s.jacobian;
+  const VectorXd norms = jtj.diagonal().cwiseSqrt().cwiseMax(1e-300);
+  const MatrixXd normalised =
+      norms.cwiseInverse().asDiagonal() * jtj * norms.cwiseInverse().asDiagonal();
+  const double dof = std::max(1.0, static_cast<double>(s.r.size() - s.phi.size()));
+  const double s2 = s.r.squaredNorm() / dof;
+  std::vector<double> out(count, std::numeric_limits<double>::infinity());
+  const Eigen::FullPivLU<MatrixXd> lu(normalised);
+  if (!lu.isInvertible()) return out;
+  const MatrixXd inverse = lu.inverse();
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto k = static_cast<Eigen::Index>(i);
+    if (norms[k] > 1e-300) out[i] = 1.96 * std::sqrt(std::max(0.0, s2 * inverse(k, k))) / norms[k];
+  }
+  return out;
 }
 
 }  // namespace twind::ident::detail

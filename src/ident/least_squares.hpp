@@ -2,8 +2,10 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cmath>
 #include <cstddef>
 #include <functional>
+#include <vector>
 
 namespace twind::ident::detail {
 
@@ -17,6 +19,17 @@ struct Solution {
   Eigen::MatrixXd jacobian;  ///< at phi, by forward differences (backward where forward fails)
   std::size_t iterations = 0;
 };
+
+/// The scale a parameter of value v is estimated in: |v|, or 1 for 0.
+[[nodiscard]] inline double scale_of(double v) noexcept {
+  return std::abs(v) > 1e-12 ? std::abs(v) : 1.0;
+}
+
+/// Half-widths of the 95 % intervals of phi[0 .. count-1] at a solution: 1.96 standard errors,
+/// s^2 (J^T J)^-1 with s^2 = |r|^2 / (residuals - parameters), the other parameters marginalised;
+/// J^T J's columns are normalised before it is inverted, since the parameters' scales may differ
+/// by orders. Infinity where J^T J is singular.
+[[nodiscard]] std::vector<double> half_widths95(const Solution& s, std::size_t count);
 
 /// Minimises |r(phi)|^2 from `phi` (Marquardt's diagonal scaling; a step that cannot be computed
 /// counts as a worse one). Stops on a step below 1e-10 of |phi|, a relative decrease below
