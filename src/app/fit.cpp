@@ -12,6 +12,7 @@
 #include "twind/config/edit.hpp"
 #include "twind/config/loader.hpp"
 #include "twind/core/asset.hpp"
+#include "twind/core/fleet.hpp"
 #include "twind/core/router.hpp"
 #include "twind/ident/calibrate.hpp"
 
@@ -28,46 +29,11 @@ std::string num(double v, int digits = 5) {
   return buf;
 }
 
-// Where a topic's values go: an entry, an asset (empty: the id is the topic's {asset} level),
-// a signal (or a frame).
+// Where a topic's values go: an entry, an asset, a signal (or a frame).
 struct Destination {
   std::size_t entry = 0;
-  std::string id;
+  std::string_view id;
   std::uint32_t signal = core::Route::kFrame;
-};
-
-class Routes {
- public:
-  explicit Routes(const config::Config& config) {
-    for (std::size_t e = 0; e < config.assets.size(); ++e) {
-      const config::AssetSpec& a = config.assets[e];
-      const auto add = [&](const std::string& topic, std::uint32_t signal) {
-        if (topic.empty()) return;
-        if (a.is_template()) {
-          patterns_.push_back(core::Pattern::of(topic, std::uint32_t(e), signal));
-        } else {
-          exact_[core::expand_topic(topic, a.id)] = {e, a.id, signal};
-        }
-      };
-      for (std::size_t i = 0; i < a.signals.size(); ++i) add(a.signals[i].topic, std::uint32_t(i));
-      for (const std::string& t : a.frame_topics) add(t, core::Route::kFrame);
-    }
-  }
-
-  [[nodiscard]] std::optional<Destination> find(std::string_view topic) const {
-    if (const auto it = exact_.find(std::string(topic)); it != exact_.end()) return it->second;
-    for (const core::Pattern& p : patterns_) {
-      std::string_view id;
-      if (p.match(topic, id) && config::is_asset_id(id)) {
-        return Destination{p.entry, std::string(id), p.signal};
-      }
-    }
-    return std::nullopt;
-  }
-
- private:
-  std::map<std::string, Destination> exact_;
-  std::vector<core::Pattern> patterns_;
 };
 
 std::vector<std::string> report_lines(const config::AssetSpec& spec, const std::string& name,
@@ -153,13 +119,17 @@ std::vector<config::SignalSpec> calibrated_signals(const config::AssetSpec& spec
 
 RecordedAssets read_recording(const config::Config& config, std::istream& in) {
   RecordedAssets out;
-  const Routes routes(config);
+  // The engine's own routing: the twins of single assets and templates' listed ids, whose
+  // routes the Router keeps, and the templates' patterns for any other id.
+  const core::Fleet fleet(core::build_entries(config), 0.0);
+  const core::Router router(fleet, {});
+  std::vector<Destination> destinations;
   codec::RecordingParser parser;
   codec::RecordLine rec;
   codec::PayloadDecoder decoder(config.max_payload_bytes);
   codec::Payload payload;
   std::string line;
-  std::map<std::string, double> latest;  // per asset
+  std::map<std::string, double, std::less<>> latest;  // per asset
   while (std::getline(in, line)) {
     ++out.lines;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -167,8 +137,17 @@ RecordedAssets read_recording(const config::Config& config, std::istream& in) {
       ++out.bad_lines;
       continue;
     }
-    const auto dest = routes.find(rec.topic);
-    if (!dest) {
+    destinations.clear();
+    for (const core::Route& r : router.routes(rec.topic)) {
+      destinations.push_back({fleet.entry_of(r.asset), fleet.twin(r.asset).id(), r.signal});
+    }
+    if (destinations.empty()) {
+      const core::TopicMatch m = router.match(rec.topic);
+      if (m.kind == core::TopicMatch::Kind::pattern && config::is_asset_id(m.id)) {
+        destinations.push_back({m.pattern->entry, m.id, m.pattern->signal});
+      }
+    }
+    if (destinations.empty()) {
       ++out.unrouted;
       continue;
     }
@@ -176,37 +155,36 @@ RecordedAssets read_recording(const config::Config& config, std::istream& in) {
       ++out.refused;
       continue;
     }
-    const config::AssetSpec& spec = config.assets[dest->entry];
     const double t = payload.has_ts ? payload.ts : rec.t;
-    auto [it, fresh] = out.assets.try_emplace(dest->id);
-    RecordedAssets::Asset& asset = it->second;
-    if (fresh) {
-      asset.entry = dest->entry;
-      asset.series.asset = dest->id;
-    }
-    double& last = latest.try_emplace(dest->id, -1e300).first->second;
-    if (t < last) {
-      ++out.refused;  // the twin refuses a sample older than the asset's latest
-      continue;
-    }
-    for (const codec::Field& f : payload.fields) {
-      std::uint32_t signal = dest->signal;
-      if (signal == core::Route::kFrame) {
-        signal = std::uint32_t(spec.signals.size());
-        for (std::size_t i = 0; i < spec.signals.size(); ++i) {
-          if (spec.signals[i].name == f.name) signal = std::uint32_t(i);
+    for (const Destination& dest : destinations) {
+      const core::AssetDef& def = *fleet.entry(static_cast<std::uint32_t>(dest.entry)).def;
+      auto [it, fresh] = out.assets.try_emplace(std::string(dest.id));
+      RecordedAssets::Asset& asset = it->second;
+      if (fresh) {
+        asset.entry = dest.entry;
+        asset.series.asset = dest.id;
+      }
+      double& last = latest.try_emplace(std::string(dest.id), -1e300).first->second;
+      if (t < last) {
+        ++out.refused;  // the twin refuses a sample older than the asset's latest
+        continue;
+      }
+      for (const codec::Field& f : payload.fields) {
+        std::size_t signal = dest.signal;
+        if (signal == core::Route::kFrame) {
+          signal = def.find_signal(f.name);
+          if (signal == def.signals.size()) continue;  // a member that is no signal
+        } else if (!f.name.empty()) {
+          continue;
         }
-        if (signal == spec.signals.size()) continue;  // a member that is no signal
-      } else if (!f.name.empty()) {
-        continue;
+        const core::SignalDef& s = def.signals[signal];
+        if (f.value < s.min || f.value > s.max) {
+          ++out.refused;
+          continue;
+        }
+        asset.series.samples.push_back({t, static_cast<std::uint32_t>(signal), f.value});
+        last = t;
       }
-      const config::SignalSpec& s = spec.signals[signal];
-      if (f.value < s.min || f.value > s.max) {
-        ++out.refused;
-        continue;
-      }
-      asset.series.samples.push_back({t, signal, f.value});
-      last = t;
     }
   }
   return out;
