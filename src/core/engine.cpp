@@ -34,6 +34,7 @@ Engine::Engine(const config::Config& config, double start)
       router_(fleet_, settings_.topics.command),
       decoder_(config.max_payload_bytes) {
   set_schedule();
+  set_diagnosis();
 }
 
 std::vector<std::string> Engine::reconfigure(const config::Config& next, double now, Sink& sink) {
@@ -47,8 +48,15 @@ std::vector<std::string> Engine::reconfigure(const config::Config& next, double 
   }
   settings_ = settings;
   set_schedule();
+  set_diagnosis();
   router_ = Router(fleet_, settings_.topics.command);
   return std::move(plan.changes);
+}
+
+void Engine::set_diagnosis() {
+  const std::span<const Entry> entries = fleet_.entries();
+  diagnosis_on_ = std::any_of(entries.begin(), entries.end(),
+                              [](const Entry& e) { return e.spec.diagnose.enabled; });
 }
 
 void Engine::set_schedule() {
@@ -258,7 +266,8 @@ void Engine::tick(double now, double heard_until, Sink& sink) {
     ++counters_.states;
     sink.on_state(twin, now);
   }
-  std::size_t budget = kDiagnosesPerTick;
+  // A scan of every twin per tick, made only where some entry diagnoses.
+  std::size_t budget = diagnosis_on_ ? kDiagnosesPerTick : 0;
   const std::size_t n = fleet_.size();
   for (std::size_t k = 0; k < n && budget > 0; ++k) {
     const std::size_t i = (diagnosis_turn_ + k) % n;

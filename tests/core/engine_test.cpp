@@ -10,6 +10,7 @@
 #include "../support/fixtures.hpp"
 #include "../support/recording_sink.hpp"
 #include "twind/model/linear.hpp"
+#include "twind/sim/closed_loop.hpp"
 
 namespace twind::core {
 namespace {
@@ -324,6 +325,35 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"FrameWithOnlyUnknownMember", "plant/frame", R"({"w": 1})",
                  Reject::unknown_signal}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
+
+// Diagnosis is the engine's only per-tick scan of every twin, made only where some entry
+// diagnoses: a reload that turns it on must turn the scan on too.
+TEST(Engine, DiagnosisTurnedOnByAReloadExplainsTheNextDivergence) {
+  config::Config c = seed_config();
+  Engine sut(c, 0.0);
+  CollectingSink sink;
+  c.assets[0].diagnose.enabled = true;
+  (void)sut.reconfigure(c, 0.0, sink);
+
+  sim::Scenario sc;  // the seed's wear at 3 s, pole -1 -> -2
+  sim::ClosedLoop loop(sc, 0.0);
+  double next_tick = 0.5;
+  char frame[128];
+  while (loop.time() < 5.0) {
+    const sim::Sample s = loop.step();
+    std::snprintf(frame, sizeof frame, R"({"ts":%.17g,"u":%.17g,"y":%.17g})", s.t, s.u, s.y);
+    sut.on_message("plant/frame", frame, s.t, sink);
+    if (s.t >= next_tick) {
+      sut.tick(next_tick, sink);
+      next_tick += 0.5;
+    }
+  }
+
+  ASSERT_FALSE(sink.diagnoses.empty());
+  ASSERT_TRUE(sink.diagnoses.back().best.has_value());
+  EXPECT_EQ(sink.diagnoses.back().best->name, "A[0][0]");
+  EXPECT_NEAR(sink.diagnoses.back().best->estimate, -2.0, 0.1);
+}
 
 }  // namespace
 }  // namespace twind::core

@@ -49,6 +49,9 @@ class CollectingSink final : public core::Sink {
   }
   void on_reply(const core::CommandReply& reply) override { replies.push_back(reply); }
   void on_discovered(const core::AssetTwin& twin) override { discovered.push_back(twin.id()); }
+  void on_diagnosis(const core::AssetTwin&, const core::DiagnosisReport& r) override {
+    diagnoses.push_back(r);
+  }
   void on_reject(std::string_view topic, Reject reason, double) override {
     rejects.push_back({std::string(topic), reason});
   }
@@ -59,6 +62,7 @@ class CollectingSink final : public core::Sink {
   std::vector<RecordedModelChange> model_changes;
   std::vector<core::CommandReply> replies;
   std::vector<std::string> discovered;
+  std::vector<core::DiagnosisReport> diagnoses;
 };
 
 }  // namespace twind::testing

@@ -123,6 +123,8 @@ class Engine {
   void on_command(std::string_view asset, std::string_view payload, double arrival, Sink& sink);
   void set_schedule();
   void diagnose(AssetTwin& twin, double now, Sink& sink);
+  // Whether any entry diagnoses its divergences (diagnosis_on_).
+  void set_diagnosis();
   // The index k of the grid point k * tick_interval() nearest `now`.
   [[nodiscard]] long long tick_index(double now) const noexcept;
 
@@ -140,6 +142,7 @@ class Engine {
   std::vector<double> delays_;  // a sample of the input delays since take_input_delay()
   std::uint64_t delays_seen_ = 0;
   std::size_t diagnosis_turn_ = 0;  // the twin the next diagnosis scan starts at
+  bool diagnosis_on_ = false;       // some entry has diagnose.enabled
 };
 
 }  // namespace twind::core
