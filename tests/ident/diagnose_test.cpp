@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../support/fixtures.hpp"
+#include "machine.hpp"
 #include "twind/sim/closed_loop.hpp"
 #include "twind/sim/machine.hpp"
 
@@ -184,32 +185,8 @@ TEST_P(MachineWear, LandsOnItsOwnParameter) {
   sc.noise_vib = 0.01;
   sc.speed_steps = {{40.0, 1200.0}};
   sim::MachineSim machine(sc, 0.0);
-  Series window{"pump", {}};
-  while (machine.time() < GetParam().until) {
-    const sim::MachineSample s = machine.step();
-    if (s.t < 10.0) continue;
-    window.samples.push_back({s.t, 0, s.speed_command});
-    window.samples.push_back({s.t, 1, s.load});
-    window.samples.push_back({s.t, 2, s.rpm});
-    window.samples.push_back({s.t, 3, s.temperature});
-    window.samples.push_back({s.t, 4, s.vibration});
-  }
-  config::AssetSpec a;
-  a.id = "pump";
-  a.model.id = {"pump", "1"};
-  a.model.kind = config::ModelKind::rotating_machine;
-  for (const char* n : {"speed_command", "load"}) {
-    config::SignalSpec s;
-    s.name = n;
-    s.role = Role::input;
-    a.signals.push_back(s);
-  }
-  for (const char* n : {"rpm", "temperature", "vibration"}) {
-    config::SignalSpec s;
-    s.name = n;
-    s.role = Role::output;
-    a.signals.push_back(s);
-  }
+  const Series window = testing::machine_series(machine, 10.0, GetParam().until);
+  const config::AssetSpec a = testing::machine_asset("1");
   std::vector<double> onsets;
   for (double t = 20.0; t <= 45.0; t += 5.0) onsets.push_back(t);
   DiagnoseOptions o;

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "machine.hpp"
 #include "twind/model/linear.hpp"
 #include "twind/sim/closed_loop.hpp"
 #include "twind/sim/machine.hpp"
@@ -246,29 +247,16 @@ TEST(Fit, TheRotatingMachinesParametersFromAnHourOfItsEmulator) {
   const double commands[] = {1500, 1100, 1400, 900, 1300, 1500};
   for (int i = 0; i < 12; ++i) sc.speed_steps.emplace_back(300.0 * (i + 1), commands[i % 6]);
   sim::MachineSim machine(sc, 0.0);
-  Series data{"pump", {}};
-  for (int k = 0; k < 3600; ++k) {
-    const sim::MachineSample s = machine.step();
-    data.samples.push_back({s.t, 0, s.speed_command});
-    data.samples.push_back({s.t, 1, s.load});
-    data.samples.push_back({s.t, 2, s.rpm});
-    data.samples.push_back({s.t, 3, s.temperature});
-    data.samples.push_back({s.t, 4, s.vibration});
-  }
-  config::AssetSpec a;
-  a.id = "pump";
-  a.model.id = {"pump", "3"};
-  a.model.kind = config::ModelKind::rotating_machine;
+  const Series data = testing::machine_series(machine, 0.0, 3600.0);
   // Start half to twice away from the truth (the defaults).
-  a.model.machine.tau_mech_s = 3.0;
-  a.model.machine.k_speed_w = 200.0;
-  a.model.machine.r_th_k_per_w = 0.15;
-  a.model.machine.c_th_j_per_k = 4000.0;
-  a.model.machine.v_base_mm_s = 0.5;
-  a.model.machine.k_imb_mm_s = 0.6;
-  a.signals = {signal("speed_command", Role::input), signal("load", Role::input),
-               signal("rpm", Role::output), signal("temperature", Role::output),
-               signal("vibration", Role::output)};
+  model::RotatingMachineParams start;
+  start.tau_mech_s = 3.0;
+  start.k_speed_w = 200.0;
+  start.r_th_k_per_w = 0.15;
+  start.c_th_j_per_k = 4000.0;
+  start.v_base_mm_s = 0.5;
+  start.k_imb_mm_s = 0.6;
+  const config::AssetSpec a = testing::machine_asset("3", start);
   const FitResult r = fit(a, std::span(&data, 1));
   const model::RotatingMachineParams truth{};
   const model::RotatingMachineParams& got = r.model.machine;
