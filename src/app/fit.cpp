@@ -201,7 +201,7 @@ int run_fit(const FitOptions& options, std::ostream& yaml, std::ostream& report)
     report << "twind fit: cannot read recording " << options.input << '\n';
     return kFailure;
   }
-  const RecordedAssets recorded = read_recording(config, in);
+  RecordedAssets recorded = read_recording(config, in);
   if (recorded.lines > 0 && recorded.bad_lines == recorded.lines) {
     report << "twind fit: " << options.input << ": no line is a recording line\n";
     return kBadUsage;
@@ -215,11 +215,11 @@ int run_fit(const FitOptions& options, std::ostream& yaml, std::ostream& report)
   }
   // The series of each entry: the assets asked for, or all recorded.
   std::map<std::size_t, std::vector<ident::Series>> by_entry;
-  for (const auto& [id, asset] : recorded.assets) {
+  for (auto& [id, asset] : recorded.assets) {
     const bool wanted =
         options.assets.empty() ||
         std::find(options.assets.begin(), options.assets.end(), id) != options.assets.end();
-    if (wanted) by_entry[asset.entry].push_back(asset.series);
+    if (wanted) by_entry[asset.entry].push_back(std::move(asset.series));
   }
   if (by_entry.empty()) {
     report << "twind fit: " << options.input << " holds no sample of any asset of "

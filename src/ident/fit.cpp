@@ -526,10 +526,9 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
     phi[Eigen::Index(i)] = st.start[i] / st.scale[i];
   for (std::size_t s = 0; s < series.size(); ++s) {
     std::vector<double> x0;
-    std::size_t count = 0;
     simulate(
         *start_model, *series[s], inputs, outputs, nullptr, split,
-        [&](std::size_t, double, double, double) { ++count; }, &x0);
+        [](std::size_t, double, double, double) {}, &x0);
     if (x0.empty()) {
       throw FitError("series " + series[s]->asset +
                      ": not every signal has a sample before the hold-out part");
