@@ -298,6 +298,30 @@ TEST(Recorder, AFileThatCannotBeOpenedIsRefusedAtStart) {
   EXPECT_EQ(sut.stats().lines, 0u);
 }
 
+// The seed daemon on a fake broker, its clock at `now`, handing its messages to `recorder`.
+struct RecordingDaemon {
+  explicit RecordingDaemon(Recorder& recorder)
+      : client(broker.make_client()), sut(config(), *client, options(recorder)) {
+    client->start(sut);
+  }
+  static config::Config config() {
+    config::Config c = testing::seed_config();
+    c.tick = 0.05;
+    return c;
+  }
+  DaemonOptions options(Recorder& recorder) {
+    DaemonOptions o;
+    o.clock = [this] { return now; };
+    o.recorder = &recorder;
+    return o;
+  }
+
+  double now = 1732200000.25;
+  mqtt::FakeBroker broker;
+  std::unique_ptr<mqtt::FakeClient> client;
+  Daemon sut;
+};
+
 // The daemon hands every inbound message, with the arrival time it stamped, to the recorder, and
 // its own messages coming back (the publication check) not; /metrics counts the recording.
 TEST(DaemonRecording, RecordsEveryInboundMessageWithItsArrivalStamp) {
@@ -305,16 +329,8 @@ TEST(DaemonRecording, RecordsEveryInboundMessageWithItsArrivalStamp) {
   const std::string path = dir.path() + "/rec.jsonl";
   Recorder recorder(path);
   ASSERT_EQ(recorder.start(), "");
-  double now = 1732200000.25;
-  mqtt::FakeBroker broker;
-  auto client = broker.make_client();
-  config::Config c = testing::seed_config();
-  c.tick = 0.05;
-  DaemonOptions o;
-  o.clock = [&now] { return now; };
-  o.recorder = &recorder;
-  Daemon sut(c, *client, o);
-  client->start(sut);
+  RecordingDaemon d(recorder);
+  auto& [now, broker, client, sut] = d;
   sut.poll(now);
 
   broker.publish("plant/u", "1");
@@ -351,16 +367,8 @@ TEST(DaemonRecording, RecordsEveryInboundMessageWithItsArrivalStamp) {
 TEST(DaemonRecording, AFullDiskLeavesTheTwinRunning) {
   Recorder recorder("/dev/full", {.file = {}, .max_queue_bytes = 1 << 20, .flush_interval = 10ms});
   ASSERT_EQ(recorder.start(), "");
-  double now = 1732200000.25;
-  mqtt::FakeBroker broker;
-  auto client = broker.make_client();
-  config::Config c = testing::seed_config();
-  c.tick = 0.05;
-  DaemonOptions o;
-  o.clock = [&now] { return now; };
-  o.recorder = &recorder;
-  Daemon sut(c, *client, o);
-  client->start(sut);
+  RecordingDaemon d(recorder);
+  auto& [now, broker, client, sut] = d;
   broker.publish("plant/u", "1");
   broker.publish("plant/y", "1");
   broker.publish("plant/y", "3");  // diverges
