@@ -30,6 +30,7 @@ if ! {
   exit 1
 fi
 failed=0
+found=()
 printf '| target | executions | coverage (edges) | features | corpus | result |\n|---|---:|---:|---:|---:|---|\n'
 for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"
@@ -45,6 +46,7 @@ for t in "${targets[@]}"; do
     >"$log" 2>&1; then
     status="FINDING (see $log)"
     failed=1
+    found+=("$t")
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
@@ -53,4 +55,15 @@ for t in "${targets[@]}"; do
   size=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
   printf '| %s | %s | %s | %s | %s | %s |\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${size:-?}" "$status"
 done
+# A finding's report and its input, where a CI log shows them (the build tree is gone after CI).
+if ((failed)); then
+  for t in "${found[@]}"; do
+    log="$build/$t.log"
+    echo
+    echo "### $t: what the fuzzer reported ($log)"
+    grep -E -A40 '^==[0-9]+==.*(ERROR|WARNING|libFuzzer)|runtime error|ALARM|out-of-memory' "$log" |
+      head -60 || true
+    grep -E '^(SUMMARY|MS: |Test unit written|Base64: )' "$log" | cut -c1-2000 || true
+  done
+fi
 exit "$failed"

@@ -141,7 +141,7 @@ const std::vector<KeyDoc>& key_table() {
        "Sample time of a discrete model.", "> 0; only when discrete"},
       {"assets[].model.A", "matrix", "required for state_space",
        "State matrix: a list of rows of numbers, like `[[-1, 0], [0, -2]]`.",
-       "n x n, n >= 1; finite numbers"},
+       "n x n, 1 <= n <= 64; finite numbers"},
       {"assets[].model.B", "matrix", "required for state_space",
        "Input matrix; column j belongs to the j-th input signal.",
        "n x m, m = number of input signals"},
@@ -154,7 +154,8 @@ const std::vector<KeyDoc>& key_table() {
        "non-empty, finite; no longer than den (proper)"},
       {"assets[].model.den", "list of numbers", "required for transfer_function",
        "Denominator coefficients, highest power of s first (`[1, 1]` is s + 1).",
-       "at least 2, finite, den[0] != 0; every num and den coefficient / den[0] finite"},
+       "2 to 65 (order at most 64), finite, den[0] != 0; every num and den coefficient / den[0] "
+       "finite"},
       {"assets[].model.parameters", "mapping", "(all defaults)",
        "Physical parameters of a rotating_machine model (inputs: speed command in rpm, load "
        "fraction; outputs: rpm, temperature in degC, vibration in mm/s). The defaults describe a "

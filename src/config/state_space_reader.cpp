@@ -93,6 +93,12 @@ class Matrices {
       r_.error(e.pos, e.path, "got " + dims(*a) + ", expected a square matrix");
       return std::nullopt;
     }
+    if (a->rows > kMaxStates) {
+      r_.error(e.pos, e.path,
+               "got " + plural(a->rows, "state") + ", expected at most " +
+                   std::to_string(kMaxStates) + " (a reduced-order model of the machine)");
+      return std::nullopt;
+    }
     return a;
   }
 

@@ -17,6 +17,12 @@ bool check_denominator(Reader& r, const Value& entry, const std::vector<double>&
                 ", expected at least 2 (a denominator of order 1 or more, like [1, 1])");
     return false;
   }
+  if (den.size() - 1 > kMaxStates) {
+    r.error(entry.pos, entry.path,
+            "got a denominator of order " + std::to_string(den.size() - 1) + ", expected at most " +
+                std::to_string(kMaxStates) + " (a reduced-order model of the machine)");
+    return false;
+  }
   if (den[0] == 0.0) {
     const Value lead = element(entry, 0);
     r.error(lead.pos, lead.path,

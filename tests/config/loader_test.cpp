@@ -1133,6 +1133,50 @@ INSTANTIATE_TEST_SUITE_P(EveryRule, BadConfigs, ::testing::ValuesIn(kBadConfigs)
                            return std::string(row.param.name);
                          });
 
+// Loading a model costs cubic time in its states: a line of a few kilobytes must not hold twind
+// for minutes (a denominator of 600 coefficients took over two minutes under the fuzzer).
+std::string with_model(const std::string& model_lines) {
+  return "assets:\n  - id: plant\n    model:\n      name: m\n      version: 1\n" + model_lines +
+         "    signals:\n      - {name: u, role: input, topic: plant/u}\n"
+         "      - {name: y, role: output, topic: plant/y}\n";
+}
+
+std::string ones(std::size_t n) {
+  std::string s = "[1";
+  for (std::size_t i = 1; i < n; ++i) s += ", 1";
+  return s + "]";
+}
+
+TEST(ModelSize, ATransferFunctionOfOrder64IsTakenAndOrder65Refused) {
+  const auto tf = [](std::size_t den) {
+    return with_model("      kind: transfer_function\n      num: [1]\n      den: " + ones(den) +
+                      "\n");
+  };
+
+  EXPECT_TRUE(load(tf(65)).ok());
+  expect_one_error(load(tf(66)), "8:12",
+                   "assets[0].model.den: got a denominator of order 65, expected at most 64");
+}
+
+TEST(ModelSize, AStateSpaceOf64StatesIsTakenAnd65Refused) {
+  const auto ss = [](std::size_t n) {
+    std::string a = "[";
+    std::string b = "[";
+    std::string c = "[[";
+    for (std::size_t i = 0; i < n; ++i) {
+      a += std::string(i ? ", " : "") + "[";
+      for (std::size_t j = 0; j < n; ++j) a += std::string(j ? ", " : "") + (i == j ? "-1" : "0");
+      a += "]";
+      b += std::string(i ? ", " : "") + "[1]";
+      c += std::string(i ? ", " : "") + "1";
+    }
+    return with_model("      A: " + a + "]\n      B: " + b + "]\n      C: " + c + "]]\n");
+  };
+
+  EXPECT_TRUE(load(ss(64)).ok());
+  expect_one_error(load(ss(65)), "6:10", "assets[0].model.A: got 65 states, expected at most 64");
+}
+
 // ---- behaviour around the rules --------------------------------------------------------------
 
 TEST(Loader, ReportsEveryErrorInDocumentOrder) {

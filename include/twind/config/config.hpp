@@ -17,6 +17,11 @@ namespace twind::config {
 enum class ModelKind { state_space, transfer_function, rotating_machine };
 enum class Domain { continuous, discrete };
 
+/// The most states a linear model may have: every sample of every asset advances the state through
+/// a matrix exponential of this order (a transfer function of order n has n states). Plant models
+/// that twin a machine have a handful; far more is a mistake, and costs cubic time at load.
+inline constexpr std::size_t kMaxStates = 64;
+
 struct ModelSpec {
   model::ModelId id;  ///< name and version, reported in twin/state
   ModelKind kind = ModelKind::state_space;
