@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "twind/app/connection_report.hpp"
+#include "twind/app/diagnosis_worker.hpp"
 #include "twind/app/live_publisher.hpp"
 #include "twind/app/publisher.hpp"
 #include "twind/core/engine.hpp"
@@ -46,6 +47,7 @@ struct Daemon::Loop {
   ConnectionReport connection;
   DaemonCounters counters;  // inbox_dropped and publish_failed are read where they are counted
   std::deque<Event> batch;
+  std::vector<core::DiagnosisJob> jobs;  // cut by the last tick, for the diagnosis thread
   double last_tick = 0.0;
   // The last time the engine had read everything sent to it: staleness is judged there, so that
   // the daemon's own backlog is never taken for silent plants.
@@ -61,6 +63,8 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
   if (!options_.clock) options_.clock = wall_clock_now;
   loop_ = std::make_unique<Loop>(std::move(config), client, options_, options_.clock());
   Loop& l = *loop_;
+  // Diagnoses are computed on a thread of their own (made at the first), never within a tick.
+  l.engine.set_diagnosis_deferred(true);
   client.subscribe(l.engine.topics(), 1);
   // broker.check_publish: the status topic and the first asset known now; with discovery only,
   // the first one discovered (LivePublisher::discovered).
@@ -162,7 +166,31 @@ void Daemon::handle(Event& e, double now) {
     disconnected(*d);
   } else if (auto* r = std::get_if<event::Reload>(&e)) {
     apply(r->config, now);
+  } else if (auto* dg = std::get_if<event::Diagnosed>(&e)) {
+    diagnosed(*dg->result, now);
   }
+}
+
+void Daemon::diagnosed(const core::DiagnosisResult& result, double now) {
+  Loop& l = *loop_;
+  if (!result.error.empty()) {
+    spdlog::warn("diagnosis {}: not computed: {}", result.asset, result.error);
+  }
+  l.sink.at(now);
+  l.engine.on_diagnosis(result, l.sink);
+}
+
+void Daemon::send_diagnoses() {
+  Loop& l = *loop_;
+  l.engine.take_diagnosis_jobs(l.jobs);
+  if (l.jobs.empty()) return;
+  if (!worker_) {
+    worker_ = std::make_unique<DiagnosisWorker>([this](core::DiagnosisResult r) {
+      inbox_.post(event::Diagnosed{std::make_unique<core::DiagnosisResult>(std::move(r))});
+    });
+  }
+  for (core::DiagnosisJob& j : l.jobs) worker_->submit(std::move(j));
+  l.jobs.clear();
 }
 
 void Daemon::message(std::string_view topic, std::string_view payload, double arrival) {
@@ -241,6 +269,7 @@ void Daemon::take_ticks(double now) {
     if (l.engine.slot_of(t) + 1 == l.engine.slots()) take_snapshot(t, true);
     if (options_.on_tick) options_.on_tick();
   }
+  send_diagnoses();
 }
 
 // The lag at a tick: since the engine last had read all its input, since the tick fell due, or

@@ -18,8 +18,9 @@ const std::vector<const KeyDoc*>& command_keys() {
   static const std::vector<KeyDoc> docs{{"id", "", "", "", ""},
                                         {"command", "", "", "", ""},
                                         {"scope", "", "", "", ""},
-                                        {"model", "", "", "", ""}};
-  static const std::vector<const KeyDoc*> keys{&docs[0], &docs[1], &docs[2], &docs[3]};
+                                        {"model", "", "", "", ""},
+                                        {"identified", "", "", "", ""}};
+  static const std::vector<const KeyDoc*> keys{&docs[0], &docs[1], &docs[2], &docs[3], &docs[4]};
   return keys;
 }
 
@@ -28,6 +29,7 @@ struct Envelope {
   Command command;
   std::optional<CommandKind> kind;
   std::optional<Value> model;
+  std::optional<Value> identified;
   bool has_command = false;
 };
 
@@ -53,6 +55,9 @@ void read_entry(Reader& r, const std::string& name, const Value& v, Envelope& e,
     }
   } else if (name == "model") {
     e.model = v;
+  } else if (name == "identified") {
+    e.identified = v;
+    if (const auto b = r.as_bool(v)) e.command.identified = *b;
   } else {
     r.error(v.key_pos, name, unknown_key(name, command_keys()));
   }
@@ -115,6 +120,21 @@ std::optional<Command> validate_command(const YAML::Node& root,
   }
   if (e.kind == CommandKind::get_model && e.model) {
     r.error(e.model->key_pos, "model", "not allowed with get_model, expected no model");
+  }
+  if (e.identified && e.kind && e.kind != CommandKind::rebaseline) {
+    r.error(e.identified->key_pos, "identified",
+            "not allowed with " + std::string(to_string(*e.kind)) +
+                ", expected it with rebaseline only");
+  }
+  if (e.command.identified && e.model) {
+    r.error(e.model->key_pos, "model",
+            "not allowed with \"identified\": true, expected one of them (the model to adopt, "
+            "or the one the diagnosis identified)");
+  }
+  if (e.command.identified && e.command.template_scope) {
+    r.error(e.identified->key_pos, "identified",
+            "not allowed with scope template, expected scope asset (each asset's diagnosis "
+            "identifies its own model)");
   }
   if (e.model && signals != nullptr && e.kind != CommandKind::get_model) {
     e.command.model = read_command_model(r, *e.model, *signals);

@@ -247,12 +247,13 @@ const std::vector<KeyDoc>& key_table() {
        "Severity of stale alerts.", ""},
       {"assets[].diagnose", "mapping", "(all defaults)",
        "What follows a divergence alert: its cause, on `topics.diagnosis`.", ""},
-      {"assets[].diagnose.enabled", "boolean", "false",
+      {"assets[].diagnose.enabled", "boolean", "true",
        "Put each divergence alert down to the single change that explains the samples around it "
        "best (an entry of A or B, a coefficient, a machine parameter, a sensor's gain or bias, an "
        "actuator's gain), with its size and a 95 % interval, refined while the alert lasts. The "
-       "twin then keeps its latest 64 samples (1.5 KB), and all of them while in alert (up to "
-       "2048); the engine's thread explains one asset per tick.",
+       "twin keeps its latest 64 samples (1.5 KB), and while in alert all of them, up to 2048 "
+       "(48 KB). The live daemon computes diagnoses on a thread of its own, two at a time at "
+       "most, so that no tick waits for one; replay computes one per tick, in order.",
        "true or false"},
   };
   return table;

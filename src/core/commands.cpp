@@ -51,7 +51,21 @@ void execute(Fleet& fleet, std::uint32_t a, const config::Command& command, Comm
   const AssetDef& base = command.template_scope ? *entry.def : target.def();
   std::shared_ptr<const AssetDef> def;
   try {
-    if (command.model) {
+    if (command.identified) {
+      const DiagnosisMark& mark = target.diagnosis_mark();
+      if (!mark.identified) {
+        reply.error =
+            "identified: no model identified for " + target.id() +
+            " (a diagnosis identifies one when a parameter of the model, or an input's gain, "
+            "explains a divergence best; see its twin/diagnosis)";
+        return;
+      }
+      config::ModelSpec spec = *mark.identified;
+      spec.id = base.model_id;
+      spec.id.version = config::next_version(spec.id.version);
+      def = with_model(base, config::build_model(spec), spec.id, &spec);
+      reply.adopted = CommandReply::Adopted{mark.kind, mark.name, mark.estimate};
+    } else if (command.model) {
       def =
           with_model(base, config::build_model(*command.model), command.model->id, &*command.model);
     } else {

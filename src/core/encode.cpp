@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 
 #include "twind/json/writer.hpp"
 
@@ -238,6 +239,81 @@ void write_finding(json::Writer& w, std::string_view key, const DiagnosisReport:
 
 }  // namespace
 
+namespace {
+
+void write_physical(json::Writer& w, std::string_view key, const ident::Physical& p) {
+  w.key(key).begin_object();
+  w.key("poles").begin_array();
+  for (const ident::Physical::Pole& pole : p.poles) {
+    w.begin_object().key("re").value(pole.re).key("im").value(pole.im).end_object();
+  }
+  w.end_array();
+  // One per pole, slowest first; null for a pole that is not stable.
+  w.key("time_constants").begin_array();
+  for (const ident::Physical::Pole& pole : p.poles) {
+    const double tc = pole.time_constant();
+    if (std::isfinite(tc)) {
+      w.value(tc);
+    } else {
+      w.null();
+    }
+  }
+  w.end_array();
+  w.key("dc_gains").begin_array();
+  for (const ident::Physical::DcGain& g : p.dc_gains) {
+    w.begin_object().key("input").value(g.input).key("output").value(g.output);
+    w.key("gain").value(g.gain).end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+// Two decimals where that reads well (-1.00, 0.51), three significant digits elsewhere.
+void append_number(std::string& out, double v) {
+  const double a = std::abs(v);
+  if (a == 0.0 || (a >= 0.01 && a < 1e4)) {
+    out += fixed2(v);
+  } else {
+    append_short(out, v, 3);
+  }
+}
+
+// `1.00 s` or `1.00, 0.25 s`: the time constants of the stable poles.
+std::string time_constants(const ident::Physical& p) {
+  std::string out;
+  for (const ident::Physical::Pole& pole : p.poles) {
+    if (!std::isfinite(pole.time_constant())) continue;
+    if (!out.empty()) out += ", ";
+    append_number(out, pole.time_constant());
+  }
+  return out.empty() ? "none" : out + " s";
+}
+
+// What the change means for the machine: its time constants, or else its DC gains.
+std::string physical_change(const ident::Physical& before, const ident::Physical& after) {
+  const std::string tb = time_constants(before);
+  const std::string ta = time_constants(after);
+  if (tb != ta) {
+    std::size_t stable = 0;
+    for (const auto& pole : before.poles) stable += std::isfinite(pole.time_constant()) ? 1U : 0U;
+    return std::string(stable > 1 ? "time constants " : "time constant ") + tb + " -> " + ta;
+  }
+  std::string out;
+  for (std::size_t i = 0; i < before.dc_gains.size() && i < after.dc_gains.size(); ++i) {
+    const auto& b = before.dc_gains[i];
+    const auto& a = after.dc_gains[i];
+    if (fixed2(b.gain) == fixed2(a.gain)) continue;
+    if (!out.empty()) out += ", ";
+    out += "DC gain " + b.input + " -> " + b.output + " ";
+    append_number(out, b.gain);
+    out += " -> ";
+    append_number(out, a.gain);
+  }
+  return out;
+}
+
+}  // namespace
+
 void encode_diagnosis(const AssetTwin& twin, const DiagnosisReport& r, std::string& out) {
   json::Writer w(out);
   w.begin_object();
@@ -249,10 +325,10 @@ void encode_diagnosis(const AssetTwin& twin, const DiagnosisReport& r, std::stri
   if (r.best) write_finding(w, "best", *r.best);
   if (r.runner_up) write_finding(w, "runner_up", *r.runner_up);
   w.key("margin").value(r.margin);
-  if (!r.before.empty()) {
+  if (r.before) {
     w.key("physical").begin_object();
-    w.key("before").value(r.before);
-    if (!r.after.empty()) w.key("after").value(r.after);
+    write_physical(w, "before", *r.before);
+    if (r.after) write_physical(w, "after", *r.after);
     w.end_object();
   }
   w.end_object();
@@ -263,12 +339,16 @@ std::string diagnosis_line(const AssetTwin& twin, const DiagnosisReport& r) {
   if (!r.best) return line + "nothing to say";
   const DiagnosisReport::Finding& b = *r.best;
   line += (b.kind == "parameter" ? b.name : b.name + " " + b.kind) + " ";
-  append_short(line, b.nominal, 4);
+  append_number(line, b.nominal);
   line += " -> ";
-  append_short(line, b.estimate, 4);
-  line += " +-";
-  append_short(line, b.ci95, 4);
-  if (!r.after.empty()) line += " (" + r.before + " -> " + r.after + ")";
+  append_number(line, b.estimate);
+  line += " \u00b1";
+  append_number(line, b.ci95);
+  if (r.before && r.after) {
+    if (const std::string c = physical_change(*r.before, *r.after); !c.empty()) {
+      line += " (" + c + ")";
+    }
+  }
   if (!r.explained) line += "; no single change explains the samples";
   return line;
 }
@@ -306,6 +386,13 @@ void encode_reply(const CommandReply& reply, std::string& out) {
     write_model(w, "model", reply.model);
     if (reply.previous) write_model(w, "previous", *reply.previous);
     if (reply.state_kept) w.key("state").value(*reply.state_kept ? "kept" : "reinitialised");
+    if (reply.adopted) {
+      w.key("identified").begin_object();
+      w.key("kind").value(reply.adopted->kind);
+      w.key("name").value(reply.adopted->name);
+      w.key("estimate").value(reply.adopted->estimate);
+      w.end_object();
+    }
     if (reply.command != "get_model")
       w.key("assets").value(static_cast<std::uint64_t>(reply.assets));
     w.key("status").value(to_string(reply.status));

@@ -266,17 +266,78 @@ void Engine::tick(double now, double heard_until, Sink& sink) {
     ++counters_.states;
     sink.on_state(twin, now);
   }
-  // A scan of every twin per tick, made only where some entry diagnoses.
-  std::size_t budget = diagnosis_on_ ? kDiagnosesPerTick : 0;
+  if (diagnosis_on_) diagnose_due(now, sink);
+}
+
+// Twins with new samples, taking turns, while jobs may go out: inline, one per tick.
+void Engine::diagnose_due(double now, Sink& sink) {
   const std::size_t n = fleet_.size();
-  for (std::size_t k = 0; k < n && budget > 0; ++k) {
-    const std::size_t i = (diagnosis_turn_ + k) % n;
+  const std::size_t most = diagnosis_deferred_ ? kDiagnosesInFlight : 1;
+  std::size_t cut = 0;
+  const std::size_t start = diagnosis_turn_;
+  for (std::size_t k = 0; k < n && in_flight_ < most && (diagnosis_deferred_ || cut == 0); ++k) {
+    const std::size_t i = (start + k) % n;
     AssetTwin& twin = fleet_.twin(i);
     if (!twin.diagnosis_due()) continue;
-    diagnose(twin, now, sink);
-    --budget;
+    std::optional<DiagnosisJob> job = cut_diagnosis(twin, now);
+    if (!job) continue;
     diagnosis_turn_ = (i + 1) % n;
+    ++cut;
+    ++in_flight_;
+    if (diagnosis_deferred_) {
+      jobs_.push_back(std::move(*job));
+    } else {
+      on_diagnosis(run_diagnosis(*job), sink);
+    }
   }
+}
+
+void Engine::take_diagnosis_jobs(std::vector<DiagnosisJob>& out) {
+  for (DiagnosisJob& j : jobs_) out.push_back(std::move(j));
+  jobs_.clear();
+}
+
+std::optional<DiagnosisJob> Engine::cut_diagnosis(AssetTwin& twin, double now) {
+  const AssetDef& def = twin.def();
+  DiagnosisJob job;
+  job.ts = now;
+  job.alert_ts = twin.diagnosis_alert();
+  config::AssetSpec& spec = job.asset;
+  spec.id = twin.id();
+  spec.model = def.model_spec;
+  spec.diagnose.enabled = true;
+  bool every_sigma = true;
+  for (const SignalDef& sd : def.signals) {
+    config::SignalSpec s;
+    s.name = sd.name;
+    s.role = sd.role;
+    spec.signals.push_back(std::move(s));
+    if (sd.role == Role::output) {
+      every_sigma = every_sigma && sd.has_cusum;
+      job.options.noise.push_back(sd.cusum_sigma);
+    }
+  }
+  if (!every_sigma) job.options.noise.clear();  // estimated from the samples before the onset
+  job.window.asset = twin.id();
+  job.window.samples.reserve(twin.recent().size());
+  for (const RecentSample& r : twin.recent()) {
+    job.window.samples.push_back({r.t, r.signal, r.value});
+  }
+  if (job.window.samples.empty() || !(job.window.samples.front().t < job.alert_ts)) {
+    twin.diagnosis_sent(0);  // looked at: nothing to say until more samples come
+    return std::nullopt;
+  }
+  // Onsets from the first quarter of the samples before the raise (the rest of them tell the
+  // state and the noise) up to the raise.
+  constexpr int kOnsets = 8;
+  const double first = job.window.samples.front().t;
+  for (int k = 0; k < kOnsets; ++k) {
+    job.onsets.push_back(first + (job.alert_ts - first) * (0.25 + 0.75 * k / (kOnsets - 1)));
+  }
+  job.hypotheses = ident::hypotheses(spec);
+  job.key = ++diagnosis_keys_;
+  twin.diagnosis_sent(job.key);
+  return job;
 }
 
 namespace {
@@ -292,45 +353,14 @@ DiagnosisReport::Finding finding(const ident::Estimate& e) {
 
 }  // namespace
 
-void Engine::diagnose(AssetTwin& twin, double now, Sink& sink) {
-  const AssetDef& def = twin.def();
-  config::AssetSpec spec;
-  spec.id = twin.id();
-  spec.model = def.model_spec;
-  std::vector<std::string> inputs;
-  std::vector<std::string> outputs;
-  ident::DiagnoseOptions options;
-  bool every_sigma = true;
-  for (const SignalDef& sd : def.signals) {
-    config::SignalSpec s;
-    s.name = sd.name;
-    s.role = sd.role;
-    spec.signals.push_back(std::move(s));
-    (sd.role == Role::input ? inputs : outputs).push_back(sd.name);
-    if (sd.role == Role::output) {
-      every_sigma = every_sigma && sd.has_cusum;
-      options.noise.push_back(sd.cusum_sigma);
-    }
-  }
-  if (!every_sigma) options.noise.clear();  // estimated from the samples before the onset
-  ident::Series window{twin.id(), {}};
-  window.samples.reserve(twin.recent().size());
-  for (const RecentSample& r : twin.recent()) window.samples.push_back({r.t, r.signal, r.value});
-  const double alert = twin.diagnosis_alert();
-  if (window.samples.empty() || !(window.samples.front().t < alert)) {
-    twin.diagnosed(twin.diagnosis_mark());
-    return;
-  }
-  // Onsets from the first quarter of the samples before the raise (the rest of them tell the
-  // state and the noise) up to the raise.
-  constexpr int kOnsets = 8;
-  const double first = window.samples.front().t;
-  std::vector<double> onsets;
-  for (int k = 0; k < kOnsets; ++k) {
-    onsets.push_back(first + (alert - first) * (0.25 + 0.75 * k / (kOnsets - 1)));
-  }
-  const std::vector<ident::Hypothesis> hypotheses = ident::hypotheses(spec);
-  const ident::Diagnosis d = ident::diagnose(spec, hypotheses, window, onsets, options);
+void Engine::on_diagnosis(const DiagnosisResult& result, Sink& sink) {
+  if (in_flight_ > 0) --in_flight_;
+  const std::optional<std::uint32_t> a = fleet_.index_of(result.asset);
+  if (!a) return;
+  AssetTwin& twin = fleet_.twin(*a);
+  // The alert it was cut for has cleared, another has been raised, or the twin changed since.
+  if (result.key == 0 || twin.diagnosis_pending() != result.key) return;
+  const ident::Diagnosis& d = result.diagnosis;
   const DiagnosisMark& last = twin.diagnosis_mark();
   if (!d.best) {
     twin.diagnosed(last);
@@ -347,17 +377,17 @@ void Engine::diagnose(AssetTwin& twin, double now, Sink& sink) {
     twin.diagnosed(last);
     return;
   }
-  twin.diagnosed({true, d.explained, kind, name, d.best->estimate, d.best->ci95});
+  twin.diagnosed({true, d.explained, kind, name, d.best->estimate, d.best->ci95, d.identified});
   DiagnosisReport report;
-  report.ts = now;
-  report.alert_ts = alert;
+  report.ts = result.ts;
+  report.alert_ts = result.alert_ts;
   report.samples = d.samples;
   report.explained = d.explained;
   report.best = finding(*d.best);
   if (d.runner_up) report.runner_up = finding(*d.runner_up);
   report.margin = d.margin;
-  report.before = ident::physical_summary(spec.model, inputs, outputs);
-  if (d.identified) report.after = ident::physical_summary(*d.identified, inputs, outputs);
+  report.before = result.before;
+  report.after = result.after;
   ++counters_.diagnoses;
   sink.on_diagnosis(twin, report);
 }

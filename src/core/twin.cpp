@@ -259,6 +259,7 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
 
 void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink) {
   def_ = std::move(def);
+  pending_key_ = 0;  // a job out was cut against the definition before
   if (!def_->diagnose) {
     std::vector<RecentSample>().swap(recent_);
     recent_head_ = 0;
@@ -394,6 +395,7 @@ void AssetTwin::hold(double alert_ts) {
   holding_ = true;
   alert_ts_ = alert_ts;
   diagnosed_size_ = 0;
+  pending_key_ = 0;
   mark_ = {};
 }
 
@@ -411,6 +413,7 @@ void AssetTwin::release_if_calm() {
   recent_.swap(ring);
   recent_head_ = 0;  // oldest first: the ring starts over at its front
   diagnosed_size_ = 0;
+  pending_key_ = 0;
 }
 
 void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {

@@ -707,9 +707,14 @@ FitResult fit(const config::AssetSpec& asset, std::span<const Series> all_series
   return result;
 }
 
-std::string physical_summary(const config::ModelSpec& spec, const std::vector<std::string>& inputs,
-                             const std::vector<std::string>& outputs) {
-  if (spec.kind == config::ModelKind::rotating_machine) return {};
+double Physical::Pole::time_constant() const noexcept {
+  return re < 0.0 ? -1.0 / re : std::numeric_limits<double>::quiet_NaN();
+}
+
+std::optional<Physical> physical(const config::ModelSpec& spec,
+                                 const std::vector<std::string>& inputs,
+                                 const std::vector<std::string>& outputs) {
+  if (spec.kind == config::ModelKind::rotating_machine) return std::nullopt;
   model::StateSpace ss;
   if (spec.kind == config::ModelKind::transfer_function) {
     ss = model::transfer_function_to_state_space(spec.num, spec.den);
@@ -726,40 +731,49 @@ std::string physical_summary(const config::ModelSpec& spec, const std::vector<st
   const MatrixXd d = map(ss.d);
   const bool discrete =
       spec.kind == config::ModelKind::state_space && spec.domain == config::Domain::discrete;
-  std::string out;
-  if (a.rows() > 0) {
-    const Eigen::VectorXcd z = a.eigenvalues();
-    std::vector<std::complex<double>> poles;
-    for (Eigen::Index i = 0; i < z.size(); ++i) {
-      poles.push_back(discrete ? std::log(z[i]) / spec.dt : z[i]);
-    }
-    std::sort(poles.begin(), poles.end(), [](auto x, auto y) { return x.real() > y.real(); });
-    out += poles.size() == 1 ? "pole " : "poles ";
-    for (std::size_t i = 0; i < poles.size(); ++i) {
-      const auto p = poles[i];
-      out += (i > 0 ? ", " : "") + fmt(p.real());
-      if (std::abs(p.imag()) > 1e-12 * std::abs(p))
-        out += (p.imag() > 0 ? "+" : "") + fmt(p.imag()) + "i";
-      if (p.real() < 0.0) out += " (time constant " + fmt(-1.0 / p.real()) + " s)";
-    }
+  Physical out;
+  if (a.rows() == 0) return out;
+  const Eigen::VectorXcd z = a.eigenvalues();
+  for (Eigen::Index i = 0; i < z.size(); ++i) {
+    const std::complex<double> p = discrete ? std::log(z[i]) / spec.dt : z[i];
+    // A pair's imaginary parts cancel to rounding: a real pole is written as real.
+    const double im = std::abs(p.imag()) > 1e-12 * std::abs(p) ? p.imag() : 0.0;
+    out.poles.push_back({p.real(), im});
   }
+  std::sort(out.poles.begin(), out.poles.end(),
+            [](const auto& x, const auto& y) { return x.re != y.re ? x.re > y.re : x.im > y.im; });
   // DC gain: y = (D - C A^-1 B) u for a continuous model, (D + C (I - A)^-1 B) u for a discrete.
   const MatrixXd m = discrete ? MatrixXd(MatrixXd::Identity(a.rows(), a.cols()) - a) : MatrixXd(-a);
   Eigen::FullPivLU<MatrixXd> lu(m);
-  if (a.rows() > 0 && lu.isInvertible()) {
-    const MatrixXd gain = d + c * lu.solve(b);
-    for (Eigen::Index i = 0; i < gain.rows(); ++i) {
-      for (Eigen::Index j = 0; j < gain.cols(); ++j) {
-        const std::string in =
-            std::size_t(j) < inputs.size() ? inputs[std::size_t(j)] : "u" + std::to_string(j);
-        const std::string o =
-            std::size_t(i) < outputs.size() ? outputs[std::size_t(i)] : "y" + std::to_string(i);
-        out += "; DC gain " + in + " -> " + o + " " + fmt(gain(i, j));
-      }
+  if (!lu.isInvertible()) return out;
+  const MatrixXd gain = d + c * lu.solve(b);
+  for (Eigen::Index i = 0; i < gain.rows(); ++i) {
+    for (Eigen::Index j = 0; j < gain.cols(); ++j) {
+      const auto in = std::size_t(j);
+      const auto o = std::size_t(i);
+      out.dc_gains.push_back({in < inputs.size() ? inputs[in] : "u" + std::to_string(in),
+                              o < outputs.size() ? outputs[o] : "y" + std::to_string(o),
+                              gain(i, j)});
     }
-  } else if (a.rows() > 0) {
-    out += "; no DC gain (an integrator)";
   }
+  return out;
+}
+
+std::string physical_summary(const config::ModelSpec& spec, const std::vector<std::string>& inputs,
+                             const std::vector<std::string>& outputs) {
+  const std::optional<Physical> ph = physical(spec, inputs, outputs);
+  if (!ph || ph->poles.empty()) return {};
+  std::string out = ph->poles.size() == 1 ? "pole " : "poles ";
+  for (std::size_t i = 0; i < ph->poles.size(); ++i) {
+    const Physical::Pole& p = ph->poles[i];
+    out += (i > 0 ? ", " : "") + fmt(p.re);
+    if (p.im != 0.0) out += (p.im > 0 ? "+" : "") + fmt(p.im) + "i";
+    if (p.re < 0.0) out += " (time constant " + fmt(p.time_constant()) + " s)";
+  }
+  for (const Physical::DcGain& g : ph->dc_gains) {
+    out += "; DC gain " + g.input + " -> " + g.output + " " + fmt(g.gain);
+  }
+  if (ph->dc_gains.empty()) out += "; no DC gain (an integrator)";
   return out;
 }
 

@@ -25,7 +25,7 @@ config::Config seed(bool diagnose) {
           "    signals:\n"
           "      - {name: u, role: input, topic: plant/u}\n"
           "      - {name: y, role: output, topic: plant/y, threshold: 0.15}\n") +
-      (diagnose ? "    diagnose: {enabled: true}\n" : "");
+      (diagnose ? "" : "    diagnose: {enabled: false}\n");  // on by default
   config::LoadResult r = config::load_string(text, "seed.yaml");
   EXPECT_TRUE(r.config.has_value());
   return r.config.value_or(config::Config{});
@@ -97,13 +97,24 @@ TEST(DiagnosisReplay, TheSeedWearIsPutDownToThePoleWithinTwoSecondsOfTheAlert) {
   EXPECT_GT(ci[1].get<double>(), (*within)["best"]["estimate"].get<double>());
   EXPECT_TRUE((*within)["explained"].get<bool>());
   EXPECT_GT((*within)["margin"].get<double>(), 1.0);
-  EXPECT_NE((*within)["physical"]["after"].get<std::string>().find("time constant 0."),
-            std::string::npos)
-      << (*within)["physical"];
+  // The pole in physical terms: from -1 (time constant 1 s) to about -2 (0.5 s), unit DC gain
+  // before, about one half after (the pole moved, B did not).
+  const json& ph = (*within)["physical"];
+  ASSERT_EQ(ph["before"]["poles"].size(), 1U) << ph;
+  EXPECT_EQ(ph["before"]["poles"][0]["re"].get<double>(), -1.0);
+  EXPECT_EQ(ph["before"]["poles"][0]["im"].get<double>(), 0.0);
+  EXPECT_EQ(ph["before"]["time_constants"][0].get<double>(), 1.0);
+  EXPECT_EQ(ph["before"]["dc_gains"][0]["input"], "u");
+  EXPECT_EQ(ph["before"]["dc_gains"][0]["output"], "y");
+  EXPECT_EQ(ph["before"]["dc_gains"][0]["gain"].get<double>(), 1.0);
+  EXPECT_NEAR(ph["after"]["poles"][0]["re"].get<double>(), -2.0, 0.1);
+  EXPECT_NEAR(ph["after"]["time_constants"][0].get<double>(), 0.5, 0.03);
+  EXPECT_NEAR(ph["after"]["dc_gains"][0]["gain"].get<double>(), 0.5, 0.03);
   // One log line per diagnosis.
   std::size_t lines = 0;
   for (const std::string& l : r.info)
-    lines += l.find("diagnosis plant: A[0][0] -1 -> -") != std::string::npos;
+    lines += l.find("diagnosis plant: A[0][0] -1.00 -> -") != std::string::npos &&
+             l.find("(time constant 1.00 s -> 0.") != std::string::npos;
   EXPECT_EQ(lines, r.diagnoses.size());
   // Each state while the alert lasts carries the latest diagnosis published before it (a tick's
   // diagnosis goes out after its states).

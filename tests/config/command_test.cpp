@@ -99,7 +99,8 @@ const BadCommand kBadCommands[] = {
     {"UnknownCommand", R"({"command": "reboot"})",
      "1:13: command: got \"reboot\", expected set_model, rebaseline or get_model"},
     {"UnknownKey", R"({"command": "get_model", "modle": {}})",
-     "modle: unknown key, expected one of: id, command, scope, model (did you mean model?)"},
+     "modle: unknown key, expected one of: id, command, scope, model, identified (did you mean "
+     "model?)"},
     {"DuplicateKey", R"({"command": "get_model", "command": "rebaseline"})", "duplicate key"},
     {"BadScope", R"({"command": "rebaseline", "scope": "plant"})",
      "scope: got \"plant\", expected asset or template"},

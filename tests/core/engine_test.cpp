@@ -330,6 +330,7 @@ INSTANTIATE_TEST_SUITE_P(
 // diagnoses: a reload that turns it on must turn the scan on too.
 TEST(Engine, DiagnosisTurnedOnByAReloadExplainsTheNextDivergence) {
   config::Config c = seed_config();
+  c.assets[0].diagnose.enabled = false;
   Engine sut(c, 0.0);
   CollectingSink sink;
   c.assets[0].diagnose.enabled = true;

@@ -77,15 +77,15 @@ TEST(ReloadPlan, ChangedSettingsRebindAndAreNamedOneByOne) {
                           "plant: y.stale_after 1.5 -> none", "plant: detector settings changed"));
 }
 
-TEST(ReloadPlan, TurningDiagnosisOnRebindsAndIsNamed) {
+TEST(ReloadPlan, TurningDiagnosisOffRebindsAndIsNamed) {
   const Running running(seed_config());
   config::Config next = seed_config();
-  next.assets[0].diagnose.enabled = true;
+  next.assets[0].diagnose.enabled = false;
 
   const ReloadPlan sut = running.plan(next);
 
   EXPECT_THAT(twins_of(sut), ElementsAre("plant <- 0: rebind (entry 0)"));
-  EXPECT_THAT(sut.changes, ElementsAre("plant: diagnose.enabled false -> true"));
+  EXPECT_THAT(sut.changes, ElementsAre("plant: diagnose.enabled true -> false"));
 }
 
 TEST(ReloadPlan, ChangedModelIsSwappedAndReportedBeforeTheSettings) {

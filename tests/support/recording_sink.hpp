@@ -49,7 +49,8 @@ class CollectingSink final : public core::Sink {
   }
   void on_reply(const core::CommandReply& reply) override { replies.push_back(reply); }
   void on_discovered(const core::AssetTwin& twin) override { discovered.push_back(twin.id()); }
-  void on_diagnosis(const core::AssetTwin&, const core::DiagnosisReport& r) override {
+  void on_diagnosis(const core::AssetTwin& twin, const core::DiagnosisReport& r) override {
+    diagnosed.push_back(twin.id());
     diagnoses.push_back(r);
   }
   void on_reject(std::string_view topic, Reject reason, double) override {
@@ -63,6 +64,7 @@ class CollectingSink final : public core::Sink {
   std::vector<core::CommandReply> replies;
   std::vector<std::string> discovered;
   std::vector<core::DiagnosisReport> diagnoses;
+  std::vector<std::string> diagnosed;  ///< the asset of each diagnosis
 };
 
 }  // namespace twind::testing

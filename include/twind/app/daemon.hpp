@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "twind/app/diagnosis_worker.hpp"
 #include "twind/app/inbox.hpp"
 #include "twind/app/metrics.hpp"
 #include "twind/app/recorder.hpp"
@@ -123,6 +124,9 @@ class Daemon final : public mqtt::Handler {
   void run_driven();
   void apply(config::Config& next, double now);
   void take_ticks(double now);
+  // Hands the jobs the ticks cut to the diagnosis thread; takes a result back.
+  void send_diagnoses();
+  void diagnosed(const core::DiagnosisResult& result, double now);
   void note_lag(double now, double due);
   void publish_status(double at);
   void take_snapshot(double ts, bool period_complete);
@@ -131,6 +135,9 @@ class Daemon final : public mqtt::Handler {
   bool driven_ = false;  // the client is driven from run(): its events are handled at once
   Inbox inbox_;
   std::unique_ptr<Loop> loop_;
+  // Made at the first diagnosis; owns its thread, which posts to inbox_: declared after it, so
+  // that it stops first.
+  std::unique_ptr<DiagnosisWorker> worker_;
   // Handed over whole: the engine thread swaps the pointer in, any thread copies it out; the
   // lock is held for the pointer copy only.
   mutable std::mutex snapshot_mutex_;

@@ -1,7 +1,7 @@
 // The one queue into the daemon's engine thread: everything another thread has to say to it
 // (the MQTT client's connections, losses and messages; reloads and stops from the signal
-// thread) is posted here as an event, stamped with its time, and the engine thread takes it
-// from here. Nothing else crosses between those threads.
+// thread; diagnoses from the diagnosis thread) is posted here as an event, stamped with its
+// time, and the engine thread takes it from here. Nothing else crosses between those threads.
 #pragma once
 
 #include <chrono>
@@ -9,11 +9,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <variant>
 
 #include "twind/config/config.hpp"
+#include "twind/core/diagnosis.hpp"
 
 namespace twind::app {
 
@@ -38,10 +40,14 @@ struct Reload {
   config::Config config;
 };
 struct Stop {};
+/// A diagnosis computed by the DiagnosisWorker, for the engine to take back.
+struct Diagnosed {
+  std::unique_ptr<core::DiagnosisResult> result;
+};
 }  // namespace event
 
-using Event =
-    std::variant<event::Message, event::Connected, event::Disconnected, event::Reload, event::Stop>;
+using Event = std::variant<event::Message, event::Connected, event::Disconnected, event::Reload,
+                           event::Stop, event::Diagnosed>;
 
 /// Thread-safe. Bounded for messages: past `max_messages` events waiting, a message is dropped
 /// and counted (the other events are rare and never dropped).

@@ -34,6 +34,8 @@ struct Command {
   CommandKind kind = CommandKind::get_model;
   bool template_scope = false;     ///< "scope": "template": every asset of the asset's template
   std::optional<ModelSpec> model;  ///< set_model (required), rebaseline (optional)
+  /// rebaseline: adopt the model the asset's latest diagnosis identified (not with `model`).
+  bool identified = false;
 };
 
 struct CommandParse {

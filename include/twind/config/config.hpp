@@ -77,7 +77,7 @@ struct DetectorSpec {
 /// What a divergence alert is followed by (docs/interfaces.md, "Diagnosis").
 struct DiagnoseSpec {
   /// Put each divergence down to the single change that explains it best, on twin/diagnosis.
-  bool enabled = false;
+  bool enabled = true;
   friend bool operator==(const DiagnoseSpec&, const DiagnoseSpec&) = default;
 };
 

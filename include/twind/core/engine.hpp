@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "twind/base/types.hpp"
 #include "twind/codec/payload.hpp"
 #include "twind/config/config.hpp"
+#include "twind/core/diagnosis.hpp"
 #include "twind/core/fleet.hpp"
 #include "twind/core/reload.hpp"
 #include "twind/core/router.hpp"
@@ -95,13 +97,27 @@ class Engine {
   void set_state_stride(std::uint32_t stride) noexcept { state_stride_ = stride > 1 ? stride : 1U; }
   [[nodiscard]] std::uint32_t state_stride() const noexcept { return state_stride_; }
 
-  /// Diagnosis: after each tick, at most kDiagnosesPerTick twins whose divergence alert is
-  /// active and which have new samples (taking turns) have the samples around the alert explained
-  /// by ident::diagnose (single-fault hypotheses, the onset searched from the first quarter of
-  /// the samples before the raise up to it); the result goes to Sink::on_diagnosis when it is
-  /// the first for that alert or when it moved: another hypothesis, explained or not, or an
-  /// estimate that moved by more than half its 95 % interval and 1 % of the change it reports.
-  static constexpr std::size_t kDiagnosesPerTick = 1;
+  /// Diagnosis (see core/diagnosis.hpp): after each tick, twins whose divergence alert is
+  /// active and which have new samples, taking turns, have a job cut: their samples around the
+  /// alert, to be explained by ident::diagnose (single-fault hypotheses, the onset searched from
+  /// the first quarter of the samples before the raise up to it). At most kDiagnosesInFlight
+  /// jobs are out at once, and a twin has one at most: under many alerts each is refreshed less
+  /// often, never queued without bound. A result (on_diagnosis) goes to Sink::on_diagnosis when
+  /// it is the first for that alert or when it moved: another hypothesis, explained or not, or an
+  /// estimate that moved by more than half its 95 % interval and 1 % of the change it reports. A
+  /// result for an alert that has cleared, or for a twin made again since, is dropped.
+  ///
+  /// By default each job is computed at once, within tick(), one per tick: replay's output is
+  /// the same run to run. A driver that computes them elsewhere calls set_diagnosis_deferred()
+  /// and takes them with take_diagnosis_jobs() after each tick.
+  static constexpr std::size_t kDiagnosesInFlight = 2;
+  void set_diagnosis_deferred(bool deferred) noexcept { diagnosis_deferred_ = deferred; }
+  /// Moves the jobs cut since the last call to the back of `out`.
+  void take_diagnosis_jobs(std::vector<DiagnosisJob>& out);
+  /// A job's result, computed by run_diagnosis.
+  void on_diagnosis(const DiagnosisResult& result, Sink& sink);
+  /// Jobs cut and not yet answered.
+  [[nodiscard]] std::size_t diagnoses_in_flight() const noexcept { return in_flight_; }
 
   [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::size_t size() const noexcept { return fleet_.size(); }
@@ -122,7 +138,10 @@ class Engine {
                          std::string_view payload, double arrival, Sink& sink);
   void on_command(std::string_view asset, std::string_view payload, double arrival, Sink& sink);
   void set_schedule();
-  void diagnose(AssetTwin& twin, double now, Sink& sink);
+  // Cuts twin's job (its key noted on the twin), or returns nullopt when there is nothing to
+  // diagnose yet (no sample before the alert).
+  std::optional<DiagnosisJob> cut_diagnosis(AssetTwin& twin, double now);
+  void diagnose_due(double now, Sink& sink);
   // Whether any entry diagnoses its divergences (diagnosis_on_).
   void set_diagnosis();
   // The index k of the grid point k * tick_interval() nearest `now`.
@@ -143,6 +162,10 @@ class Engine {
   std::uint64_t delays_seen_ = 0;
   std::size_t diagnosis_turn_ = 0;  // the twin the next diagnosis scan starts at
   bool diagnosis_on_ = false;       // some entry has diagnose.enabled
+  bool diagnosis_deferred_ = false;
+  std::uint64_t diagnosis_keys_ = 0;  // the last key given to a job
+  std::size_t in_flight_ = 0;
+  std::vector<DiagnosisJob> jobs_;  // deferred: cut, not yet taken
 };
 
 }  // namespace twind::core

@@ -12,6 +12,7 @@
 
 #include "twind/base/types.hpp"
 #include "twind/core/twin.hpp"
+#include "twind/ident/physical.hpp"
 #include "twind/model/model.hpp"
 
 namespace twind::core {
@@ -47,6 +48,13 @@ struct CommandReply {
   std::optional<bool> state_kept;          ///< set_model and rebaseline
   std::size_t assets = 0;                  ///< how many assets the command changed
   Status status = Status::starting;        ///< the asset's status after the command
+  /// rebaseline with identified: the diagnosed change the adopted model carries.
+  struct Adopted {
+    std::string kind;  ///< parameter or input_gain
+    std::string name;
+    double estimate = 0.0;
+  };
+  std::optional<Adopted> adopted;
 };
 
 /// What a divergence is put down to (Engine, "Diagnosis"): the single change that explains the
@@ -67,8 +75,10 @@ struct DiagnosisReport {
   std::optional<Finding> best;
   std::optional<Finding> runner_up;
   double margin = 0.0;  ///< runner-up's residual sum of squares over best's
-  std::string before;   ///< the model in physical terms (linear models): poles, DC gains
-  std::string after;    ///< the same with the best change, when it is one of the model
+  /// The model in physical terms (linear models): poles, time constants, DC gains; `after` with
+  /// the best change in place, when it is one of the model's.
+  std::optional<ident::Physical> before;
+  std::optional<ident::Physical> after;
 };
 
 /// Where the engine's results go. Called synchronously on the engine's thread.

@@ -89,6 +89,9 @@ struct DiagnosisMark {
   std::string name;
   double estimate = 0.0;
   double ci95 = 0.0;
+  /// The model with the change in place, when the change is one of the model's (or an input
+  /// gain of a linear model): what `rebaseline` with `identified` adopts.
+  std::optional<config::ModelSpec> identified;
 };
 
 /// The twin of one asset.
@@ -241,13 +244,21 @@ class AssetTwin {
   [[nodiscard]] std::span<const RecentSample> recent() const noexcept { return recent_; }
   /// The event time of the divergence alert being diagnosed.
   [[nodiscard]] double diagnosis_alert() const noexcept { return alert_ts_; }
-  /// Diagnosing, with samples not yet looked at.
+  /// Diagnosing, with samples not yet looked at, and no job out.
   [[nodiscard]] bool diagnosis_due() const noexcept {
-    return holding_ && recent_.size() != diagnosed_size_;
+    return holding_ && pending_key_ == 0 && recent_.size() != diagnosed_size_;
   }
-  /// The samples kept so far have been looked at; `mark`: what was said of them.
-  void diagnosed(DiagnosisMark mark) {
+  /// A job for the samples kept so far is out, numbered `key` (> 0).
+  void diagnosis_sent(std::uint64_t key) noexcept {
     diagnosed_size_ = recent_.size();
+    pending_key_ = key;
+  }
+  /// The job out for the alert being diagnosed (0: none). A new alert, or its end, forgets it:
+  /// a result that comes back for it is not this twin's any more.
+  [[nodiscard]] std::uint64_t diagnosis_pending() const noexcept { return pending_key_; }
+  /// The job's result came back; `mark`: what is said of the samples now.
+  void diagnosed(DiagnosisMark mark) {
+    pending_key_ = 0;
     mark_ = std::move(mark);
   }
   [[nodiscard]] const DiagnosisMark& diagnosis_mark() const noexcept { return mark_; }
@@ -343,6 +354,7 @@ class AssetTwin {
   bool holding_ = false;
   double alert_ts_ = 0.0;
   std::size_t diagnosed_size_ = 0;
+  std::uint64_t pending_key_ = 0;
   DiagnosisMark mark_;
   double transit_floor_ = std::numeric_limits<double>::infinity();
   double transit_floor_ts_ = 0.0;

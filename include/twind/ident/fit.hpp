@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "twind/config/config.hpp"
+#include "twind/ident/physical.hpp"
 
 namespace twind::ident {
 
@@ -116,12 +117,5 @@ struct FitResult {
 /// model::ModelError when the configuration's model cannot be built.
 [[nodiscard]] FitResult fit(const config::AssetSpec& asset, std::span<const Series> series,
                             const FitOptions& options = {});
-
-/// A linear model in physical terms, one line: its continuous poles (a discrete model's as
-/// ln(z) / dt), their time constants, and its DC gains (`pole -1.0002 (time constant 0.9998 s);
-/// DC gain u -> y 1.0001`). Empty for a rotating machine, whose parameters are physical already.
-[[nodiscard]] std::string physical_summary(const config::ModelSpec& model,
-                                           const std::vector<std::string>& inputs,
-                                           const std::vector<std::string>& outputs);
 
 }  // namespace twind::ident

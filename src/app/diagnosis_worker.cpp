@@ -1,0 +1,62 @@
+#include "twind/app/diagnosis_worker.hpp"
+
+#include <utility>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
+namespace twind::app {
+
+DiagnosisWorker::DiagnosisWorker(Deliver deliver)
+    : deliver_(std::move(deliver)), thread_([this] { run(); }) {}
+
+DiagnosisWorker::~DiagnosisWorker() {
+  {
+    const std::lock_guard lock(mutex_);
+    stop_ = true;
+    jobs_.clear();
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void DiagnosisWorker::submit(core::DiagnosisJob job) {
+  {
+    const std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+std::uint64_t DiagnosisWorker::done() const {
+  const std::lock_guard lock(mutex_);
+  return done_;
+}
+
+void DiagnosisWorker::run() {
+#ifdef __linux__
+  // This thread only: on Linux a thread's nice value is its own. Failing to lower the priority
+  // (it cannot fail for an unprivileged process) costs nothing but the preference.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+#endif
+  for (;;) {
+    core::DiagnosisJob job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+      if (stop_) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    core::DiagnosisResult result = core::run_diagnosis(job);
+    {
+      const std::lock_guard lock(mutex_);
+      ++done_;
+    }
+    deliver_(std::move(result));
+  }
+}
+
+}  // namespace twind::app
