@@ -1126,6 +1126,43 @@ assets:
 )",
      "8:23",
      "assets[0].detector.stale_severity: got \"fatal\", expected info, warning or critical"},
+    // ---- YAML: in a flow collection a [ after text starts a list, which YAML refuses there
+    {"TextWithBracketsInAFlowList", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: [A[0][0]]
+)",
+     "8:21",
+     "YAML syntax error: end of sequence flow not found; a [ after an item of a list needs a comma "
+     "before it, or quotes around the text it belongs to, like \"A[0][0]\""},
+    {"TextWithBracketsInAFlowMapping", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose: {hypotheses: A[0][0]}
+)",
+     "7:29",
+     "YAML syntax error: end of map flow not found; a [ after a value needs quotes around the "
+     "text it belongs to, like \"A[0][0]\""},
+    {"MatrixRowsWithoutAComma", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1, 0] [0, -2]], B: [[1], [1]], C: [[1, 1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)",
+     "3:46",
+     "YAML syntax error: end of sequence flow not found; a [ after an item of a list needs "
+     "a comma before it"},
 };
 
 INSTANTIATE_TEST_SUITE_P(EveryRule, BadConfigs, ::testing::ValuesIn(kBadConfigs),
