@@ -297,6 +297,7 @@ void Engine::diagnose(AssetTwin& twin, double now, Sink& sink) {
   config::AssetSpec spec;
   spec.id = twin.id();
   spec.model = def.model_spec;
+  spec.diagnose.hypotheses = def.hypotheses;
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   ident::DiagnoseOptions options;
