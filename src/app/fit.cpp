@@ -10,6 +10,7 @@
 #include "twind/codec/payload.hpp"
 #include "twind/codec/recording.hpp"
 #include "twind/config/edit.hpp"
+#include "twind/config/hypotheses.hpp"
 #include "twind/config/loader.hpp"
 #include "twind/core/asset.hpp"
 #include "twind/core/fleet.hpp"
@@ -239,6 +240,16 @@ int run_fit(const FitOptions& options, std::ostream& yaml, std::ostream& report)
       r = ident::fit(spec, series, fo);
     } catch (const ident::FitError& e) {
       report << "twind fit: " << name << ": " << e.what() << '\n';
+      return kBadUsage;
+    }
+    // The hypotheses the file lists name entries of its model: a fit of another order may not
+    // have them, and the rewritten file would not load.
+    for (const std::string& h : spec.diagnose.hypotheses) {
+      if (config::find_hypothesis(r.model, spec.signals, h)) continue;
+      report << "twind fit: " << name << ": diagnose.hypotheses lists " << h
+             << ", which the fitted model has not (it has "
+             << config::hypothesis_choices(r.model, spec.signals)
+             << "): fit with the configuration's order, or change the list\n";
       return kBadUsage;
     }
     std::vector<std::string> lines = report_lines(spec, name, r);

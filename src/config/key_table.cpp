@@ -255,6 +255,16 @@ const std::vector<KeyDoc>& key_table() {
        "(48 KB). The live daemon computes diagnoses on a thread of its own, two at a time at "
        "most, so that no tick waits for one; replay computes one per tick, in order.",
        "true or false"},
+      {"assets[].diagnose.hypotheses", "list of strings", "(the default set)",
+       "The changes the diagnosis weighs, in this order, in place of the default set (each "
+       "non-zero entry of A and B, each coefficient of num and den but den[0], each machine "
+       "parameter but rpm_rated, each output's gain and bias, each input's gain), named as the "
+       "diagnosis reports them: `A[i][j]`, `B[i][j]` (a zero entry too: that coupling may "
+       "appear), `num[k]`, `den[k]`, a machine parameter (`tau_mech`, ...), and "
+       "`output_gain(NAME)`, `output_bias(NAME)` for an output, `input_gain(NAME)` for an input. "
+       "In a flow list quote the names with brackets: `[\"A[0][0]\", output_gain(y)]`.",
+       "at least one, each once; entries within the model's dimensions, den[k] with k >= 1, not "
+       "rpm_rated (a reference, not a property that wears); signals of the asset in their role"},
   };
   return table;
 }

@@ -22,8 +22,21 @@ Diagnostic at_start(const std::string& file, std::string message) {
 }
 
 // yaml-cpp's messages name the parser's state ("end of map not found"); add what a person
-// usually has to fix.
-std::string syntax_message(const std::string& msg) {
+// usually has to fix. `at`: the text at the error.
+std::string syntax_message(const std::string& msg, std::string_view at) {
+  // A [ right after an item of a flow collection: a missing comma (`[[1] [2]]`), or text with
+  // brackets (`[A[0][0]]`), where the brackets start a list.
+  if (at.starts_with('[')) {
+    if (msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) {
+      return "YAML syntax error: " + msg +
+             "; a [ after an item of a list needs a comma before it, or quotes around the text "
+             "it belongs to, like \"A[0][0]\"";
+    }
+    if (msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
+      return "YAML syntax error: " + msg +
+             "; a [ after a value needs quotes around the text it belongs to, like \"A[0][0]\"";
+    }
+  }
   static const std::array<std::pair<const char*, const char*>, 9> kHints{{
       {YAML::ErrorMsg::END_OF_MAP, "check the indentation, and that each key ends with ': '"},
       {YAML::ErrorMsg::MAP_VALUE, "check the indentation, and that each key ends with ': '"},
@@ -107,7 +120,9 @@ LoadResult load_string(std::string_view text, const std::string& name) {
       result.config = detail::validate(docs[0], name, diags);
     }
   } catch (const YAML::Exception& e) {
-    diags.push_back(at_mark(name, e.mark, syntax_message(e.msg)));
+    const auto pos = static_cast<std::size_t>(std::max(e.mark.pos, 0));
+    const std::string_view at = pos < text.size() ? text.substr(pos) : std::string_view();
+    diags.push_back(at_mark(name, e.mark, syntax_message(e.msg, e.mark.is_null() ? "" : at)));
   } catch (const std::exception& e) {
     diags.push_back(at_start(name, std::string("cannot load: ") + e.what()));
   }

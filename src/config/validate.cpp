@@ -1,6 +1,6 @@
 // The walk over a configuration document: the top-level keys, then each asset (single or
-// template) with its family, frames, signals, model and detector, then the topic checks across
-// them all. The sections' rules are in their readers.
+// template) with its family, frames, signals, model, detector and diagnosis, then the topic checks
+// across them all. The sections' rules are in their readers.
 #include "validate.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -97,14 +97,22 @@ class ConfigWalk {
     const TopicScope scope{tmpl != nullptr, a.id};
     bool has_frames = false;
     if (const Value* e = find(f, "frames")) has_frames = read_frames(*e, scope, a.frame_topics);
+    const std::size_t errors_before_model = r_.errors();
     SignalsInfo si;
     if (const Value* e = find(f, "signals")) si = read_signals(r_, topics_, *e, has_frames, scope);
-    if (const Value* e = find(f, "model")) read_model(r_, *e, si, a.model);
-    if (const Value* e = find(f, "detector")) read_detector(r_, *e, a.detector);
-    if (const Value* e = find(f, "diagnose")) read_diagnose(r_, *e, a.diagnose);
-    if (r_.errors() != errors_before) return std::nullopt;
+    const Value* model = find(f, "model");
+    if (model != nullptr) read_model(r_, *model, si, a.model);
     a.signals = std::move(si.inputs);
     a.signals.insert(a.signals.end(), si.outputs.begin(), si.outputs.end());
+    // The diagnosis' hypotheses name the model's entries and the signals: they are checked
+    // against a model and signals read without a finding, not blamed for a refused one.
+    const bool model_known =
+        model != nullptr && si.roles_known && r_.errors() == errors_before_model;
+    if (const Value* e = find(f, "detector")) read_detector(r_, *e, a.detector);
+    if (const Value* e = find(f, "diagnose")) {
+      read_diagnose(r_, *e, model_known ? &a.model : nullptr, a.signals, a.diagnose);
+    }
+    if (r_.errors() != errors_before) return std::nullopt;
     return a;
   }
 

@@ -50,6 +50,7 @@ std::shared_ptr<const AssetDef> compile_asset(const config::AssetSpec& spec,
   def->model_id = spec.model.id;
   def->model_spec = spec.model;
   def->diagnose = spec.diagnose.enabled;
+  def->hypotheses = spec.diagnose.hypotheses;
   def->raise_after = spec.detector.raise_after;
   def->clear_after = spec.detector.clear_after;
   def->severity = spec.detector.severity;

@@ -306,6 +306,7 @@ std::optional<DiagnosisJob> Engine::cut_diagnosis(AssetTwin& twin, double now) {
   spec.id = twin.id();
   spec.model = def.model_spec;
   spec.diagnose.enabled = true;
+  spec.diagnose.hypotheses = def.hypotheses;
   bool every_sigma = true;
   for (const SignalDef& sd : def.signals) {
     config::SignalSpec s;

@@ -44,6 +44,14 @@ std::string yes_no(bool v) {
   return v ? "true" : "false";
 }
 
+// `[A[0][0], output_gain(y)]`, or `default` for the default set.
+std::string hypotheses_text(const config::DiagnoseSpec& d) {
+  if (d.hypotheses.empty()) return "default";
+  std::string out = "[";
+  for (const std::string& h : d.hypotheses) out += (out.size() > 1 ? ", " : "") + h;
+  return out + "]";
+}
+
 std::string label(const config::AssetSpec& spec) {
   return spec.is_template() ? "template " + spec.template_name : spec.id;
 }
@@ -81,9 +89,13 @@ void describe_settings(const config::AssetSpec& a, const config::AssetSpec& b,
   }
   if (a.frame_topics != b.frame_topics) out.push_back(p + "frame topics changed");
   if (a.detector != b.detector) out.push_back(p + "detector settings changed");
-  if (a.diagnose != b.diagnose) {
+  if (a.diagnose.enabled != b.diagnose.enabled) {
     out.push_back(p + "diagnose.enabled " + yes_no(a.diagnose.enabled) + " -> " +
                   yes_no(b.diagnose.enabled));
+  }
+  if (a.diagnose.hypotheses != b.diagnose.hypotheses) {
+    out.push_back(p + "diagnose.hypotheses " + hypotheses_text(a.diagnose) + " -> " +
+                  hypotheses_text(b.diagnose));
   }
   if (a.ids != b.ids) out.push_back(p + "ids changed");
   if (a.discover != b.discover) {

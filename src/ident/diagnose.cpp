@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "least_squares.hpp"
 #include "simulation.hpp"
@@ -13,10 +17,6 @@ namespace {
 using Eigen::VectorXd;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// The rotating machine's parameters, in the order of RotatingMachineParams.
-constexpr const char* kMachineNames[] = {"tau_mech", "rpm_rated", "p_idle", "k_speed", "r_th",
-                                         "c_th",     "t_ambient", "v_base", "k_imb"};
 
 double* machine_field(model::RotatingMachineParams& p, std::size_t i) {
   double* fields[] = {&p.tau_mech_s,  &p.rpm_rated,    &p.p_idle_w,
@@ -84,52 +84,93 @@ const char* to_string(Hypothesis::Kind kind) noexcept {
   return "parameter";
 }
 
-std::vector<Hypothesis> hypotheses(const config::AssetSpec& asset) {
-  std::vector<Hypothesis> out;
+namespace {
+
+// The value in `spec` of parameter `index` (numbered as Hypothesis::index).
+double parameter_value(const config::ModelSpec& spec, std::size_t index) {
+  switch (spec.kind) {
+    case config::ModelKind::state_space:
+      return index < spec.a.data.size() ? spec.a.data[index]
+                                        : spec.b.data[index - spec.a.data.size()];
+    case config::ModelKind::transfer_function:
+      return index < spec.num.size() ? spec.num[index] : spec.den[index - spec.num.size()];
+    case config::ModelKind::rotating_machine: {
+      model::RotatingMachineParams p = spec.machine;
+      return *machine_field(p, index);
+    }
+  }
+  return 0.0;
+}
+
+// The hypothesis `name` stands for in `asset`, the default set's and a listed one alike.
+std::optional<Hypothesis> hypothesis_named(const config::AssetSpec& asset, std::string_view name) {
+  std::optional<config::HypothesisTarget> t =
+      config::find_hypothesis(asset.model, asset.signals, name);
+  if (!t) return std::nullopt;
+  Hypothesis h{t->kind, std::move(t->name), t->index, 0.0};
+  switch (h.kind) {
+    case Hypothesis::Kind::parameter:
+      h.nominal = parameter_value(asset.model, h.index);
+      break;
+    case Hypothesis::Kind::output_gain:
+    case Hypothesis::Kind::input_gain:
+      h.nominal = 1.0;
+      break;
+    case Hypothesis::Kind::output_bias:
+      h.nominal = 0.0;
+      break;
+  }
+  return h;
+}
+
+// The names of the default set.
+std::vector<std::string> default_names(const config::AssetSpec& asset) {
+  std::vector<std::string> out;
   const config::ModelSpec& m = asset.model;
-  const auto entries = [&](const model::Matrix& x, const char* label, std::size_t offset) {
+  const auto entries = [&](const model::Matrix& x, const char* label) {
     for (std::size_t i = 0; i < x.data.size(); ++i) {
       if (x.data[i] == 0.0) continue;
-      out.push_back({Hypothesis::Kind::parameter,
-                     std::string(label) + "[" + std::to_string(i / x.cols) + "][" +
-                         std::to_string(i % x.cols) + "]",
-                     offset + i, x.data[i]});
+      out.push_back(std::string(label) + "[" + std::to_string(i / x.cols) + "][" +
+                    std::to_string(i % x.cols) + "]");
     }
   };
   switch (m.kind) {
     case config::ModelKind::state_space:
-      entries(m.a, "A", 0);
-      entries(m.b, "B", m.a.data.size());
+      entries(m.a, "A");
+      entries(m.b, "B");
       break;
     case config::ModelKind::transfer_function:
-      for (std::size_t i = 0; i < m.num.size(); ++i) {
-        out.push_back({Hypothesis::Kind::parameter, "num[" + std::to_string(i) + "]", i, m.num[i]});
-      }
-      for (std::size_t i = 1; i < m.den.size(); ++i) {
-        out.push_back({Hypothesis::Kind::parameter, "den[" + std::to_string(i) + "]",
-                       m.num.size() + i, m.den[i]});
+      for (std::size_t i = 0; i < m.num.size(); ++i)
+        out.push_back("num[" + std::to_string(i) + "]");
+      for (std::size_t i = 1; i < m.den.size(); ++i)
+        out.push_back("den[" + std::to_string(i) + "]");
+      break;
+    case config::ModelKind::rotating_machine:
+      for (const std::string_view name : config::kMachineParameters) {
+        if (name != "rpm_rated") out.emplace_back(name);  // a reference, not a property that wears
       }
       break;
-    case config::ModelKind::rotating_machine: {
-      model::RotatingMachineParams p = m.machine;
-      for (std::size_t i = 0; i < std::size(kMachineNames); ++i) {
-        if (i == 1) continue;  // rpm_rated: a reference, not a property that wears
-        out.push_back({Hypothesis::Kind::parameter, kMachineNames[i], i, *machine_field(p, i)});
-      }
-      break;
-    }
   }
-  std::size_t in = 0;
-  std::size_t o = 0;
   for (const config::SignalSpec& s : asset.signals) {
     if (s.role == Role::output) {
-      out.push_back({Hypothesis::Kind::output_gain, s.name, o, 1.0});
-      out.push_back({Hypothesis::Kind::output_bias, s.name, o, 0.0});
-      ++o;
+      out.push_back("output_gain(" + s.name + ")");
+      out.push_back("output_bias(" + s.name + ")");
     } else {
-      out.push_back({Hypothesis::Kind::input_gain, s.name, in, 1.0});
-      ++in;
+      out.push_back("input_gain(" + s.name + ")");
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Hypothesis> hypotheses(const config::AssetSpec& asset) {
+  const std::vector<std::string>& listed = asset.diagnose.hypotheses;
+  const std::vector<std::string> names = listed.empty() ? default_names(asset) : listed;
+  std::vector<Hypothesis> out;
+  out.reserve(names.size());
+  for (const std::string& name : names) {
+    if (auto h = hypothesis_named(asset, name)) out.push_back(std::move(*h));
   }
   return out;
 }

@@ -203,6 +203,39 @@ TEST_F(FitCommand, DataThatCannotIdentifyTheModelIsRefusedWithExitTwo) {
   EXPECT_NE(r.report.find("not persistently exciting"), std::string::npos) << r.report;
 }
 
+// The file's hypotheses name its model's entries: a fit of a lower order has not all of them,
+// and the rewritten file would not load.
+TEST_F(FitCommand, AFitOfAnotherOrderThanTheListedHypothesesNeedIsRefusedWithExitTwo) {
+  FitOptions o;
+  o.config_path =
+      write("two.yaml",
+            "assets:\n"
+            "  - id: plant\n"
+            "    model:\n"
+            "      name: two-state\n"
+            "      version: \"1\"\n"
+            "      A: [[-0.4, 0], [0, -3]]\n"
+            "      B: [[0.5], [1]]\n"
+            "      C: [[1, 0.1]]\n"
+            "    signals:\n"
+            "      - {name: u, role: input, topic: plant/u}\n"
+            "      - {name: y, role: output, topic: plant/y}\n"
+            "    diagnose: {enabled: true, hypotheses: [\"A[1][1]\", output_gain(y)]}\n");
+  o.input = write("healthy.jsonl", recording(60.0, -1.0, false));
+  o.output = (dir_ / "fitted.yaml").string();
+  o.order = 1;
+
+  const Ran r = fit(o);
+
+  EXPECT_EQ(r.code, 2) << r.report;
+  EXPECT_NE(r.report.find("twind fit: plant: diagnose.hypotheses lists A[1][1], which the fitted "
+                          "model has not (it has A[0][0], B[0][0], output_gain(y), "
+                          "output_bias(y) or input_gain(u))"),
+            std::string::npos)
+      << r.report;
+  EXPECT_FALSE(fs::exists(o.output));
+}
+
 // The alert transitions a replay of `recording` publishes with configuration `c`: which alert,
 // on which signal, raised or cleared, on which sample (its event time); not the residual's
 // value, which differs with the model.

@@ -1126,6 +1126,255 @@ assets:
 )",
      "8:23",
      "assets[0].detector.stale_severity: got \"fatal\", expected info, warning or critical"},
+    // ---- YAML: in a flow collection a [ after text starts a list, which YAML refuses there
+    {"TextWithBracketsInAFlowList", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: [A[0][0]]
+)",
+     "8:21",
+     "YAML syntax error: end of sequence flow not found; a [ after an item of a list needs a comma "
+     "before it, or quotes around the text it belongs to, like \"A[0][0]\""},
+    {"TextWithBracketsInAFlowMapping", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose: {hypotheses: A[0][0]}
+)",
+     "7:29",
+     "YAML syntax error: end of map flow not found; a [ after a value needs quotes around the "
+     "text it belongs to, like \"A[0][0]\""},
+    {"MatrixRowsWithoutAComma", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1, 0] [0, -2]], B: [[1], [1]], C: [[1, 1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)",
+     "3:46",
+     "YAML syntax error: end of sequence flow not found; a [ after an item of a list needs "
+     "a comma before it"},
+    // ---- diagnose.hypotheses: names of the model's entries and of the signals
+    // Columns in `      hypotheses: [...]`: the list 19, its first name 20.
+    {"HypothesisOutsideTheMatrix", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: [output_gain(y), "A[3][0]"]
+)",
+     "8:36",
+     "assets[0].diagnose.hypotheses[1]: got \"A[3][0]\", expected A[0][0], B[0][0], "
+     "output_gain(y), output_bias(y) or input_gain(u)"},
+    {"HypothesisOfTheOtherKindOfModel", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1, 0], [0, -2]], B: [[1], [1]], C: [[1, 1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: ["num[0]"]
+)",
+     "8:20",
+     "assets[0].diagnose.hypotheses[0]: got \"num[0]\", expected A[i][j] with i, j < 2, B[i][0] "
+     "with i < 2, output_gain(y), output_bias(y) or input_gain(u)"},
+    {"HypothesisWithALeadingZero", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: ["A[00][0]"]
+)",
+     "8:20", "assets[0].diagnose.hypotheses[0]: got \"A[00][0]\", expected A[0][0], B[0][0]"},
+    {"HypothesisOutputGainOfAnInput", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: [output_gain(u)]
+)",
+     "8:20",
+     "assets[0].diagnose.hypotheses[0]: got \"output_gain(u)\", expected A[0][0], B[0][0], "
+     "output_gain(y), output_bias(y) or input_gain(u)"},
+    {"HypothesisOfAnUnknownSignal", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: [input_gain(w)]
+)",
+     "8:20", "assets[0].diagnose.hypotheses[0]: got \"input_gain(w)\", expected A[0][0]"},
+    {"HypothesisDenZero", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, kind: transfer_function, num: [1, 2], den: [1, 2, 3]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: ["num[1]", "den[0]"]
+)",
+     "8:30",
+     "assets[0].diagnose.hypotheses[1]: got \"den[0]\", expected num[k] with k < 2, den[k] with "
+     "1 <= k < 3, output_gain(y), output_bias(y) or input_gain(u)"},
+    {"HypothesisBeyondTheNumerator", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, kind: transfer_function, num: [1], den: [1, 1]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: ["num[1]"]
+)",
+     "8:20",
+     "assets[0].diagnose.hypotheses[0]: got \"num[1]\", expected num[0], den[1], output_gain(y), "
+     "output_bias(y) or input_gain(u)"},
+    {"HypothesisRpmRated", R"(
+assets:
+  - id: pump
+    model: {name: m, version: 1, kind: rotating_machine}
+    frames: [p/frame]
+    signals:
+      - {name: cmd, role: input}
+      - {name: load, role: input}
+      - {name: rpm, role: output}
+      - {name: temp, role: output}
+      - {name: vib, role: output}
+    diagnose:
+      hypotheses: [k_imb, rpm_rated]
+)",
+     "12:27",
+     "assets[0].diagnose.hypotheses[1]: got \"rpm_rated\", expected tau_mech, p_idle, k_speed, "
+     "r_th, c_th, t_ambient, v_base, k_imb, output_gain(rpm|temp|vib), "
+     "output_bias(rpm|temp|vib) or input_gain(cmd|load) (rpm_rated is a reference, not a "
+     "property that wears)"},
+    {"HypothesisListedTwice", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses:
+        - A[0][0]
+        - output_bias(y)
+        - A[0][0]
+)",
+     "11:11",
+     "assets[0].diagnose.hypotheses[2]: got \"A[0][0]\", expected a name not already listed (by "
+     "assets[0].diagnose.hypotheses[0])"},
+    {"HypothesesEmpty", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: []
+)",
+     "8:19",
+     "assets[0].diagnose.hypotheses: got an empty list, expected at least one name (omit the key "
+     "for the default set)"},
+    {"HypothesesNotAList", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: A[0][0]
+)",
+     "8:19",
+     "assets[0].diagnose.hypotheses: got \"A[0][0]\", expected a list of hypothesis names, like "
+     "[\"A[0][0]\", output_gain(y)]"},
+    {"HypothesisNotAString", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: [{A: 0}]
+)",
+     "8:20", "assets[0].diagnose.hypotheses[0]: got a mapping, expected a string"},
+    // A flow list takes `[0]` for a list.
+    {"HypothesisIsAList", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: [output_gain(y), [0]]
+)",
+     "8:36",
+     "assets[0].diagnose.hypotheses[1]: got a list, expected a name (quote a name with brackets "
+     "in a flow list: \"A[0][0]\")"},
+    {"HypothesisOfATemplate", R"(
+assets:
+  - template: pumps
+    ids: [p1]
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: "{asset}/u"}
+      - {name: y, role: output, topic: "{asset}/y"}
+    diagnose:
+      hypotheses: ["B[0][1]"]
+)",
+     "9:20",
+     "assets[0].diagnose.hypotheses[0]: got \"B[0][1]\", expected A[0][0], B[0][0], "
+     "output_gain(y), output_bias(y) or input_gain(u)"},
+    // A refused model is not blamed again through the names of its entries.
+    {"HypothesesOfARefusedModel", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1, 0]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      hypotheses: ["A[1][1]", output_gain(y)]
+)",
+     "3:37", "assets[0].model.A: got a 1 x 2 matrix, expected a square matrix"},
+    {"HypothesesOfSignalsWithARefusedRole", R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: sensor, topic: plant/y}
+    diagnose:
+      hypotheses: [output_gain(y)]
+)",
+     "6:25", "assets[0].signals[1].role: got \"sensor\", expected input or output"},
 };
 
 INSTANTIATE_TEST_SUITE_P(EveryRule, BadConfigs, ::testing::ValuesIn(kBadConfigs),
@@ -1407,6 +1656,52 @@ assets:
   // A discrete pole at 0.5 is stable (|0.5| < 1) although its real part is positive: the
   // continuous rule (real part > 0) must not be applied to it.
   EXPECT_TRUE(warnings_of(sut).empty()) << all_of(sut);
+}
+
+// Zero entries too (that coupling may appear), in the file's order, in a block list unquoted and
+// in a flow list quoted; a template takes them as a single asset does.
+TEST(Loader, DiagnoseHypothesesAreKeptAsListed) {
+  const LoadResult sut = load(R"(
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1, 0], [0.5, -2]], B: [[1], [0]], C: [[0, 1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+    diagnose:
+      enabled: true
+      hypotheses:
+        - A[1][0]
+        - B[1][0]
+        - output_bias(y)
+        - input_gain(u)
+  - template: pumps
+    ids: [p1]
+    model: {name: m, version: 1, kind: transfer_function, num: [1], den: [1, 3, 2]}
+    signals:
+      - {name: u, role: input, topic: "pumps/{asset}/u"}
+      - {name: y, role: output, topic: "pumps/{asset}/y"}
+    diagnose: {hypotheses: ["den[2]", "num[0]", output_gain(y)]}
+  - id: other
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: other/u}
+      - {name: y, role: output, topic: other/y}
+    diagnose: {enabled: true}
+)");
+
+  ASSERT_TRUE(sut.ok()) << all_of(sut);
+  EXPECT_TRUE(sut.diagnostics.empty()) << all_of(sut);
+  ASSERT_EQ(sut.config->assets.size(), 3U);
+  DiagnoseSpec plant;
+  plant.enabled = true;
+  plant.hypotheses = {"A[1][0]", "B[1][0]", "output_bias(y)", "input_gain(u)"};
+  EXPECT_EQ(sut.config->assets[0].diagnose, plant);
+  DiagnoseSpec pumps;
+  pumps.hypotheses = {"den[2]", "num[0]", "output_gain(y)"};
+  EXPECT_EQ(sut.config->assets[1].diagnose, pumps);
+  EXPECT_TRUE(sut.config->assets[2].diagnose.hypotheses.empty());  // the default set
+  EXPECT_NE(sut.config->assets[0].diagnose, sut.config->assets[2].diagnose);
 }
 
 TEST(Loader, FullBrokerSectionIsRead) {

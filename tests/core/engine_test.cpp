@@ -326,17 +326,10 @@ INSTANTIATE_TEST_SUITE_P(
                  Reject::unknown_signal}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
-// Diagnosis is the engine's only per-tick scan of every twin, made only where some entry
-// diagnoses: a reload that turns it on must turn the scan on too.
-TEST(Engine, DiagnosisTurnedOnByAReloadExplainsTheNextDivergence) {
-  config::Config c = seed_config();
-  c.assets[0].diagnose.enabled = false;
-  Engine sut(c, 0.0);
-  CollectingSink sink;
-  c.assets[0].diagnose.enabled = true;
-  (void)sut.reconfigure(c, 0.0, sink);
-
-  sim::Scenario sc;  // the seed's wear at 3 s, pole -1 -> -2
+// The seed loop for 5 s, its wear at 3 s (pole -1 -> -2), in frames, the engine ticking every
+// 0.5 s.
+void run_seed_wear(Engine& sut, CollectingSink& sink) {
+  sim::Scenario sc;
   sim::ClosedLoop loop(sc, 0.0);
   double next_tick = 0.5;
   char frame[128];
@@ -349,11 +342,42 @@ TEST(Engine, DiagnosisTurnedOnByAReloadExplainsTheNextDivergence) {
       next_tick += 0.5;
     }
   }
+}
+
+// Diagnosis is the engine's only per-tick scan of every twin, made only where some entry
+// diagnoses: a reload that turns it on must turn the scan on too.
+TEST(Engine, DiagnosisTurnedOnByAReloadExplainsTheNextDivergence) {
+  config::Config c = seed_config();
+  c.assets[0].diagnose.enabled = false;
+  Engine sut(c, 0.0);
+  CollectingSink sink;
+  c.assets[0].diagnose.enabled = true;
+  (void)sut.reconfigure(c, 0.0, sink);
+
+  run_seed_wear(sut, sink);
 
   ASSERT_FALSE(sink.diagnoses.empty());
   ASSERT_TRUE(sink.diagnoses.back().best.has_value());
   EXPECT_EQ(sink.diagnoses.back().best->name, "A[0][0]");
   EXPECT_NEAR(sink.diagnoses.back().best->estimate, -2.0, 0.1);
+}
+
+TEST(Engine, DiagnosisWeighsOnlyTheHypothesesTheAssetLists) {
+  config::Config c = seed_config();
+  c.assets[0].diagnose.enabled = true;
+  c.assets[0].diagnose.hypotheses = {"B[0][0]", "output_gain(y)", "output_bias(y)"};
+  Engine sut(c, 0.0);
+  CollectingSink sink;
+
+  run_seed_wear(sut, sink);
+
+  ASSERT_FALSE(sink.diagnoses.empty());
+  for (const auto& d : sink.diagnoses) {
+    for (const auto& f : {d.best, d.runner_up}) {
+      if (!f) continue;
+      EXPECT_TRUE(f->name == "B[0][0]" || f->name == "y") << f->kind << " " << f->name;
+    }
+  }
 }
 
 }  // namespace

@@ -88,6 +88,20 @@ TEST(ReloadPlan, TurningDiagnosisOffRebindsAndIsNamed) {
   EXPECT_THAT(sut.changes, ElementsAre("plant: diagnose.enabled true -> false"));
 }
 
+TEST(ReloadPlan, ListingTheHypothesesRebindsAndIsNamed) {
+  config::Config first = seed_config();
+  first.assets[0].diagnose.enabled = true;
+  const Running running(first);
+  config::Config next = first;
+  next.assets[0].diagnose.hypotheses = {"A[0][0]", "output_gain(y)"};
+
+  const ReloadPlan sut = running.plan(next);
+
+  EXPECT_THAT(twins_of(sut), ElementsAre("plant <- 0: rebind (entry 0)"));
+  EXPECT_THAT(sut.changes,
+              ElementsAre("plant: diagnose.hypotheses default -> [A[0][0], output_gain(y)]"));
+}
+
 TEST(ReloadPlan, ChangedModelIsSwappedAndReportedBeforeTheSettings) {
   const Running running(seed_config());
   config::Config next = seed_config();

@@ -70,6 +70,78 @@ TEST(Hypotheses, OfTheSeedPlant) {
                                              "output_bias"}));
 }
 
+// The seed plant with a second state: x2' = 0.5 x1 - 2 x2, y = x2 (zero entries in A and B).
+config::AssetSpec two_state_asset() {
+  config::AssetSpec a = seed_asset();
+  a.model.a = {2, 2, {-1.0, 0.0, 0.5, -2.0}};
+  a.model.b = {2, 1, {1.0, 0.0}};
+  a.model.c = {1, 2, {0.0, 1.0}};
+  return a;
+}
+
+TEST(Hypotheses, ListedAreTheListInItsOrderBuiltAsTheDefaultOnes) {
+  config::AssetSpec a = two_state_asset();
+  a.diagnose.hypotheses = {"output_bias(y)", "A[0][1]", "B[0][0]",
+                           "input_gain(u)",  "A[1][0]", "output_gain(y)"};
+
+  const std::vector<Hypothesis> sut = hypotheses(a);
+
+  ASSERT_EQ(sut.size(), 6U);
+  const auto expect = [&](std::size_t i, Hypothesis::Kind kind, const char* name, std::size_t index,
+                          double nominal) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(sut[i].kind, kind);
+    EXPECT_EQ(sut[i].name, name);
+    EXPECT_EQ(sut[i].index, index);
+    EXPECT_EQ(sut[i].nominal, nominal);
+  };
+  expect(0, Hypothesis::Kind::output_bias, "y", 0, 0.0);
+  expect(1, Hypothesis::Kind::parameter, "A[0][1]", 1, 0.0);  // a zero entry: it may appear
+  expect(2, Hypothesis::Kind::parameter, "B[0][0]", 4, 1.0);  // B after A's 4 entries
+  expect(3, Hypothesis::Kind::input_gain, "u", 0, 1.0);
+  expect(4, Hypothesis::Kind::parameter, "A[1][0]", 2, 0.5);
+  expect(5, Hypothesis::Kind::output_gain, "y", 0, 1.0);
+}
+
+// The default set, listed by name, is the default set again: both are built from names.
+TEST(Hypotheses, TheDefaultSetListedByItsNamesIsItself) {
+  config::AssetSpec tf = seed_asset();
+  tf.model.kind = config::ModelKind::transfer_function;
+  tf.model.num = {2.0, 1.0};
+  tf.model.den = {1.0, 3.0, 2.0};
+  for (config::AssetSpec a : {seed_asset(), two_state_asset(), tf, testing::machine_asset("1")}) {
+    const std::vector<Hypothesis> defaults = hypotheses(a);
+    ASSERT_FALSE(defaults.empty());
+    for (const Hypothesis& h : defaults) {
+      a.diagnose.hypotheses.push_back(h.kind == Hypothesis::Kind::parameter
+                                          ? h.name
+                                          : std::string(to_string(h.kind)) + "(" + h.name + ")");
+    }
+
+    const std::vector<Hypothesis> sut = hypotheses(a);
+
+    ASSERT_EQ(sut.size(), defaults.size());
+    for (std::size_t i = 0; i < sut.size(); ++i) {
+      SCOPED_TRACE(a.diagnose.hypotheses[i]);
+      EXPECT_EQ(sut[i].kind, defaults[i].kind);
+      EXPECT_EQ(sut[i].name, defaults[i].name);
+      EXPECT_EQ(sut[i].index, defaults[i].index);
+      EXPECT_EQ(sut[i].nominal, defaults[i].nominal);
+    }
+  }
+}
+
+// A twin may run a model taken by command whose entries the file's list does not all name.
+TEST(Hypotheses, AListedNameTheModelHasNotIsLeftOut) {
+  config::AssetSpec a = seed_asset();
+  a.diagnose.hypotheses = {"A[1][1]", "B[0][0]", "num[0]", "output_gain(w)"};
+
+  const std::vector<Hypothesis> sut = hypotheses(a);
+
+  ASSERT_EQ(sut.size(), 1U);
+  EXPECT_EQ(sut[0].name, "B[0][0]");
+}
+
 TEST(Diagnose, TheSeedWearIsThePoleMovingToMinusTwo) {
   sim::Scenario sc = noisy(0.01);
   sc.worn.pole = -2.0;
@@ -142,6 +214,26 @@ TEST(Diagnose, AnActuatorAtSeventyPerCentIsAnInputGainOrTheSameChangeOfB) {
   EXPECT_TRUE(d.explained);
   ASSERT_TRUE(d.identified.has_value());
   EXPECT_NEAR(d.identified->b(0, 0), 0.7, 0.035);
+}
+
+// Without A[0][0] among the hypotheses the seed wear is put down to one of those listed, and is
+// not explained as well as the pole would explain it.
+TEST(Diagnose, OnlyTheListedHypothesesAreWeighed) {
+  sim::Scenario sc = noisy(0.01);
+  sc.worn.pole = -2.0;
+  config::AssetSpec a = seed_asset();
+  a.diagnose.hypotheses = {"B[0][0]", "input_gain(u)", "output_gain(y)", "output_bias(y)"};
+
+  const Diagnosis d = diagnose(a, hypotheses(a), window_of(sc, 0.5, 5.0), onsets());
+
+  ASSERT_TRUE(d.best.has_value());
+  ASSERT_TRUE(d.runner_up.has_value());
+  EXPECT_NE(d.best->hypothesis.name, "A[0][0]");
+  EXPECT_NE(d.runner_up->hypothesis.name, "A[0][0]");
+  const Diagnosis with_pole = run(sc);
+  ASSERT_TRUE(with_pole.best.has_value());
+  EXPECT_EQ(with_pole.best->hypothesis.name, "A[0][0]");
+  EXPECT_GT(d.best->cost, with_pole.best->cost);
 }
 
 TEST(Diagnose, AChangeNoSingleNumberExplainsIsSaidToBeUnexplained) {

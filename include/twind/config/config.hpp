@@ -78,6 +78,8 @@ struct DetectorSpec {
 struct DiagnoseSpec {
   /// Put each divergence down to the single change that explains it best, on twin/diagnosis.
   bool enabled = true;
+  /// The hypotheses weighed, by name (hypotheses.hpp), in this order; empty: the default set.
+  std::vector<std::string> hypotheses;
   friend bool operator==(const DiagnoseSpec&, const DiagnoseSpec&) = default;
 };
 

@@ -44,6 +44,7 @@ struct AssetDef {
   std::size_t n_inputs = 0;
   std::size_t n_outputs = 0;
   bool diagnose = false;  ///< keep recent samples and explain divergences (Engine, "Diagnosis")
+  std::vector<std::string> hypotheses;  ///< the diagnosis' hypotheses; empty: the default set
   int raise_after = 1;
   int clear_after = 1;
   Severity severity = Severity::critical;

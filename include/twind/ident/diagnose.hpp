@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "twind/config/config.hpp"
+#include "twind/config/hypotheses.hpp"
 #include "twind/ident/fit.hpp"
 
 namespace twind::ident {
 
 /// One number of the asset that may have changed.
 struct Hypothesis {
-  enum class Kind { parameter, output_gain, output_bias, input_gain };
+  using Kind = config::HypothesisKind;
   Kind kind = Kind::parameter;
   /// parameter: `A[0][0]`, `B[1][0]`, `num[0]`, `den[1]`, or a rotating machine's parameter
   /// (`tau_mech`, ...); the others: the signal's name.
@@ -30,9 +31,11 @@ struct Hypothesis {
 /// "parameter", "output_gain", "output_bias" or "input_gain".
 [[nodiscard]] const char* to_string(Hypothesis::Kind kind) noexcept;
 
-/// Every single-fault hypothesis of `asset`: each non-zero entry of A and B (state space), each
-/// coefficient of num and each of den but den[0] (transfer function), each physical parameter
-/// but rpm_rated (rotating machine); a gain and a bias on each output; a gain on each input.
+/// The single-fault hypotheses of `asset`: those `asset.diagnose.hypotheses` names, in its order,
+/// or by default each non-zero entry of A and B (state space), each coefficient of num and each
+/// of den but den[0] (transfer function), each physical parameter but rpm_rated (rotating
+/// machine); a gain and a bias on each output; a gain on each input. A listed name the model
+/// does not have (one taken by command since) is left out.
 [[nodiscard]] std::vector<Hypothesis> hypotheses(const config::AssetSpec& asset);
 
 struct Estimate {
