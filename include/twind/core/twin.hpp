@@ -2,6 +2,7 @@
 // Pure: no I/O, no clock. Time is handed in with every call; results go to an AlertSink.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -244,9 +245,14 @@ class AssetTwin {
   [[nodiscard]] std::span<const RecentSample> recent() const noexcept { return recent_; }
   /// The event time of the divergence alert being diagnosed.
   [[nodiscard]] double diagnosis_alert() const noexcept { return alert_ts_; }
-  /// Diagnosing, with samples not yet looked at, and no job out.
+  /// Diagnosing, no job out, and enough new samples to look at: the first time any, then a
+  /// quarter more than were looked at last (at least 4). An estimate's interval narrows with
+  /// the square root of its samples, so steps in proportion catch every move that matters while
+  /// the work over a long alert stays proportional to its window, not to its square.
   [[nodiscard]] bool diagnosis_due() const noexcept {
-    return holding_ && pending_key_ == 0 && recent_.size() != diagnosed_size_;
+    if (!holding_ || pending_key_ != 0) return false;
+    if (diagnosed_size_ == 0) return !recent_.empty();
+    return recent_.size() >= diagnosed_size_ + std::max<std::size_t>(4, diagnosed_size_ / 4);
   }
   /// A job for the samples kept so far is out, numbered `key` (> 0).
   void diagnosis_sent(std::uint64_t key) noexcept {
