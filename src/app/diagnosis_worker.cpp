@@ -3,6 +3,8 @@
 #include <utility>
 
 #ifdef __linux__
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #endif
@@ -37,9 +39,13 @@ std::uint64_t DiagnosisWorker::done() const {
 
 void DiagnosisWorker::run() {
 #ifdef __linux__
-  // This thread only: on Linux a thread's nice value is its own. Failing to lower the priority
-  // (it cannot fail for an unprivileged process) costs nothing but the preference.
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+  // This thread only: SCHED_IDLE runs it on CPU time nothing else wants, so that the engine,
+  // the broker beside it and the plant's publishers are never kept waiting by a diagnosis
+  // (any thread may lower its own policy so). Should the policy be refused, nice +19 instead.
+  const sched_param idle{};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  }
 #endif
   for (;;) {
     core::DiagnosisJob job;

@@ -202,6 +202,10 @@ Diagnosis diagnose(const config::AssetSpec& asset, std::span<const Hypothesis> c
 
 namespace {
 
+// Hypotheses refined after the screening, and the iterations of each screening fit.
+constexpr std::size_t kRefined = 3;
+constexpr std::size_t kScreenIterations = 6;
+
 Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hypothesis> candidates,
                              const Series& window, std::span<const double> onsets,
                              const DiagnoseOptions& options) {
@@ -278,107 +282,135 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
   std::vector<Estimate> estimates;
   std::vector<double> x0(states);
   std::vector<double> buffer;
-  for (const Hypothesis& h : candidates) {
-    const double scale = h.kind == Hypothesis::Kind::output_bias ? noise[h.index] * 10.0
-                                                                 : detail::scale_of(h.nominal);
-    // phi = [value, (onset shift,) initial state...]
-    const auto residuals_at = [&](double onset0, bool free_onset) -> detail::Residuals {
-      return [&, onset0, free_onset](const VectorXd& phi, VectorXd& r) {
-        const double value = h.nominal + phi[0] * scale;
-        const Eigen::Index xoff = free_onset ? 2 : 1;
-        detail::Change change;
-        change.at = onset0 + (free_onset ? phi[1] * spacing : 0.0);
-        std::shared_ptr<const model::Model> changed;
-        switch (h.kind) {
-          case Hypothesis::Kind::parameter:
-            changed = detail::try_build(with_parameter(asset.model, h, value));
-            if (!changed) return false;
-            change.model = changed.get();
-            break;
-          case Hypothesis::Kind::output_gain:
-            change.output = h.index;
-            change.output_gain = value;
-            break;
-          case Hypothesis::Kind::output_bias:
-            change.output = h.index;
-            change.output_bias = value;
-            break;
-          case Hypothesis::Kind::input_gain:
-            change.input = h.index;
-            change.input_gain = value;
-            break;
-        }
-        for (std::size_t i = 0; i < states; ++i) x0[i] = phi[xoff + Eigen::Index(i)] * x_scale;
-        buffer.clear();
-        const bool fine = detail::simulate(
-            *nominal, window, inputs, outputs, x0.data(), kInf,
-            [&](std::size_t j, double, double res, double) { buffer.push_back(res / noise[j]); },
-            nullptr, &change);
-        if (!fine) return false;
-        r = Eigen::Map<const VectorXd>(buffer.data(), Eigen::Index(buffer.size()));
-        return true;
+  // Two passes. Screening: every hypothesis on the onset grid, each point with a few
+  // iterations, which ranks them well enough. Refining: the kRefined best of them, polished at
+  // their best onset and then with the onset free. Most of the work is the refining of few.
+  struct Screened {
+    std::size_t index = 0;
+    double cost = kInf;
+    double onset = 0.0;
+    VectorXd phi;
+  };
+  std::vector<Screened> screened;
+  for (int pass = 0; pass < 2; ++pass) {
+    const std::size_t count = pass == 0 ? candidates.size() : std::min(kRefined, screened.size());
+    for (std::size_t c = 0; c < count; ++c) {
+      const Hypothesis& h = candidates[pass == 0 ? c : screened[c].index];
+      const double scale = h.kind == Hypothesis::Kind::output_bias ? noise[h.index] * 10.0
+                                                                   : detail::scale_of(h.nominal);
+      // phi = [value, (onset shift,) initial state...]
+      const auto residuals_at = [&](double onset0, bool free_onset) -> detail::Residuals {
+        return [&, onset0, free_onset](const VectorXd& phi, VectorXd& r) {
+          const double value = h.nominal + phi[0] * scale;
+          const Eigen::Index xoff = free_onset ? 2 : 1;
+          detail::Change change;
+          change.at = onset0 + (free_onset ? phi[1] * spacing : 0.0);
+          std::shared_ptr<const model::Model> changed;
+          switch (h.kind) {
+            case Hypothesis::Kind::parameter:
+              changed = detail::try_build(with_parameter(asset.model, h, value));
+              if (!changed) return false;
+              change.model = changed.get();
+              break;
+            case Hypothesis::Kind::output_gain:
+              change.output = h.index;
+              change.output_gain = value;
+              break;
+            case Hypothesis::Kind::output_bias:
+              change.output = h.index;
+              change.output_bias = value;
+              break;
+            case Hypothesis::Kind::input_gain:
+              change.input = h.index;
+              change.input_gain = value;
+              break;
+          }
+          for (std::size_t i = 0; i < states; ++i) x0[i] = phi[xoff + Eigen::Index(i)] * x_scale;
+          buffer.clear();
+          const bool fine = detail::simulate(
+              *nominal, window, inputs, outputs, x0.data(), kInf,
+              [&](std::size_t j, double, double res, double) { buffer.push_back(res / noise[j]); },
+              nullptr, &change);
+          if (!fine) return false;
+          r = Eigen::Map<const VectorXd>(buffer.data(), Eigen::Index(buffer.size()));
+          return true;
+        };
       };
-    };
-    // The grid, the onset held.
-    double best_cost = kInf;
-    double best_onset = onsets.front();
-    VectorXd best_phi;
-    for (const double onset : onsets) {
-      VectorXd phi(Eigen::Index(1 + states));
-      phi[0] = 0.0;
-      for (std::size_t i = 0; i < states; ++i) phi[Eigen::Index(1 + i)] = x_start[i] / x_scale;
-      const detail::Solution sol =
-          detail::levenberg_marquardt(residuals_at(onset, false), phi, options.max_iterations);
-      if (sol.failed || sol.r.size() == 0) continue;
-      if (const double cost = sol.r.squaredNorm(); cost < best_cost) {
-        best_cost = cost;
-        best_onset = onset;
-        best_phi = sol.phi;
-      }
-    }
-    if (!std::isfinite(best_cost)) continue;
-    detail::Solution sol;
-    double onset = best_onset;
-    if (h.kind == Hypothesis::Kind::output_gain || h.kind == Hypothesis::Kind::output_bias) {
-      // A sensor's change shows only at the samples after it: the cost is a step function of the
-      // onset, so the onset is searched over the sample times around the grid's best.
-      for (const Sample& smp : window.samples) {
-        if (smp.signal < inputs || smp.t <= best_onset - spacing || smp.t >= best_onset + spacing ||
-            smp.t == best_onset) {
-          continue;
+      if (pass == 0) {
+        // The grid, the onset held.
+        Screened best{c, kInf, onsets.front(), {}};
+        for (const double onset : onsets) {
+          VectorXd phi(Eigen::Index(1 + states));
+          phi[0] = 0.0;
+          for (std::size_t i = 0; i < states; ++i) phi[Eigen::Index(1 + i)] = x_start[i] / x_scale;
+          const detail::Solution sol = detail::levenberg_marquardt(
+              residuals_at(onset, false), phi, std::min(options.max_iterations, kScreenIterations));
+          if (sol.failed || sol.r.size() == 0) continue;
+          if (const double cost = sol.r.squaredNorm(); cost < best.cost) {
+            best.cost = cost;
+            best.onset = onset;
+            best.phi = sol.phi;
+          }
         }
-        const detail::Solution trial = detail::levenberg_marquardt(
-            residuals_at(smp.t, false), best_phi, options.max_iterations);
-        if (trial.failed || trial.r.size() == 0) continue;
-        if (const double cost = trial.r.squaredNorm(); cost < best_cost) {
-          best_cost = cost;
-          onset = smp.t;
-          best_phi = trial.phi;
-        }
+        if (std::isfinite(best.cost)) screened.push_back(std::move(best));
+        continue;
       }
-      sol =
-          detail::levenberg_marquardt(residuals_at(onset, false), best_phi, options.max_iterations);
-    } else {
-      // Then the onset free, from the grid's best.
-      VectorXd phi(Eigen::Index(2 + states));
-      phi[0] = best_phi[0];
-      phi[1] = 0.0;
-      phi.tail(Eigen::Index(states)) = best_phi.tail(Eigen::Index(states));
-      sol =
-          detail::levenberg_marquardt(residuals_at(best_onset, true), phi, options.max_iterations);
-      onset = best_onset + (sol.failed ? 0.0 : sol.phi[1] * spacing);
+      double best_cost = screened[c].cost;
+      const double best_onset = screened[c].onset;
+      VectorXd best_phi = screened[c].phi;
+      if (const detail::Solution polished = detail::levenberg_marquardt(
+              residuals_at(best_onset, false), best_phi, options.max_iterations);
+          !polished.failed && polished.r.size() > 0 && polished.r.squaredNorm() <= best_cost) {
+        best_cost = polished.r.squaredNorm();
+        best_phi = polished.phi;
+      }
+      detail::Solution sol;
+      double onset = best_onset;
+      if (h.kind == Hypothesis::Kind::output_gain || h.kind == Hypothesis::Kind::output_bias) {
+        // A sensor's change shows only at the samples after it: the cost is a step function of the
+        // onset, so the onset is searched over the sample times around the grid's best.
+        for (const Sample& smp : window.samples) {
+          if (smp.signal < inputs || smp.t <= best_onset - spacing ||
+              smp.t >= best_onset + spacing || smp.t == best_onset) {
+            continue;
+          }
+          const detail::Solution trial = detail::levenberg_marquardt(
+              residuals_at(smp.t, false), best_phi, options.max_iterations);
+          if (trial.failed || trial.r.size() == 0) continue;
+          if (const double cost = trial.r.squaredNorm(); cost < best_cost) {
+            best_cost = cost;
+            onset = smp.t;
+            best_phi = trial.phi;
+          }
+        }
+        sol = detail::levenberg_marquardt(residuals_at(onset, false), best_phi,
+                                          options.max_iterations);
+      } else {
+        // Then the onset free, from the grid's best.
+        VectorXd phi(Eigen::Index(2 + states));
+        phi[0] = best_phi[0];
+        phi[1] = 0.0;
+        phi.tail(Eigen::Index(states)) = best_phi.tail(Eigen::Index(states));
+        sol = detail::levenberg_marquardt(residuals_at(best_onset, true), phi,
+                                          options.max_iterations);
+        onset = best_onset + (sol.failed ? 0.0 : sol.phi[1] * spacing);
+      }
+      if (sol.failed || std::size_t(sol.r.size()) != times.size()) continue;
+      Estimate e;
+      e.hypothesis = h;
+      e.estimate = h.nominal + sol.phi[0] * scale;
+      e.onset = onset;
+      e.cost = sol.r.squaredNorm();
+      // The interval from the Jacobian at the optimum, the onset and initial state marginalised.
+      e.ci95 = detail::half_widths95(sol, 1)[0] * scale;
+      // sol.r: the residuals at the optimum, one per comparison, in units of the noise.
+      e.rms = rms_after(e.onset, [&](std::size_t k) { return sol.r[Eigen::Index(k)]; });
+      estimates.push_back(e);
     }
-    if (sol.failed || std::size_t(sol.r.size()) != times.size()) continue;
-    Estimate e;
-    e.hypothesis = h;
-    e.estimate = h.nominal + sol.phi[0] * scale;
-    e.onset = onset;
-    e.cost = sol.r.squaredNorm();
-    // The interval from the Jacobian at the optimum, the onset and initial state marginalised.
-    e.ci95 = detail::half_widths95(sol, 1)[0] * scale;
-    // sol.r: the residuals at the optimum, one per comparison, in units of the noise.
-    e.rms = rms_after(e.onset, [&](std::size_t k) { return sol.r[Eigen::Index(k)]; });
-    estimates.push_back(e);
+    if (pass == 0) {
+      std::stable_sort(screened.begin(), screened.end(),
+                       [](const Screened& a, const Screened& b) { return a.cost < b.cost; });
+    }
   }
   if (estimates.empty()) return d;
   std::stable_sort(estimates.begin(), estimates.end(),

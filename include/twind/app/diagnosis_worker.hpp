@@ -2,8 +2,8 @@
 // never holds up a tick: the engine thread hands it jobs; it computes them one at a time, in
 // order, and hands each result to `deliver` (the daemon posts it to its inbox, the engine
 // thread's one queue). The engine keeps at most Engine::kDiagnosesInFlight jobs out, so the
-// queue here stays that short. The thread runs at a lower priority than the engine's (nice +10
-// on Linux): on a busy machine diagnoses wait, ticks do not.
+// queue here stays that short. On Linux the thread runs under SCHED_IDLE, on CPU time nothing
+// else wants: on a busy machine diagnoses wait, ticks and the broker do not.
 #pragma once
 
 #include <condition_variable>

@@ -252,7 +252,9 @@ class AssetTwin {
   [[nodiscard]] bool diagnosis_due() const noexcept {
     if (!holding_ || pending_key_ != 0) return false;
     if (diagnosed_size_ == 0) return !recent_.empty();
-    return recent_.size() >= diagnosed_size_ + std::max<std::size_t>(4, diagnosed_size_ / 4);
+    // ... or the window is full (kHeld), and its last samples have not been looked at.
+    return recent_.size() >= diagnosed_size_ + std::max<std::size_t>(4, diagnosed_size_ / 4) ||
+           (recent_.size() == kHeld && diagnosed_size_ < kHeld);
   }
   /// A job for the samples kept so far is out, numbered `key` (> 0).
   void diagnosis_sent(std::uint64_t key) noexcept {
