@@ -245,15 +245,15 @@ class AssetTwin {
   [[nodiscard]] std::span<const RecentSample> recent() const noexcept { return recent_; }
   /// The event time of the divergence alert being diagnosed.
   [[nodiscard]] double diagnosis_alert() const noexcept { return alert_ts_; }
-  /// Diagnosing, no job out, and enough new samples to look at: the first time any, then a
-  /// quarter more than were looked at last (at least 4). An estimate's interval narrows with
-  /// the square root of its samples, so steps in proportion catch every move that matters while
-  /// the work over a long alert stays proportional to its window, not to its square.
+  /// Diagnosing, no job out, and enough new samples to look at: the first time any, then half
+  /// as many again as were looked at last (at least 8). An estimate's interval narrows with the
+  /// square root of its samples, so steps in proportion catch every move that matters while the
+  /// work over a long alert stays proportional to its window, not to its square.
   [[nodiscard]] bool diagnosis_due() const noexcept {
     if (!holding_ || pending_key_ != 0) return false;
     if (diagnosed_size_ == 0) return !recent_.empty();
     // ... or the window is full (kHeld), and its last samples have not been looked at.
-    return recent_.size() >= diagnosed_size_ + std::max<std::size_t>(4, diagnosed_size_ / 4) ||
+    return recent_.size() >= diagnosed_size_ + std::max<std::size_t>(8, diagnosed_size_ / 2) ||
            (recent_.size() == kHeld && diagnosed_size_ < kHeld);
   }
   /// A job for the samples kept so far is out, numbered `key` (> 0).
