@@ -84,9 +84,9 @@ std::string seed_recording() {
   return out;
 }
 
-void BM_DiagnosisSeed(benchmark::State& state) {
-  static const config::Config config = load(std::string(TWIND_SOURCE_DIR) + "/config/twind.yaml");
-  static const std::string recording = seed_recording();
+// Times run_diagnosis on the job of `recording` with state.range(0) samples or more.
+void time_jobs(benchmark::State& state, const config::Config& config,
+               const std::string& recording) {
   const auto job = job_of(config, recording, static_cast<std::size_t>(state.range(0)));
   if (!job) {
     state.SkipWithError("no job that large");
@@ -103,6 +103,12 @@ void BM_DiagnosisSeed(benchmark::State& state) {
   state.counters["job_KB"] =
       static_cast<double>(job->window.samples.size() * sizeof(ident::Sample)) / 1024.0;
   state.SetLabel("best " + best);
+}
+
+void BM_DiagnosisSeed(benchmark::State& state) {
+  static const config::Config config = load(std::string(TWIND_SOURCE_DIR) + "/config/twind.yaml");
+  static const std::string recording = seed_recording();
+  time_jobs(state, config, recording);
 }
 BENCHMARK(BM_DiagnosisSeed)->Arg(128)->Arg(512)->Arg(2048)->Unit(benchmark::kMillisecond);
 
@@ -121,20 +127,7 @@ void BM_DiagnosisMachine(benchmark::State& state) {
     (void)sim::record_machine(sc, o, out);
     return out;
   }();
-  const auto job = job_of(config, recording, static_cast<std::size_t>(state.range(0)));
-  if (!job) {
-    state.SkipWithError("no job that large");
-    return;
-  }
-  std::string best;
-  for (auto _ : state) {
-    core::DiagnosisResult r = core::run_diagnosis(*job);
-    benchmark::DoNotOptimize(r);
-    best = r.diagnosis.best ? r.diagnosis.best->hypothesis.name : "-";
-  }
-  state.counters["samples"] = static_cast<double>(job->window.samples.size());
-  state.counters["hypotheses"] = static_cast<double>(job->hypotheses.size());
-  state.SetLabel("best " + best);
+  time_jobs(state, config, recording);
 }
 BENCHMARK(BM_DiagnosisMachine)->Arg(256)->Arg(1024)->Unit(benchmark::kMillisecond);
 

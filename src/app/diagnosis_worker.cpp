@@ -32,11 +32,6 @@ void DiagnosisWorker::submit(core::DiagnosisJob job) {
   wake_.notify_one();
 }
 
-std::uint64_t DiagnosisWorker::done() const {
-  const std::lock_guard lock(mutex_);
-  return done_;
-}
-
 void DiagnosisWorker::run() {
 #ifdef __linux__
   // This thread only: SCHED_IDLE runs it on CPU time nothing else wants, so that the engine,
@@ -56,12 +51,7 @@ void DiagnosisWorker::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    core::DiagnosisResult result = core::run_diagnosis(job);
-    {
-      const std::lock_guard lock(mutex_);
-      ++done_;
-    }
-    deliver_(std::move(result));
+    deliver_(core::run_diagnosis(job));
   }
 }
 

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <condition_variable>
-#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -29,17 +28,14 @@ class DiagnosisWorker {
 
   /// Any thread.
   void submit(core::DiagnosisJob job);
-  /// Jobs computed so far.
-  [[nodiscard]] std::uint64_t done() const;
 
  private:
   void run();
 
   Deliver deliver_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<core::DiagnosisJob> jobs_;
-  std::uint64_t done_ = 0;
   bool stop_ = false;
   std::thread thread_;  // last: it starts once the rest is made
 };
