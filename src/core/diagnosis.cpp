@@ -10,6 +10,7 @@ DiagnosisResult run_diagnosis(const DiagnosisJob& job) {
   r.asset = job.asset.id;
   r.ts = job.ts;
   r.alert_ts = job.alert_ts;
+  r.changed_from_start = job.options.changed_from_start;
   try {
     r.diagnosis = ident::diagnose(job.asset, job.hypotheses, job.window, job.onsets, job.options);
   } catch (const std::exception& e) {
@@ -19,6 +20,13 @@ DiagnosisResult run_diagnosis(const DiagnosisJob& job) {
     return r;
   }
   if (r.diagnosis.best) {
+    if (r.diagnosis.moving_from) {
+      r.since = *r.diagnosis.moving_from;
+    } else if (r.changed_from_start) {
+      r.since = job.window.samples.front().t;
+    } else {
+      r.since = r.diagnosis.best->onset;
+    }
     std::vector<std::string> inputs;
     std::vector<std::string> outputs;
     for (const config::SignalSpec& s : job.asset.signals) {

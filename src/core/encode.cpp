@@ -325,6 +325,8 @@ void encode_diagnosis(const AssetTwin& twin, const DiagnosisReport& r, std::stri
   if (r.best) write_finding(w, "best", *r.best);
   if (r.runner_up) write_finding(w, "runner_up", *r.runner_up);
   w.key("margin").value(r.margin);
+  w.key("drifting").value(r.drifting);
+  w.key("since").value(r.since);
   if (r.before) {
     w.key("physical").begin_object();
     write_physical(w, "before", *r.before);
@@ -349,6 +351,7 @@ std::string diagnosis_line(const AssetTwin& twin, const DiagnosisReport& r) {
       line += " (" + c + ")";
     }
   }
+  if (r.drifting) line += ", still moving";
   if (!r.explained) line += "; no single change explains the samples";
   return line;
 }

@@ -324,6 +324,18 @@ std::optional<DiagnosisJob> Engine::cut_diagnosis(AssetTwin& twin, double now) {
   for (const RecentSample& r : twin.recent()) {
     job.window.samples.push_back({r.t, r.signal, r.value});
   }
+  job.hypotheses = ident::hypotheses(spec);
+  const AssetTwin::Following& f = twin.diagnosis_following();
+  if (f.known) job.options.incumbent = ident::Hypothesis{f.best_kind, f.best_name, 0, 0.0};
+  if (f.after_onset) {
+    // The window starts after the change: it is in place from the first sample, judged against
+    // the noise found when the window still held the samples before it.
+    job.options.changed_from_start = true;
+    job.options.noise = f.noise;
+    job.key = ++diagnosis_keys_;
+    twin.diagnosis_sent(job.key);
+    return job;
+  }
   if (job.window.samples.empty() || !(job.window.samples.front().t < job.alert_ts)) {
     twin.diagnosis_sent(0);  // looked at: nothing to say until more samples come
     return std::nullopt;
@@ -335,7 +347,6 @@ std::optional<DiagnosisJob> Engine::cut_diagnosis(AssetTwin& twin, double now) {
   for (int k = 0; k < kOnsets; ++k) {
     job.onsets.push_back(first + (job.alert_ts - first) * (0.25 + 0.75 * k / (kOnsets - 1)));
   }
-  job.hypotheses = ident::hypotheses(spec);
   job.key = ++diagnosis_keys_;
   twin.diagnosis_sent(job.key);
   return job;
@@ -367,18 +378,25 @@ void Engine::on_diagnosis(const DiagnosisResult& result, Sink& sink) {
     twin.diagnosed(last);
     return;
   }
+  twin.diagnosis_followed(
+      d.best->hypothesis.kind, d.best->hypothesis.name, d.noises,
+      result.changed_from_start ? std::nullopt : std::optional<double>(d.best->onset),
+      d.moving_from);
   const std::string kind = ident::to_string(d.best->hypothesis.kind);
   const std::string& name = d.best->hypothesis.name;
+  const bool drifting = d.moving_from.has_value();
   // Moved: by more than half its interval, and by more than 1 % of the change it reports.
   const double change = std::abs(last.estimate - d.best->hypothesis.nominal);
   const bool moved =
       !last.any || last.kind != kind || last.name != name || last.explained != d.explained ||
+      last.drifting != drifting ||
       std::abs(d.best->estimate - last.estimate) > std::max(0.5 * last.ci95, 0.01 * change);
   if (!moved) {
     twin.diagnosed(last);
     return;
   }
-  twin.diagnosed({true, d.explained, kind, name, d.best->estimate, d.best->ci95, d.identified});
+  twin.diagnosed(
+      {true, d.explained, kind, name, d.best->estimate, d.best->ci95, drifting, d.identified});
   DiagnosisReport report;
   report.ts = result.ts;
   report.alert_ts = result.alert_ts;
@@ -386,6 +404,14 @@ void Engine::on_diagnosis(const DiagnosisResult& result, Sink& sink) {
   report.explained = d.explained;
   report.best = finding(*d.best);
   if (d.runner_up) report.runner_up = finding(*d.runner_up);
+  if (result.changed_from_start) {
+    // The window no longer holds the onset: the one found while it did.
+    const double onset = twin.diagnosis_following().onset;
+    report.best->onset = onset;
+    if (report.runner_up) report.runner_up->onset = onset;
+  }
+  report.drifting = drifting;
+  report.since = result.since;
   report.margin = d.margin;
   report.before = result.before;
   report.after = result.after;

@@ -264,6 +264,7 @@ void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSin
     std::vector<RecentSample>().swap(recent_);
     recent_head_ = 0;
     holding_ = false;
+    following_ = {};
   } else if (recent_.capacity() < kRecent) {
     recent_.reserve(kRecent);
   }
@@ -375,7 +376,14 @@ void AssetTwin::remember(double t, std::size_t signal, double value) {
   if (!def_->diagnose) return;
   const RecentSample r{t, value, static_cast<std::uint32_t>(signal)};
   if (holding_) {
-    if (recent_.size() < kHeld) recent_.push_back(r);
+    // Full: a change being followed (one found still moving) lets go of its oldest quarter, so
+    // that it is followed as it stands now; any other window stands as it is, its onset and the
+    // transient after it being what tells the hypotheses apart.
+    if (recent_.size() >= kHeld) {
+      if (!following_.after_onset) return;
+      forget_oldest(kHeld / 4);
+    }
+    recent_.push_back(r);
     return;
   }
   if (recent_.size() < kRecent) {
@@ -397,6 +405,30 @@ void AssetTwin::hold(double alert_ts) {
   diagnosed_size_ = 0;
   pending_key_ = 0;
   mark_ = {};
+  following_ = {};
+}
+
+void AssetTwin::forget_oldest(std::size_t n) {
+  n = std::min(n, recent_.size());
+  recent_.erase(recent_.begin(), recent_.begin() + static_cast<std::ptrdiff_t>(n));
+  diagnosed_size_ -= std::min(n, diagnosed_size_);
+}
+
+void AssetTwin::diagnosis_followed(config::HypothesisKind kind, std::string_view name,
+                                   std::span<const double> noise, std::optional<double> onset,
+                                   std::optional<double> moving_from) {
+  if (!holding_) return;
+  following_.known = true;
+  following_.best_kind = kind;
+  following_.best_name = name;
+  if (following_.noise.empty()) following_.noise.assign(noise.begin(), noise.end());
+  if (onset && !following_.after_onset) following_.onset = *onset;
+  if (moving_from) {
+    const auto first = std::lower_bound(recent_.begin(), recent_.end(), *moving_from,
+                                        [](const RecentSample& s, double t) { return s.t < t; });
+    forget_oldest(static_cast<std::size_t>(first - recent_.begin()));
+    following_.after_onset = true;
+  }
 }
 
 void AssetTwin::release_if_calm() {
@@ -414,6 +446,7 @@ void AssetTwin::release_if_calm() {
   recent_head_ = 0;  // oldest first: the ring starts over at its front
   diagnosed_size_ = 0;
   pending_key_ = 0;
+  following_ = {};
 }
 
 void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {

@@ -196,6 +196,7 @@ Diagnosis diagnose(const config::AssetSpec& asset, std::span<const Hypothesis> c
   for (double& o : from_zero) o -= t0;
   Diagnosis d = diagnose_from_zero(asset, candidates, shifted, from_zero, options);
   if (d.best) d.best->onset += t0;
+  if (d.moving_from) *d.moving_from += t0;
   if (d.runner_up) d.runner_up->onset += t0;
   return d;
 }
@@ -205,6 +206,13 @@ namespace {
 // Hypotheses refined after the screening, and the iterations of each screening fit.
 constexpr std::size_t kRefined = 3;
 constexpr std::size_t kScreenIterations = 6;
+// Output comparisons needed on each side of the split before a change is checked for moving.
+constexpr std::size_t kTrackSamples = 16;
+// How often the check for a moving change may halve the samples it looks at.
+constexpr std::size_t kTrackLevels = 3;
+// Moving: the halves' estimates differ by more than this many times their intervals together
+// (about 4 standard errors: a change that has stopped is all but never said to move).
+constexpr double kTrackFactor = 2.0;
 
 Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hypothesis> candidates,
                              const Series& window, std::span<const double> onsets,
@@ -214,9 +222,12 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
   for (const auto& s : asset.signals) inputs += s.role == Role::input ? 1 : 0;
   const std::size_t outputs = asset.signals.size() - inputs;
   const auto nominal = detail::try_build(asset.model);
-  if (!nominal || window.samples.empty() || onsets.empty()) return d;
+  if (!nominal || window.samples.empty() || (onsets.empty() && !options.changed_from_start)) {
+    return d;
+  }
   const std::size_t states = nominal->states();
-  const double first_onset = *std::min_element(onsets.begin(), onsets.end());
+  const double first_onset =
+      options.changed_from_start ? 0.0 : *std::min_element(onsets.begin(), onsets.end());
 
   // The start as the twin would take it, and the nominal model's comparisons: their times and
   // outputs are every hypothesis' too (the samples decide them, not the model).
@@ -255,6 +266,7 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
     noise[j] = std::max(noise[j], 1e-6 * std::max(1.0, magnitude[j]));
   }
   d.noise = noise.empty() ? 0.0 : noise[0];
+  d.noises = noise;
   double x_scale = 1.0;
   for (const double m : magnitude) x_scale = std::max(x_scale, m);
 
@@ -279,9 +291,64 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
     return n > 0.0 ? std::sqrt(sq / n) : 0.0;
   };
 
-  std::vector<Estimate> estimates;
   std::vector<double> x0(states);
   std::vector<double> buffer;
+  const auto scale_for = [&](const Hypothesis& h) {
+    return h.kind == Hypothesis::Kind::output_bias ? noise[h.index] * 10.0
+                                                   : detail::scale_of(h.nominal);
+  };
+  // The residuals of the samples of `w`, in units of the noise, with h's number changed from
+  // `onset0` on (phi = [value, (onset shift,) initial state...]).
+  const auto residuals_of = [&](const Hypothesis& h, const Series& w, double onset0,
+                                bool free_onset) -> detail::Residuals {
+    const double scale = scale_for(h);
+    return [&, hp = &h, wp = &w, scale, onset0, free_onset](const VectorXd& phi, VectorXd& r) {
+      const double value = hp->nominal + phi[0] * scale;
+      const Eigen::Index xoff = free_onset ? 2 : 1;
+      detail::Change change;
+      change.at = onset0 + (free_onset ? phi[1] * spacing : 0.0);
+      std::shared_ptr<const model::Model> changed;
+      switch (hp->kind) {
+        case Hypothesis::Kind::parameter:
+          changed = detail::try_build(with_parameter(asset.model, *hp, value));
+          if (!changed) return false;
+          change.model = changed.get();
+          break;
+        case Hypothesis::Kind::output_gain:
+          change.output = hp->index;
+          change.output_gain = value;
+          break;
+        case Hypothesis::Kind::output_bias:
+          change.output = hp->index;
+          change.output_bias = value;
+          break;
+        case Hypothesis::Kind::input_gain:
+          change.input = hp->index;
+          change.input_gain = value;
+          break;
+      }
+      for (std::size_t i = 0; i < states; ++i) x0[i] = phi[xoff + Eigen::Index(i)] * x_scale;
+      buffer.clear();
+      const bool fine = detail::simulate(
+          *nominal, *wp, inputs, outputs, x0.data(), kInf,
+          [&](std::size_t j, double, double res, double) { buffer.push_back(res / noise[j]); },
+          nullptr, &change);
+      if (!fine) return false;
+      r = Eigen::Map<const VectorXd>(buffer.data(), Eigen::Index(buffer.size()));
+      return true;
+    };
+  };
+  // phi at the start: the value `at`, then the initial state `x` (then the onset shift, 0).
+  const auto start_phi = [&](double at, const std::vector<double>& x, bool free_onset) {
+    const Eigen::Index xoff = free_onset ? 2 : 1;
+    VectorXd phi(xoff + Eigen::Index(states));
+    phi[0] = at;
+    if (free_onset) phi[1] = 0.0;
+    for (std::size_t i = 0; i < states; ++i) phi[xoff + Eigen::Index(i)] = x[i] / x_scale;
+    return phi;
+  };
+
+  std::vector<Estimate> estimates;
   // Two passes. Screening: every hypothesis on the onset grid, each point with a few
   // iterations, which ranks them well enough. Refining: the kRefined best of them, polished at
   // their best onset and then with the onset free. Most of the work is the refining of few.
@@ -292,129 +359,108 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
     VectorXd phi;
   };
   std::vector<Screened> screened;
-  for (int pass = 0; pass < 2; ++pass) {
-    const std::size_t count = pass == 0 ? candidates.size() : std::min(kRefined, screened.size());
-    for (std::size_t c = 0; c < count; ++c) {
-      const Hypothesis& h = candidates[pass == 0 ? c : screened[c].index];
-      const double scale = h.kind == Hypothesis::Kind::output_bias ? noise[h.index] * 10.0
-                                                                   : detail::scale_of(h.nominal);
-      // phi = [value, (onset shift,) initial state...]
-      const auto residuals_at = [&](double onset0, bool free_onset) -> detail::Residuals {
-        return [&, onset0, free_onset](const VectorXd& phi, VectorXd& r) {
-          const double value = h.nominal + phi[0] * scale;
-          const Eigen::Index xoff = free_onset ? 2 : 1;
-          detail::Change change;
-          change.at = onset0 + (free_onset ? phi[1] * spacing : 0.0);
-          std::shared_ptr<const model::Model> changed;
-          switch (h.kind) {
-            case Hypothesis::Kind::parameter:
-              changed = detail::try_build(with_parameter(asset.model, h, value));
-              if (!changed) return false;
-              change.model = changed.get();
-              break;
-            case Hypothesis::Kind::output_gain:
-              change.output = h.index;
-              change.output_gain = value;
-              break;
-            case Hypothesis::Kind::output_bias:
-              change.output = h.index;
-              change.output_bias = value;
-              break;
-            case Hypothesis::Kind::input_gain:
-              change.input = h.index;
-              change.input_gain = value;
-              break;
-          }
-          for (std::size_t i = 0; i < states; ++i) x0[i] = phi[xoff + Eigen::Index(i)] * x_scale;
-          buffer.clear();
-          const bool fine = detail::simulate(
-              *nominal, window, inputs, outputs, x0.data(), kInf,
-              [&](std::size_t j, double, double res, double) { buffer.push_back(res / noise[j]); },
-              nullptr, &change);
-          if (!fine) return false;
-          r = Eigen::Map<const VectorXd>(buffer.data(), Eigen::Index(buffer.size()));
-          return true;
-        };
-      };
-      if (pass == 0) {
-        // The grid, the onset held.
-        Screened best{c, kInf, onsets.front(), {}};
-        for (const double onset : onsets) {
-          VectorXd phi(Eigen::Index(1 + states));
-          phi[0] = 0.0;
-          for (std::size_t i = 0; i < states; ++i) phi[Eigen::Index(1 + i)] = x_start[i] / x_scale;
-          const detail::Solution sol = detail::levenberg_marquardt(
-              residuals_at(onset, false), phi, std::min(options.max_iterations, kScreenIterations));
-          if (sol.failed || sol.r.size() == 0) continue;
-          if (const double cost = sol.r.squaredNorm(); cost < best.cost) {
-            best.cost = cost;
-            best.onset = onset;
-            best.phi = sol.phi;
-          }
-        }
-        if (std::isfinite(best.cost)) screened.push_back(std::move(best));
-        continue;
+  // A change in place from the start has one onset, the window's first sample (time 0 here).
+  const std::vector<double> from_start{0.0};
+  const std::span<const double> grid = options.changed_from_start ? from_start : onsets;
+  for (const Hypothesis& h : candidates) {
+    Screened best{std::size_t(&h - candidates.data()), kInf, grid.front(), {}};
+    for (const double onset : grid) {
+      const detail::Solution sol = detail::levenberg_marquardt(
+          residuals_of(h, window, onset, false), start_phi(0.0, x_start, false),
+          std::min(options.max_iterations, kScreenIterations));
+      if (sol.failed || sol.r.size() == 0) continue;
+      if (const double cost = sol.r.squaredNorm(); cost < best.cost) {
+        best.cost = cost;
+        best.onset = onset;
+        best.phi = sol.phi;
       }
-      double best_cost = screened[c].cost;
-      const double best_onset = screened[c].onset;
-      VectorXd best_phi = screened[c].phi;
-      if (const detail::Solution polished = detail::levenberg_marquardt(
-              residuals_at(best_onset, false), best_phi, options.max_iterations);
-          !polished.failed && polished.r.size() > 0 && polished.r.squaredNorm() <= best_cost) {
-        best_cost = polished.r.squaredNorm();
-        best_phi = polished.phi;
-      }
-      detail::Solution sol;
-      double onset = best_onset;
-      if (h.kind == Hypothesis::Kind::output_gain || h.kind == Hypothesis::Kind::output_bias) {
-        // A sensor's change shows only at the samples after it: the cost is a step function of the
-        // onset, so the onset is searched over the sample times around the grid's best.
-        for (const Sample& smp : window.samples) {
-          if (smp.signal < inputs || smp.t <= best_onset - spacing ||
-              smp.t >= best_onset + spacing || smp.t == best_onset) {
-            continue;
-          }
-          const detail::Solution trial = detail::levenberg_marquardt(
-              residuals_at(smp.t, false), best_phi, options.max_iterations);
-          if (trial.failed || trial.r.size() == 0) continue;
-          if (const double cost = trial.r.squaredNorm(); cost < best_cost) {
-            best_cost = cost;
-            onset = smp.t;
-            best_phi = trial.phi;
-          }
-        }
-        sol = detail::levenberg_marquardt(residuals_at(onset, false), best_phi,
-                                          options.max_iterations);
-      } else {
-        // Then the onset free, from the grid's best.
-        VectorXd phi(Eigen::Index(2 + states));
-        phi[0] = best_phi[0];
-        phi[1] = 0.0;
-        phi.tail(Eigen::Index(states)) = best_phi.tail(Eigen::Index(states));
-        sol = detail::levenberg_marquardt(residuals_at(best_onset, true), phi,
-                                          options.max_iterations);
-        onset = best_onset + (sol.failed ? 0.0 : sol.phi[1] * spacing);
-      }
-      if (sol.failed || std::size_t(sol.r.size()) != times.size()) continue;
-      Estimate e;
-      e.hypothesis = h;
-      e.estimate = h.nominal + sol.phi[0] * scale;
-      e.onset = onset;
-      e.cost = sol.r.squaredNorm();
-      // The interval from the Jacobian at the optimum, the onset and initial state marginalised.
-      e.ci95 = detail::half_widths95(sol, 1)[0] * scale;
-      // sol.r: the residuals at the optimum, one per comparison, in units of the noise.
-      e.rms = rms_after(e.onset, [&](std::size_t k) { return sol.r[Eigen::Index(k)]; });
-      estimates.push_back(e);
     }
-    if (pass == 0) {
-      std::stable_sort(screened.begin(), screened.end(),
-                       [](const Screened& a, const Screened& b) { return a.cost < b.cost; });
+    if (std::isfinite(best.cost)) screened.push_back(std::move(best));
+  }
+  std::stable_sort(screened.begin(), screened.end(),
+                   [](const Screened& a, const Screened& b) { return a.cost < b.cost; });
+  const auto is_incumbent = [&](const Hypothesis& h) {
+    return options.incumbent && h.kind == options.incumbent->kind &&
+           h.name == options.incumbent->name;
+  };
+  std::size_t refined = std::min(kRefined, screened.size());
+  // The incumbent is refined too, wherever the screening put it.
+  for (std::size_t c = refined; c < screened.size(); ++c) {
+    if (!is_incumbent(candidates[screened[c].index])) continue;
+    std::rotate(screened.begin() + std::ptrdiff_t(refined), screened.begin() + std::ptrdiff_t(c),
+                screened.begin() + std::ptrdiff_t(c + 1));
+    ++refined;
+    break;
+  }
+  for (std::size_t c = 0; c < refined; ++c) {
+    const Hypothesis& h = candidates[screened[c].index];
+    double best_cost = screened[c].cost;
+    const double best_onset = screened[c].onset;
+    VectorXd best_phi = screened[c].phi;
+    if (const detail::Solution polished = detail::levenberg_marquardt(
+            residuals_of(h, window, best_onset, false), best_phi, options.max_iterations);
+        !polished.failed && polished.r.size() > 0 && polished.r.squaredNorm() <= best_cost) {
+      best_cost = polished.r.squaredNorm();
+      best_phi = polished.phi;
     }
+    detail::Solution sol;
+    double onset = best_onset;
+    if (options.changed_from_start) {
+      sol = detail::levenberg_marquardt(residuals_of(h, window, onset, false), best_phi,
+                                        options.max_iterations);
+    } else if (h.kind == Hypothesis::Kind::output_gain || h.kind == Hypothesis::Kind::output_bias) {
+      // A sensor's change shows only at the samples after it: the cost is a step function of the
+      // onset, so the onset is searched over the sample times around the grid's best.
+      for (const Sample& smp : window.samples) {
+        if (smp.signal < inputs || smp.t <= best_onset - spacing || smp.t >= best_onset + spacing ||
+            smp.t == best_onset) {
+          continue;
+        }
+        const detail::Solution trial = detail::levenberg_marquardt(
+            residuals_of(h, window, smp.t, false), best_phi, options.max_iterations);
+        if (trial.failed || trial.r.size() == 0) continue;
+        if (const double cost = trial.r.squaredNorm(); cost < best_cost) {
+          best_cost = cost;
+          onset = smp.t;
+          best_phi = trial.phi;
+        }
+      }
+      sol = detail::levenberg_marquardt(residuals_of(h, window, onset, false), best_phi,
+                                        options.max_iterations);
+    } else {
+      // Then the onset free, from the grid's best.
+      VectorXd phi(Eigen::Index(2 + states));
+      phi[0] = best_phi[0];
+      phi[1] = 0.0;
+      phi.tail(Eigen::Index(states)) = best_phi.tail(Eigen::Index(states));
+      sol = detail::levenberg_marquardt(residuals_of(h, window, best_onset, true), phi,
+                                        options.max_iterations);
+      onset = best_onset + (sol.failed ? 0.0 : sol.phi[1] * spacing);
+    }
+    if (sol.failed || std::size_t(sol.r.size()) != times.size()) continue;
+    const double scale = scale_for(h);
+    Estimate e;
+    e.hypothesis = h;
+    e.estimate = h.nominal + sol.phi[0] * scale;
+    e.onset = onset;
+    e.cost = sol.r.squaredNorm();
+    // The interval from the Jacobian at the optimum, the onset and initial state marginalised.
+    e.ci95 = detail::half_widths95(sol, 1)[0] * scale;
+    // sol.r: the residuals at the optimum, one per comparison, in units of the noise.
+    e.rms = rms_after(e.onset, [&](std::size_t k) { return sol.r[Eigen::Index(k)]; });
+    estimates.push_back(e);
   }
   if (estimates.empty()) return d;
   std::stable_sort(estimates.begin(), estimates.end(),
                    [](const Estimate& a, const Estimate& b) { return a.cost < b.cost; });
+  for (std::size_t c = 1; c < estimates.size(); ++c) {
+    if (!is_incumbent(estimates[c].hypothesis)) continue;
+    if (estimates[c].cost - estimates[0].cost < kKeepBest) {
+      std::rotate(estimates.begin(), estimates.begin() + std::ptrdiff_t(c),
+                  estimates.begin() + std::ptrdiff_t(c + 1));
+    }
+    break;
+  }
   d.best = estimates[0];
   if (estimates.size() > 1) d.runner_up = estimates[1];
   d.margin = d.runner_up ? d.runner_up->cost / std::max(d.best->cost, 1e-300) : kInf;
@@ -422,6 +468,94 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
   d.nominal_rms = rms_after(
       d.best->onset, [&](std::size_t k) { return nominal_residual[k] / noise[output_of[k]]; });
   d.explained = d.best->rms <= options.explained_within;
+
+  // Still moving? The best hypothesis again, on each half of the samples after its onset, the
+  // change in place from the start of each (at the onset, for the half that holds it). A change
+  // that has stopped gives both halves the same number within their intervals; one that goes on
+  // (a wearing part) gives the later half a later value, which is the one to report: fitted to a
+  // ramp, the whole window's step is the ramp's average. The halves count only when each is
+  // explained on its own. One that is not (a ramp too steep for halves this long, or a change of
+  // another kind than the hypothesis, its transient misfitted) sends the check to the later
+  // half, split in two the same way, down to kTrackLevels.
+  if (options.track) {
+    const Hypothesis& h = d.best->hypothesis;
+    const double scale = scale_for(h);
+    struct Segment {
+      bool fine = false;
+      double estimate = 0.0;
+      double ci95 = kInf;
+      double rms = kInf;
+    };
+    // h fitted to the samples in [lo, hi): the change from the start of the run, or at the
+    // onset for the run that holds it (the window's samples before lo too, as they tell the
+    // state and the onset).
+    const auto fit = [&](double lo, double hi, bool holds_onset) {
+      Segment out;
+      Series run{window.asset, {}};
+      for (const Sample& smp : window.samples) {
+        if ((holds_onset || smp.t >= lo) && smp.t < hi) run.samples.push_back(smp);
+      }
+      std::vector<double> x;
+      if (!detail::simulate(
+              *nominal, run, inputs, outputs, nullptr, kInf,
+              [](std::size_t, double, double, double) {}, &x) ||
+          x.size() != states) {
+        return out;
+      }
+      const detail::Solution sol = detail::levenberg_marquardt(
+          residuals_of(h, run, holds_onset ? d.best->onset : lo, false),
+          start_phi((d.best->estimate - h.nominal) / scale, x, false), options.max_iterations);
+      // The run's comparisons are the window's last ones before hi (those of the run's start,
+      // where every signal has first been seen, are not compared).
+      const auto end =
+          std::size_t(std::lower_bound(times.begin(), times.end(), hi) - times.begin());
+      if (sol.failed || sol.r.size() == 0 || std::size_t(sol.r.size()) > end) return out;
+      const std::size_t first = end - std::size_t(sol.r.size());
+      double sq = 0.0;
+      double n = 0.0;
+      for (std::size_t k = first; k < end; ++k) {
+        if (times[k] < lo) continue;
+        const double z = sol.r[Eigen::Index(k - first)];
+        sq += z * z;
+        n += 1.0;
+      }
+      if (n == 0.0) return out;
+      out.fine = true;
+      out.estimate = h.nominal + sol.phi[0] * scale;
+      out.ci95 = detail::half_widths95(sol, 1)[0] * scale;
+      out.rms = std::sqrt(sq / n);
+      return out;
+    };
+    const double end = std::nextafter(times.back(), kInf);
+    double lo = options.changed_from_start ? 0.0 : d.best->onset;
+    bool holds_onset = !options.changed_from_start;
+    for (std::size_t level = 0; level < kTrackLevels; ++level) {
+      const double split = lo + 0.5 * (times.back() - lo);
+      std::size_t early = 0;
+      std::size_t late = 0;
+      for (const double t : times) {
+        if (t >= lo) ++(t < split ? early : late);
+      }
+      if (early < kTrackSamples || late < kTrackSamples) break;
+      const Segment then = fit(lo, split, holds_onset);
+      const Segment now = fit(split, end, false);
+      if (!then.fine || !now.fine) break;
+      if (then.rms <= options.explained_within && now.rms <= options.explained_within) {
+        if (std::isfinite(now.ci95) && std::isfinite(then.ci95) &&
+            std::abs(now.estimate - then.estimate) >
+                kTrackFactor * std::hypot(now.ci95, then.ci95)) {
+          d.best->estimate = now.estimate;
+          d.best->ci95 = now.ci95;
+          d.best->rms = now.rms;
+          d.explained = true;
+          d.moving_from = split;
+        }
+        break;
+      }
+      lo = split;
+      holds_onset = false;
+    }
+  }
   if (d.best->hypothesis.kind == Hypothesis::Kind::parameter) {
     d.identified = with_parameter(asset.model, d.best->hypothesis, d.best->estimate);
   } else if (d.best->hypothesis.kind == Hypothesis::Kind::input_gain) {

@@ -176,5 +176,59 @@ TEST(DiagnosisJobs, RebaselineIdentifiedWithoutADiagnosisIsRefused) {
   EXPECT_EQ(sut.find("plant")->def().model_id.version, "1");
 }
 
+// The seed plant with noise, its pole going from -1 to -2 over `drift` seconds from 3 s on (at
+// once for 0), to `until`; the twin's window looked at after each tick by `look`.
+template <typename F>
+void wear(Engine& sut, CollectingSink& sink, double drift, double until, F look) {
+  sim::Scenario sc;
+  sc.noise_std = 0.01;
+  sc.seed = 3;
+  sc.worn.pole = -2.0;
+  sc.drift = drift;
+  sim::ClosedLoop loop(sc, 0.0);
+  double next_tick = 0.5;
+  feed(sut, sink, loop, until, next_tick, [&](double) { look(sut.twin(0)); });
+}
+
+TEST(DiagnosisWindow, AChangeStillMovingLetsGoOfWhatCameBeforeItsLatestEstimate) {
+  Engine sut(seed_config(), 0.0);  // one job per tick, computed at once
+  CollectingSink sink;
+  std::size_t most = 0;
+  bool onset_let_go = false;
+  wear(sut, sink, 20.0, 60.0, [&](const AssetTwin& t) {
+    most = std::max(most, t.recent().size());
+    onset_let_go = onset_let_go || (t.diagnosing() && !t.recent().empty() &&
+                                    t.recent().front().t > t.diagnosis_alert());
+  });
+  ASSERT_FALSE(sink.diagnoses.empty());
+  const AssetTwin& t = sut.twin(0);
+  ASSERT_TRUE(t.diagnosing());
+  EXPECT_TRUE(onset_let_go);
+  EXPECT_TRUE(t.diagnosis_following().after_onset);
+  // The drift stopped at 23 s; the window then grew full (2048 samples, 20.48 s of pairs at
+  // 50 Hz) and went on letting go of its oldest quarter, never holding more.
+  EXPECT_LE(most, AssetTwin::kHeld);
+  EXPECT_GT(t.recent().front().t, 60.0 - 20.48);
+  EXPECT_FALSE(sink.diagnoses.back().drifting);
+  // The onset stays the one found while the window held it.
+  EXPECT_GT(sink.diagnoses.back().best->onset, 3.0);
+  EXPECT_LT(sink.diagnoses.back().best->onset, 8.0);
+}
+
+TEST(DiagnosisWindow, AChangeThatHasStoppedKeepsItsOnsetAndAFullWindowStands) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  std::size_t most = 0;
+  wear(sut, sink, 0.0, 30.0, [&](const AssetTwin& t) { most = std::max(most, t.recent().size()); });
+  ASSERT_FALSE(sink.diagnoses.empty());
+  const AssetTwin& t = sut.twin(0);
+  ASSERT_TRUE(t.diagnosing());
+  EXPECT_FALSE(t.diagnosis_following().after_onset);
+  EXPECT_EQ(t.recent().size(), AssetTwin::kHeld);
+  EXPECT_EQ(most, AssetTwin::kHeld);
+  EXPECT_LT(t.recent().front().t, t.diagnosis_alert());  // the samples before the alert are kept
+  for (const DiagnosisReport& d : sink.diagnoses) EXPECT_FALSE(d.drifting);
+}
+
 }  // namespace
 }  // namespace twind::core

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -246,6 +247,90 @@ TEST(Diagnose, AChangeNoSingleNumberExplainsIsSaidToBeUnexplained) {
   ASSERT_TRUE(d.best.has_value());
   EXPECT_FALSE(d.explained) << d.best->hypothesis.name << " " << d.best->estimate << " rms "
                             << d.best->rms;
+}
+
+// The DC gain of the seed plant with the estimate in place (the gains and B scale it, the pole
+// divides it).
+double dc_gain(const Estimate& e) {
+  return e.hypothesis.kind == Hypothesis::Kind::parameter && e.hypothesis.name == "A[0][0]"
+             ? -1.0 / e.estimate
+             : e.estimate;
+}
+
+TEST(Diagnose, AStepThatHasStoppedIsNotSaidToBeMoving) {
+  for (const double pole : {-1.3, -2.0, -4.0}) {
+    for (const double until : {6.0, 12.0}) {
+      for (unsigned seed = 1; seed <= 5; ++seed) {
+        sim::Scenario sc = noisy(0.01);
+        sc.seed = seed;
+        sc.worn.pole = pole;
+        const Diagnosis d = run(sc, until);
+        ASSERT_TRUE(d.best.has_value());
+        EXPECT_FALSE(d.moving_from.has_value())
+            << pole << " until " << until << " seed " << seed << ": " << d.best->estimate;
+        EXPECT_TRUE(d.explained);
+      }
+    }
+  }
+}
+
+TEST(Diagnose, AChangeStillMovingIsEstimatedAsItStandsNow) {
+  // The pole from -1 at 3 s to -2 at 13 s, at an even pace; the window ends at 9 s, with the
+  // pole at -1.6 (DC gain 0.625).
+  sim::Scenario sc = noisy(0.01);
+  sc.worn.pole = -2.0;
+  sc.drift = 10.0;
+  const config::AssetSpec a = seed_asset();
+  const Series w = window_of(sc, 0.5, 9.0);
+  const Diagnosis d = diagnose(a, hypotheses(a), w, onsets());
+  DiagnoseOptions step_only;
+  step_only.track = false;
+  const Diagnosis step = diagnose(a, hypotheses(a), w, onsets(), step_only);
+  ASSERT_TRUE(d.best.has_value());
+  ASSERT_TRUE(step.best.has_value());
+  ASSERT_TRUE(d.moving_from.has_value())
+      << d.best->hypothesis.name << " " << d.best->estimate << " ±" << d.best->ci95 << " rms "
+      << d.best->rms << " onset " << d.best->onset << " explained " << d.explained;
+  EXPECT_GT(*d.moving_from, 3.0);
+  EXPECT_LT(*d.moving_from, 9.0);
+  EXPECT_TRUE(d.explained);
+  // The estimate stands on the samples from moving_from on: between the plant then and now.
+  const auto true_dc = [](double t) {
+    return 1.0 / (1.0 + std::clamp((t - 3.0) / 10.0, 0.0, 1.0));
+  };
+  EXPECT_LE(dc_gain(*d.best), true_dc(*d.moving_from) + 0.01);
+  EXPECT_GE(dc_gain(*d.best), true_dc(9.0) - 0.01);
+  // The step fitted to the whole window is further from the plant as it stands.
+  EXPECT_LT(std::abs(dc_gain(*d.best) - true_dc(9.0)) + 0.02,
+            std::abs(dc_gain(*step.best) - true_dc(9.0)))
+      << dc_gain(*d.best) << " vs " << dc_gain(*step.best);
+  EXPECT_FALSE(step.moving_from.has_value());
+}
+
+TEST(Diagnose, TheIncumbentStaysBestWhileNoOtherExplainsTheSamplesBetter) {
+  // An actuator at 70 %: for the seed plant its input gain and its B entry are the same change,
+  // equally good; the one said before stays.
+  sim::Scenario sc = noisy(0.01);
+  sc.worn.gain = 0.7;
+  const config::AssetSpec a = seed_asset();
+  const Series w = window_of(sc, 0.5, 5.0);
+  const Diagnosis free = diagnose(a, hypotheses(a), w, onsets());
+  ASSERT_TRUE(free.best.has_value());
+  ASSERT_TRUE(free.runner_up.has_value());
+  ASSERT_LT(free.runner_up->cost - free.best->cost, kKeepBest);
+  DiagnoseOptions o;
+  o.incumbent = free.runner_up->hypothesis;
+  const Diagnosis kept = diagnose(a, hypotheses(a), w, onsets(), o);
+  ASSERT_TRUE(kept.best.has_value());
+  EXPECT_EQ(kept.best->hypothesis.name, free.runner_up->hypothesis.name);
+  EXPECT_EQ(kept.runner_up->hypothesis.name, free.best->hypothesis.name);
+  EXPECT_LE(kept.margin, 1.0);
+  // One that explains the samples far worse (a sensor's bias) does not stay.
+  o.incumbent = Hypothesis{Hypothesis::Kind::output_bias, "y", 0, 0.0};
+  const Diagnosis replaced = diagnose(a, hypotheses(a), w, onsets(), o);
+  ASSERT_TRUE(replaced.best.has_value());
+  EXPECT_EQ(replaced.best->hypothesis.name, free.best->hypothesis.name);
+  EXPECT_EQ(replaced.best->hypothesis.kind, free.best->hypothesis.kind);
 }
 
 }  // namespace

@@ -37,6 +37,12 @@ struct DiagnosisResult {
   /// is one of the model's (linear models).
   std::optional<ident::Physical> before;
   std::optional<ident::Physical> after;
+  /// The job's window started after the change (ident::DiagnoseOptions::changed_from_start): its
+  /// onsets say nothing of when the change began.
+  bool changed_from_start = false;
+  /// The event time of the first sample the best estimate stands on: its onset, the window's
+  /// start when the change was in place from it, or Diagnosis::moving_from.
+  double since = 0.0;
   std::string error;  ///< why nothing could be computed (then `diagnosis` has no best)
 };
 

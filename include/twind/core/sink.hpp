@@ -75,6 +75,9 @@ struct DiagnosisReport {
   std::optional<Finding> best;
   std::optional<Finding> runner_up;
   double margin = 0.0;  ///< runner-up's residual sum of squares over best's
+  /// The change was still moving: `best` is its value over the latest samples (from `since`).
+  bool drifting = false;
+  double since = 0.0;  ///< the event time of the first sample the best estimate stands on
   /// The model in physical terms (linear models): poles, time constants, DC gains; `after` with
   /// the best change in place, when it is one of the model's.
   std::optional<ident::Physical> before;

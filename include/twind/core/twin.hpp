@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "twind/base/types.hpp"
+#include "twind/config/hypotheses.hpp"
 #include "twind/core/arrival_clock.hpp"
 #include "twind/core/asset.hpp"
 #include "twind/core/detector.hpp"
@@ -90,6 +91,7 @@ struct DiagnosisMark {
   std::string name;
   double estimate = 0.0;
   double ci95 = 0.0;
+  bool drifting = false;
   /// The model with the change in place, when the change is one of the model's (or an input
   /// gain of a linear model): what `rebaseline` with `identified` adopts.
   std::optional<config::ModelSpec> identified;
@@ -235,10 +237,31 @@ class AssetTwin {
   }
   [[nodiscard]] std::size_t active_alerts() const noexcept { return active_alerts_; }
   /// Diagnosis: the latest kRecent accepted samples are kept in a ring; from the raise of a
-  /// divergence alert on, every sample is kept (up to kHeld) until no divergence is active any
-  /// more, so that the samples around the fault (the onset before the raise) can be explained.
+  /// divergence alert on, every sample is kept until no divergence is active any more, so that
+  /// the samples around the fault (the onset before the raise) can be explained, up to kHeld.
+  /// A diagnosis that found the change still moving lets go of the samples before its latest
+  /// estimate (the onset with them); from then on the change is followed as it stands now, and
+  /// a full window lets go of its oldest quarter. Any other full window stands as it is.
   static constexpr std::size_t kRecent = 64;
   static constexpr std::size_t kHeld = 2048;
+  /// What the diagnoses of one alert carry from one to the next.
+  struct Following {
+    bool known = false;         ///< a diagnosis with a best change has come back
+    bool after_onset = false;   ///< the window has let go of the onset: the change is in place
+    double onset = 0.0;         ///< the change's onset, from the last window that held it
+    std::vector<double> noise;  ///< the residuals' noise per output, as first judged
+    /// The latest best hypothesis: it stays the best until another explains the samples
+    /// better than chance would (ident::DiagnoseOptions::incumbent).
+    config::HypothesisKind best_kind = config::HypothesisKind::parameter;
+    std::string best_name;
+  };
+  [[nodiscard]] const Following& diagnosis_following() const noexcept { return following_; }
+  /// A diagnosis came back with a best change: its noise, its onset (when its window held it),
+  /// and, when it found the change still moving, where its latest estimate starts (the samples
+  /// before that are let go).
+  void diagnosis_followed(config::HypothesisKind kind, std::string_view name,
+                          std::span<const double> noise, std::optional<double> onset,
+                          std::optional<double> moving_from);
   /// A divergence alert is active and its samples are kept.
   [[nodiscard]] bool diagnosing() const noexcept { return holding_; }
   /// While diagnosing(): the kept samples, oldest first.
@@ -364,6 +387,9 @@ class AssetTwin {
   std::size_t diagnosed_size_ = 0;
   std::uint64_t pending_key_ = 0;
   DiagnosisMark mark_;
+  Following following_;
+  // Lets go of the oldest `n` kept samples while diagnosing.
+  void forget_oldest(std::size_t n);
   double transit_floor_ = std::numeric_limits<double>::infinity();
   double transit_floor_ts_ = 0.0;
 };

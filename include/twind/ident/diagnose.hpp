@@ -48,19 +48,27 @@ struct Estimate {
 };
 
 struct Diagnosis {
-  std::size_t samples = 0;   ///< output comparisons in the window
-  double noise = 0.0;        ///< the residuals' noise the judgement is against
-  double nominal_rms = 0.0;  ///< residual rms after the best onset with the nominal model
+  std::size_t samples = 0;     ///< output comparisons in the window
+  double noise = 0.0;          ///< the residuals' noise the judgement is against (first output)
+  std::vector<double> noises;  ///< the same, one per output
+  double nominal_rms = 0.0;    ///< residual rms after the best onset with the nominal model
   /// The best estimate explains the samples after its onset to within the noise.
   bool explained = false;
   std::optional<Estimate> best;
   std::optional<Estimate> runner_up;
-  /// runner_up's cost over best's (>= 1; infinity without a runner-up): how much better the
-  /// best explains the samples.
+  /// runner_up's cost over best's (infinity without a runner-up): how much better the best
+  /// explains the samples; below 1 (by less than kKeepBest in cost) when the best is the
+  /// incumbent, kept.
   double margin = 0.0;
   /// The model with the best estimate in place, when the best is a parameter of the model, or an
   /// input gain of a linear model (its B column and D column scaled).
   std::optional<config::ModelSpec> identified;
+  /// Set when the best hypothesis' number is still moving: estimated again on each half of the
+  /// samples after the onset (or of the later half, halved again, where a half is not explained
+  /// on its own), the halves' numbers differ by more than twice their 95 % intervals together.
+  /// `best` is then the later half's estimate (the change as it stands now, not its average
+  /// since the onset), and this is where its samples start.
+  std::optional<double> moving_from;
 };
 
 struct DiagnoseOptions {
@@ -71,11 +79,26 @@ struct DiagnoseOptions {
   /// noise.
   double explained_within = 1.5;
   std::size_t max_iterations = 30;
+  /// The change is in place from the window's first sample (a window cut after the onset, while
+  /// a change is followed): no onset is searched, and `noise` must be given.
+  bool changed_from_start = false;
+  /// Check whether the best hypothesis' number is still moving (Diagnosis::moving_from).
+  bool track = true;
+  /// The hypothesis (kind and name) said best before, for the same alert: it stays the best
+  /// while another explains the samples no better than chance would (its residual sum of
+  /// squares, in units of the noise, lower by less than kKeepBest), so that hypotheses the
+  /// samples cannot tell apart do not take turns.
+  std::optional<Hypothesis> incumbent;
 };
+
+/// The chi-square with one degree of freedom at 95 %: a hypothesis whose residual sum of
+/// squares (in units of the noise) is lower by less than this explains the samples no better.
+inline constexpr double kKeepBest = 3.84;
 
 /// Estimates every hypothesis from `window` (one asset's samples, in the twin's order; its start
 /// the nominal model's, with the initial state estimated), the change at each of `onsets` (event
-/// times inside the window), keeps each hypothesis' best onset, and ranks them by cost. An empty
+/// times inside the window), keeps each hypothesis' best onset, and ranks them by cost; then
+/// checks whether the best one's number is still moving (DiagnoseOptions::track). An empty
 /// window, or one without a comparison, gives a Diagnosis with no best.
 [[nodiscard]] Diagnosis diagnose(const config::AssetSpec& asset,
                                  std::span<const Hypothesis> candidates, const Series& window,
