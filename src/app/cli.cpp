@@ -150,8 +150,16 @@ int run_cli(int argc, char** argv) {
                       "Broker URI, overriding the file's broker.uri, e.g. tcp://127.0.0.1:1883");
   run_cmd
       ->add_option("--http", run_opts.http_listen,
-                   "host:port for /state, /metrics and /healthz, or 'off'")
+                   "host:port for the dashboard, /state, /metrics and /healthz, or 'off'")
       ->capture_default_str();
+  run_cmd
+      ->add_option("--http-history", run_opts.http_history,
+                   "States kept per asset for the dashboard's first draw of its page (0: none; "
+                   "about 56 bytes each for a plant of one input and one output)")
+      ->capture_default_str();
+  run_cmd->add_option("--http-token-file", run_opts.http_token_file,
+                      "Require the token in this file of every HTTP request but /healthz "
+                      "(Authorization: Bearer, or the password of basic authentication)");
   auto* run_record =
       run_cmd->add_option("--record", run_opts.record_path,
                           "Also record every inbound message to this file (JSON Lines, as "

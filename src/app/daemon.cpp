@@ -9,6 +9,7 @@
 
 #include "twind/app/connection_report.hpp"
 #include "twind/app/diagnosis_worker.hpp"
+#include "twind/app/live_feed.hpp"
 #include "twind/app/live_publisher.hpp"
 #include "twind/app/publisher.hpp"
 #include "twind/core/engine.hpp"
@@ -65,6 +66,7 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
   Loop& l = *loop_;
   // Diagnoses are computed on a thread of their own (made at the first), never within a tick.
   l.engine.set_diagnosis_deferred(true);
+  l.sink.feed(options_.feed);
   client.subscribe(l.engine.topics(), 1);
   // broker.check_publish: the status topic and the first asset known now; with discovery only,
   // the first one discovered (LivePublisher::discovered).
@@ -154,6 +156,7 @@ bool Daemon::poll(double now, std::size_t max_events) {
   if (!driven_ && l.batch.empty()) l.heard_until = now;
   take_ticks(now);
   l.counters.publish_denied_topics = l.publisher.poll_check(now);
+  if (options_.feed != nullptr) options_.feed->flush();
   return true;
 }
 

@@ -4,6 +4,7 @@
 // and must match the ones the packaged library was compiled with.
 #include <httplib.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -13,6 +14,9 @@
 #include <system_error>
 #include <thread>
 
+#include "twind/app/live_feed.hpp"
+#include "web_assets.hpp"
+
 namespace twind::app {
 namespace {
 
@@ -20,20 +24,76 @@ constexpr const char* kJson = "application/json";
 constexpr const char* kText = "text/plain; charset=utf-8";
 constexpr const char* kPrometheus = "text/plain; version=0.0.4; charset=utf-8";
 
-enum class Route { kNone, kStates, kAssetState, kMetrics, kHealth };
+enum class Route {
+  kNone,
+  kStates,
+  kAssetState,
+  kMetrics,
+  kHealth,
+  kFleetPage,
+  kAssetPage,
+  kUi,
+  kHistory,
+  kEvents
+};
 
-Route classify(const std::string& path, std::string& asset) {
+// `path` is `prefix` and one more segment, which goes to `rest`.
+bool one_below(const std::string& path, std::string_view prefix, std::string& rest) {
+  if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+      path.find('/', prefix.size()) == std::string::npos) {
+    rest = path.substr(prefix.size());  // httplib has already percent-decoded req.path
+    return true;
+  }
+  return false;
+}
+
+Route classify(const std::string& path, std::string& asset, bool dashboard) {
   if (path == "/state") return Route::kStates;
   if (path == "/metrics") return Route::kMetrics;
   if (path == "/healthz") return Route::kHealth;
-  constexpr std::string_view kPrefix = "/state/";
-  if (path.size() > kPrefix.size() && path.compare(0, kPrefix.size(), kPrefix) == 0 &&
-      path.find('/', kPrefix.size()) == std::string::npos) {
-    asset = path.substr(kPrefix.size());  // httplib has already percent-decoded req.path
-    return Route::kAssetState;
-  }
+  if (one_below(path, "/state/", asset)) return Route::kAssetState;
+  if (!dashboard) return Route::kNone;
+  if (path == "/" || path == "/index.html") return Route::kFleetPage;
+  if (path == "/events") return Route::kEvents;
+  if (one_below(path, "/asset/", asset)) return Route::kAssetPage;
+  if (one_below(path, "/ui/", asset)) return Route::kUi;
+  if (one_below(path, "/api/history/", asset)) return Route::kHistory;
   return Route::kNone;
 }
+
+// The password of an HTTP basic `Authorization` value's "user:password" (base64), or empty.
+std::string basic_password(std::string_view b64) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  unsigned bits = 0;
+  int count = 0;
+  for (const char c : b64) {
+    if (c == '=') break;
+    const std::size_t v = kAlphabet.find(c);
+    if (v == std::string_view::npos) return {};
+    bits = (bits << 6U) | static_cast<unsigned>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> static_cast<unsigned>(count)) & 0xFFU);
+    }
+  }
+  const std::size_t colon = out.find(':');
+  return colon == std::string::npos ? std::string() : out.substr(colon + 1);
+}
+
+// Compares in time that depends on the lengths only.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+constexpr const char* kEventNames[] = {"state", "alert", "diagnosis"};
 
 void reply(httplib::Response& res, int status, const std::string& body, const char* type) {
   res.status = status;
@@ -68,10 +128,104 @@ struct HttpServer::Impl {
   Impl(std::string h, int p, SnapshotFn fn)
       : host(std::move(h)), configured_port(p), bound_port(p), snapshot(std::move(fn)) {}
 
+  [[nodiscard]] bool authorised(const httplib::Request& req) const {
+    if (token.empty()) return true;
+    const std::string value = req.get_header_value("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    constexpr std::string_view kBasic = "Basic ";
+    if (value.compare(0, kBearer.size(), kBearer) == 0) {
+      return same_secret(std::string_view(value).substr(kBearer.size()), token);
+    }
+    if (value.compare(0, kBasic.size(), kBasic) == 0) {
+      return same_secret(basic_password(std::string_view(value).substr(kBasic.size())), token);
+    }
+    return false;
+  }
+
+  // The dashboard's routes; false for the others.
+  bool handle_dashboard(Route route, const std::string& name, const httplib::Request& req,
+                        httplib::Response& res) const {
+    switch (route) {
+      case Route::kFleetPage:
+      case Route::kAssetPage:
+      case Route::kUi: {
+        const std::optional<WebAsset> file = web_asset(
+            route == Route::kUi ? name
+                                : (route == Route::kFleetPage ? "index.html" : "asset.html"));
+        if (!file) {
+          reply(res, 404, "not found\n", kText);
+        } else {
+          res.status = 200;
+          res.set_content(std::string(file->body), std::string(file->content_type));
+        }
+        return true;
+      }
+      case Route::kHistory:
+        if (const std::optional<std::string> h = feed->history_json(name)) {
+          reply(res, 200, *h, kJson);
+        } else {
+          reply(res, 404, "no history for asset '" + name + "'\n", kText);
+        }
+        return true;
+      case Route::kEvents:
+        stream(req.get_param_value("asset"), res);
+        return true;
+      case Route::kNone:
+      case Route::kStates:
+      case Route::kAssetState:
+      case Route::kMetrics:
+      case Route::kHealth:
+        break;
+    }
+    return false;
+  }
+
+  // Server-Sent Events from the feed until the client goes or the server stops.
+  void stream(const std::string& asset, httplib::Response& res) const {
+    if (!feed->open_stream()) {
+      reply(res, 503, "too many event streams open\n", kText);
+      return;
+    }
+    res.status = 200;
+    struct Cursor {
+      std::uint64_t after;
+      bool opened = false;
+    };
+    auto cursor = std::make_shared<Cursor>(Cursor{feed->cursor()});
+    LiveFeed* f = feed;
+    const std::atomic<bool>* stop = &stopping;
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [f, stop, asset, cursor](std::size_t, httplib::DataSink& sink) {
+          if (!cursor->opened) {
+            // The first line, so that the client knows the stream is open at once.
+            cursor->opened = true;
+            const std::string hello = "retry: 2000\n: twind\n\n";
+            if (!sink.write(hello.data(), hello.size())) return false;
+          }
+          const LiveFeed::Batch b = f->wait(cursor->after, asset, std::chrono::milliseconds(1000));
+          if (b.closed || stop->load()) {
+            sink.done();
+            return true;
+          }
+          cursor->after = b.next;
+          std::string out;
+          if (b.missed) out += "event: missed\ndata: {}\n\n";
+          for (const LiveFeed::Event& e : b.events) {
+            out += "id: " + std::to_string(e.seq) +
+                   "\nevent: " + kEventNames[static_cast<int>(e.kind)] + "\ndata: " + e.payload +
+                   "\n\n";
+          }
+          if (out.empty()) out = ": keep-alive\n\n";  // finds a client that has gone
+          return sink.write(out.data(), out.size());
+        },
+        [f](bool) { f->close_stream(); });
+  }
+
   void handle(const httplib::Request& req, httplib::Response& res) const {
     res.set_header("Cache-Control", "no-store");
     std::string asset;
-    const Route route = classify(req.path, asset);
+    const Route route = classify(req.path, asset, feed != nullptr);
     if (route == Route::kNone) {
       reply(res, 404, "not found\n", kText);
       return;
@@ -81,6 +235,12 @@ struct HttpServer::Impl {
       reply(res, 405, "method not allowed\n", kText);
       return;
     }
+    if (route != Route::kHealth && !authorised(req)) {
+      res.set_header("WWW-Authenticate", "Basic realm=\"twind\", charset=\"UTF-8\"");
+      reply(res, 401, "unauthorised\n", kText);
+      return;
+    }
+    if (handle_dashboard(route, asset, req, res)) return;
     HttpSnapshot snap;
     try {
       snap = snapshot();
@@ -116,6 +276,11 @@ struct HttpServer::Impl {
         }
         return;
       case Route::kNone:
+      case Route::kFleetPage:
+      case Route::kAssetPage:
+      case Route::kUi:
+      case Route::kHistory:
+      case Route::kEvents:
         break;
     }
   }
@@ -124,6 +289,9 @@ struct HttpServer::Impl {
   const int configured_port;
   std::atomic<int> bound_port;
   const SnapshotFn snapshot;
+  LiveFeed* feed = nullptr;
+  std::string token;
+  std::atomic<bool> stopping{false};
 
   httplib::Server server;
   std::thread thread;
@@ -154,8 +322,20 @@ HttpServer::HttpServer(std::string host, int port, SnapshotFn snapshot) {
   s.set_keep_alive_timeout(1);
   s.set_read_timeout(2, 0);
   s.set_write_timeout(2, 0);
-  // httplib's default pool is max(8, cores - 1) threads; a polled endpoint needs few.
-  s.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  // httplib's default pool is max(8, cores - 1) threads; a polled endpoint needs few, and each
+  // event stream holds one (dashboard()).
+  s.new_task_queue = [impl] {
+    return new httplib::ThreadPool(
+        4 + (impl->feed != nullptr ? impl->feed->options().streams : std::size_t{0}));
+  };
+}
+
+void HttpServer::dashboard(LiveFeed* feed) {
+  impl_->feed = feed;
+}
+
+void HttpServer::require_token(std::string token) {
+  impl_->token = std::move(token);
 }
 
 HttpServer::~HttpServer() {
@@ -206,6 +386,8 @@ void HttpServer::stop() noexcept {
   Impl& m = *impl_;
   const std::lock_guard lock(m.mutex);
   if (!m.thread.joinable()) return;
+  m.stopping = true;
+  if (m.feed != nullptr) m.feed->close();  // event streams end now, not at their next wake-up
   m.server.stop();
   try {
     m.thread.join();

@@ -1,5 +1,6 @@
 #include "twind/app/publisher.hpp"
 
+#include "twind/app/live_feed.hpp"
 #include "twind/core/encode.hpp"
 
 namespace twind::app {
@@ -36,12 +37,14 @@ void PublishingSink::on_state(const core::AssetTwin& twin, double ts) {
   core::encode_state(twin, ts, payload_);
   publish(twin.topic(twin.def().state_topic), 0, ts);
   if (keep_states_) states_.emplace_back(twin.id(), payload_);
+  if (feed_ != nullptr) feed_->state(twin, ts, payload_);
 }
 
 void PublishingSink::on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) {
   payload_.clear();
   core::encode_alert(twin, event, payload_);
   publish(twin.topic(twin.def().alert_topic), 1, now_);
+  if (feed_ != nullptr) feed_->alert(twin, payload_);
   out_.log(LineKind::alert, event.raised ? LogLevel::warning : LogLevel::info,
            core::console_line(twin, event, started_ ? now_ - origin_ : 0.0));
 }
@@ -58,6 +61,7 @@ void PublishingSink::on_diagnosis(const core::AssetTwin& twin,
   payload_.clear();
   core::encode_diagnosis(twin, report, payload_);
   publish(twin.topic(twin.def().diagnosis_topic), 1, now_);
+  if (feed_ != nullptr) feed_->diagnosis(twin, payload_);
   out_.log(LineKind::diagnosis, LogLevel::info, core::diagnosis_line(twin, report));
 }
 

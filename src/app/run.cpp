@@ -15,6 +15,7 @@
 
 #include "twind/app/daemon.hpp"
 #include "twind/app/http_server.hpp"
+#include "twind/app/live_feed.hpp"
 #include "twind/app/recorder.hpp"
 #include "twind/app/systemd_notify.hpp"
 #include "twind/config/loader.hpp"
@@ -249,8 +250,34 @@ int run_daemon(const RunOptions& options) {
                  options.record_path, options.record_max_bytes, options.record_keep);
   }
 
+  std::string token;
+  if (listen && !options.http_token_file.empty()) {
+    config::BrokerSpec file;
+    file.password_file = options.http_token_file;
+    std::optional<std::string> t = resolve_password(file);
+    if (!t || t->empty()) {
+      if (t) spdlog::error("--http-token-file {} is empty", options.http_token_file);
+      return kBadConfig;
+    }
+    token = std::move(*t);
+  }
+  if (listen && token.empty() && listen->first != "127.0.0.1" && listen->first != "::1" &&
+      listen->first != "localhost") {
+    spdlog::warn(
+        "http: {} is reachable beyond this machine and needs no token "
+        "(--http-token-file); put it behind a reverse proxy with TLS (docs/dashboard.md)",
+        listen->first);
+  }
+  std::unique_ptr<LiveFeed> feed;
+  if (listen) {
+    LiveFeedOptions fo;
+    fo.history = options.http_history;
+    feed = std::make_unique<LiveFeed>(fo);
+  }
+
   Watchdog watchdog;
   DaemonOptions dopts;
+  dopts.feed = feed.get();
   dopts.recorder = recorder.get();
   dopts.keep_states = listen.has_value();
   dopts.on_tick = [&watchdog] { watchdog.tick(); };
@@ -267,8 +294,11 @@ int run_daemon(const RunOptions& options) {
       http = std::make_unique<HttpServer>(listen->first, listen->second, [d] {
         return http_view(d->snapshot(), wall_clock_now());
       });
+      http->dashboard(feed.get());
+      if (!token.empty()) http->require_token(token);
       http->start();
-      spdlog::info("http: /state, /metrics and /healthz on {}:{}", listen->first, http->port());
+      spdlog::info("http: the dashboard, /state, /metrics and /healthz on http://{}:{}/{}",
+                   listen->first, http->port(), token.empty() ? "" : " (token required)");
     }
   } catch (const std::exception& e) {
     spdlog::error("cannot start: {}", e.what());

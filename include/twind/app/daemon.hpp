@@ -23,6 +23,8 @@
 
 namespace twind::app {
 
+class LiveFeed;
+
 /// The wall clock as Unix seconds: the daemon's default clock and the time of its status messages.
 [[nodiscard]] double wall_clock_now();
 
@@ -58,6 +60,9 @@ struct DaemonOptions {
   /// on the engine thread; record() only queues it for the recorder's writer thread. Not owned;
   /// null: none.
   Recorder* recorder = nullptr;
+  /// The browser dashboard's feed: every state, alert and diagnosis is handed to it on the
+  /// engine thread, and its streams are woken after each poll. Not owned; null: none.
+  LiveFeed* feed = nullptr;
 };
 
 /// Runs every asset's twin live.

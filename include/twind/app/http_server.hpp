@@ -5,6 +5,20 @@
 //   GET /metrics          200 text/plain; version=0.0.4 (Prometheus text exposition)
 //   GET /healthz          200 "ok", or 503 with the health detail
 //
+// With a LiveFeed (dashboard()), also the browser dashboard, every file of it embedded in the
+// binary (plant networks are often offline: nothing is fetched from elsewhere):
+//
+//   GET /                 the fleet page;  GET /asset/{asset}  an asset's page
+//   GET /ui/{file}        the pages' scripts and style sheet
+//   GET /api/history/{asset}  200 application/json: its recent states (LiveFeed), or 404
+//   GET /events[?asset=ID]    text/event-stream: that asset's states, alerts and diagnoses (or
+//                         every asset's alerts and diagnoses) as Server-Sent Events; 503 when
+//                         the feed's streams are all taken
+//
+// With a token (require_token()), every request but /healthz must carry it, as
+// `Authorization: Bearer TOKEN` or as the password of HTTP basic authentication (any user name,
+// so that a browser can ask for it); else 401. The token is never logged.
+//
 // HEAD is answered like GET without the body. Any other method on one of these paths is 405
 // (with `Allow: GET, HEAD`); any other path is 404. Every response carries
 // `Cache-Control: no-store` and closes its connection (these are one-shot polls, and it keeps
@@ -19,6 +33,8 @@
 #include <vector>
 
 namespace twind::app {
+
+class LiveFeed;
 
 /// (asset id, latest `twin/state` payload) pairs.
 using StateList = std::vector<std::pair<std::string, std::string>>;
@@ -58,6 +74,12 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
   HttpServer(HttpServer&&) = delete;
   HttpServer& operator=(HttpServer&&) = delete;
+
+  /// Serves the browser dashboard from `feed` (not owned; it must outlive the server). Before
+  /// start().
+  void dashboard(LiveFeed* feed);
+  /// Requires `token` of every request but /healthz. Before start(); empty: none.
+  void require_token(std::string token);
 
   /// Binds and starts serving on a background thread; when it returns, connections are accepted.
   /// Throws std::runtime_error when the address cannot be bound (in use, not local, bad name),

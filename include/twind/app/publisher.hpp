@@ -14,6 +14,10 @@
 #include "twind/core/rate_limit.hpp"
 
 namespace twind::app {
+class LiveFeed;
+}  // namespace twind::app
+
+namespace twind::app {
 
 enum class LogLevel : std::uint8_t { info, warning, error };
 
@@ -56,6 +60,9 @@ class PublishingSink final : public core::Sink {
   /// A tick (or a reload) at `t` is next.
   void at(double t) { now_ = t; }
 
+  /// Also hand every state, alert and diagnosis to `feed` (the browser dashboard's); null: none.
+  void feed(LiveFeed* feed) noexcept { feed_ = feed; }
+
   /// Messages the publisher refused.
   [[nodiscard]] std::uint64_t publish_failed() const noexcept { return failed_; }
   /// The states published since the last call, as (asset id, payload); empty unless kept.
@@ -74,6 +81,7 @@ class PublishingSink final : public core::Sink {
 
   Publisher& out_;
   bool keep_states_;
+  LiveFeed* feed_ = nullptr;
   double now_ = 0.0;
   double origin_ = 0.0;
   bool started_ = false;

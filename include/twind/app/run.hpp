@@ -19,6 +19,10 @@ struct RunOptions {
   std::string config_path;
   std::string broker_override;                 ///< replaces broker.uri when set
   std::string http_listen = "127.0.0.1:9100";  ///< host:port for /state, /metrics, /healthz; "off"
+  /// --http-history: states kept per asset for the dashboard's first draw (0: none).
+  std::size_t http_history = 240;
+  /// --http-token-file: every HTTP request but /healthz must carry the token in this file.
+  std::string http_token_file;
   /// --record: every inbound message also goes to this recording (empty: none), rotated past
   /// record_max_bytes with record_keep older files kept.
   std::string record_path;
