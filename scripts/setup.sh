@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything twind needs to build, test and run its demo on Debian 12 (bookworm);
-# `--build` only what builds the two executables (docker/Dockerfile's build stage).
-# Idempotent: packages already present are skipped, so a second run costs a dpkg query.
+# `--build` only what builds the two executables (docker/Dockerfile's build stage). The full set-up
+# also installs the npm packages of the JavaScript tests (tests/web) with npm ci.
+# Idempotent: packages already present are skipped, so a second run costs a dpkg query (and a
+# checksum of tests/web/package-lock.json).
 # Used by the README, by .ci/run and by docker/Dockerfile's build stage, so the path that
 # is tested is the path that ships.
 set -euo pipefail
@@ -17,8 +19,10 @@ BUILD_PKGS=(
 RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # The test and benchmark libraries; ccache for repeated builds; systemd-analyze checks the unit in
 # tests (no systemd needs to run); openssl makes test certificates; clang and its runtime
-# libraries build the libFuzzer targets (scripts/fuzz.sh).
-TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev)
+# libraries build the libFuzzer targets (scripts/fuzz.sh); Node.js and npm run the JavaScript
+# tests (tests/web: MQTT.js over WebSockets), whose npm packages are installed below.
+TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
+           nodejs npm)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in
@@ -30,6 +34,12 @@ esac
 
 missing=()
 for p in "${want[@]}"; do
+  # A Node.js installed otherwise counts: NodeSource's nodejs package, for one, brings its own npm
+  # and conflicts with Debian's npm package.
+  case $p in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
@@ -37,20 +47,36 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#want[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  # policy-rc.d keeps the mosquitto package from starting its system service on install:
+  # tests and the demo start their own broker on a free loopback port.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "setup: done"
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# policy-rc.d keeps the mosquitto package from starting its system service on install:
-# tests and the demo start their own broker on a free loopback port.
-if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-  $SUDO chmod +x /usr/sbin/policy-rc.d
-  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+# The npm packages of the JavaScript tests, exactly as tests/web/package-lock.json pins them
+# (npm ci), for the full set-up only. Skipped while node_modules holds what this very lock file
+# installed (a checksum of it, kept in node_modules, which npm ci empties first).
+web="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+if [[ -z ${1:-} && -f $web/package-lock.json ]]; then
+  lock_sum=$(sha256sum <"$web/package-lock.json")
+  stamp=$web/node_modules/.setup-lock.sha256
+  if [[ ! -f $stamp || $(<"$stamp") != "$lock_sum" ]]; then
+    # playwright-core asks for Node.js 20 or later; Debian 12's own nodejs package is 18.
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' ||
+      echo "setup: warning: Node.js $(node --version) is older than the 20 tests/web's packages ask for"
+    echo "setup: npm ci in tests/web"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$lock_sum" >"$stamp"
+  fi
 fi
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-echo "setup: done"
