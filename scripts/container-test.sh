@@ -5,6 +5,8 @@
 #     `podman healthcheck run`) and Mosquitto's pass;
 #   - twin/state arrives every tick (states counted over a window on the published broker port,
 #     compared with the tick of config/twind.yaml; their seq numbers have no gap);
+#   - MQTT.js (tests/web's, as browser dashboards use it) receives twin/state through the
+#     published WebSockets port;
 #   - twin-sim's wear raises a divergence alert on twin/alert;
 #   - twind and twin-sim run as an unprivileged user on a read-only root filesystem (/tmp alone
 #     writable);
@@ -19,7 +21,8 @@
 # lines when a check failed).
 #
 # Needs root, podman and podman-compose, and the base images (scripts/container-images.sh makes
-# all of that); without them it exits 77 (skipped). Exit 1 when a check fails.
+# all of that), node and tests/web's npm packages (scripts/setup.sh); without them it exits 77
+# (skipped). Exit 1 when a check fails.
 #   scripts/container-test.sh      TWIN_SIM_WEAR_AT=SECONDS (15) sets when twin-sim wears the plant
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +48,9 @@ quiet() { grep -v -e 'systemd connection' -e 'CNI config' -e 'connect to syslog'
 for tool in podman podman-compose mosquitto_sub; do
   command -v "$tool" >/dev/null || skip "no $tool (scripts/container-images.sh installs it)"
 done
+if ! command -v node >/dev/null || [[ ! -f tests/web/node_modules/mqtt/package.json ]]; then
+  skip "no node or no MQTT.js in tests/web/node_modules (scripts/setup.sh installs them)"
+fi
 for base in debian:bookworm debian:bookworm-slim eclipse-mosquitto:2; do
   podman image exists "docker.io/library/$base" 2>/dev/null ||
     skip "no image $base (scripts/container-images.sh makes it)"
@@ -124,7 +130,10 @@ say "image $image: $((size / 1000000)) MB, of which $(((size - base) / 1000000))
 mqtt_port=$(free_port)
 http_port=$(free_port)
 while [[ $http_port == "$mqtt_port" ]]; do http_port=$(free_port); done
+ws_port=$(free_port)
+while [[ $ws_port == "$mqtt_port" || $ws_port == "$http_port" ]]; do ws_port=$(free_port); done
 export TWIND_IMAGE=$image TWIND_MQTT_PORT=$mqtt_port TWIND_HTTP_PORT=$http_port
+export TWIND_WS_PORT=$ws_port
 export TWIN_SIM_WEAR_AT=$wear_at
 t_up=$(now)
 up=1
@@ -186,6 +195,26 @@ awk -v n="$states" -v e="$expected" 'BEGIN {exit !(n >= 0.8 * e && n <= 1.2 * e 
 gaps=$(grep '^twin/state ' "$work/twin.log" | grep -o '"seq":[0-9]*' | cut -d: -f2 |
   awk 'NR > 1 && $1 != prev + 1 {g++} {prev = $1} END {print g + 0}') || true
 [[ $gaps -eq 0 ]] || fail "twin/state's seq has $gaps gaps"
+
+# --- MQTT over WebSockets (docs/dashboards.md) ------------------------------------------------
+# A dashboard's client subscribes through the published WebSockets port and prints the first
+# state's asset and seq.
+ws_probe='import mqtt from "mqtt";
+const c = mqtt.connect(process.argv[1], { protocolVersion: 4, reconnectPeriod: 0 });
+const give_up = setTimeout(() => { console.log("no twin/state within 15 s"); process.exit(1); }, 15000);
+c.on("error", (e) => { console.log(e.message); process.exit(1); });
+c.on("connect", () => c.subscribe("twin/state"));
+c.on("message", (t, p) => {
+  const s = JSON.parse(p.toString());
+  console.log("asset " + s.asset + ", seq " + s.seq);
+  clearTimeout(give_up);
+  c.end();
+});'
+if ws_state=$(cd tests/web && node --input-type=module -e "$ws_probe" "ws://127.0.0.1:$ws_port" 2>&1); then
+  say "twin/state over ws://127.0.0.1:$ws_port (MQTT.js): $ws_state"
+else
+  fail "no twin/state over ws://127.0.0.1:$ws_port: $ws_state"
+fi
 
 # --- twin-sim's wear raises an alert ---------------------------------------------------------
 raised='^twin/alert .*"id":"divergence".*"state":"raised"'

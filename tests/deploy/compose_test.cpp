@@ -88,6 +88,45 @@ std::multimap<std::string, std::string> read_mosquitto_conf() {
   return out;
 }
 
+// A listener of mosquitto.conf: its port, its address ("" for every interface) and its protocol
+// (`protocol` lines apply to the listener above them; mqtt unless one says otherwise).
+struct Listener {
+  std::string port;
+  std::string address;
+  std::string protocol = "mqtt";
+};
+
+std::vector<Listener> read_listeners() {
+  std::vector<Listener> out;
+  std::istringstream in(read_text(kRepo / "docker/mosquitto.conf"));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string key;
+    words >> key;
+    if (key == "listener") {
+      Listener l;
+      words >> l.port >> l.address;
+      out.push_back(l);
+    } else if (key == "protocol" && !out.empty()) {
+      words >> out.back().protocol;
+    }
+  }
+  return out;
+}
+
+// The one listener of `protocol`, or a listener without a port when there is not exactly one.
+Listener listener_of(const std::string& protocol) {
+  Listener found;
+  int n = 0;
+  for (const Listener& l : read_listeners()) {
+    if (l.protocol == protocol) {
+      found = l;
+      ++n;
+    }
+  }
+  return n == 1 ? found : Listener{};
+}
+
 // Dockerfile instructions with their continuation lines joined, comments dropped.
 std::vector<std::string> read_dockerfile() {
   std::vector<std::string> out;
@@ -183,7 +222,7 @@ TEST_F(ComposeFile, EveryPublishedPortIsBoundToTheHostsLoopbackOnly) {
       EXPECT_EQ(p.rfind("127.0.0.1:", 0), 0u) << entry.first << ": " << p;
     }
   }
-  EXPECT_EQ(published, 2);  // the broker's 1883 and twind's 9100
+  EXPECT_EQ(published, 3);  // the broker's 1883 and 9001 (WebSockets), twind's 9100
 }
 
 TEST_F(ComposeFile, TwindIsBuiltFromDockerfileWithTheRepositoryAsContext) {
@@ -217,9 +256,8 @@ TEST_F(ComposeFile, TwindReadsTheRepositorysConfigMountedReadOnlyAtEtcTwind) {
 }
 
 TEST_F(ComposeFile, BrokerUriNamesTheMosquittoServiceAndTheListenerPort) {
-  const auto conf = read_mosquitto_conf();
-  ASSERT_EQ(conf.count("listener"), 1u);
-  const std::string port = conf.find("listener")->second;
+  const std::string port = listener_of("mqtt").port;
+  ASSERT_FALSE(port.empty()) << "docker/mosquitto.conf: not exactly one MQTT listener";
   const std::string expected = "tcp://mosquitto:" + port;
 
   for (const char* name : {"twind", "twin-sim"}) {
@@ -303,12 +341,22 @@ TEST_F(ComposeFile, TwindsPublishedPortIsTheOneTheImageExposesAndProbes) {
       << healthcheck;
 }
 
-TEST(MosquittoConf, ListensOnEveryInterfaceOfTheContainer) {
-  const auto conf = read_mosquitto_conf();
+// Browser dashboards (docs/dashboards.md) connect to ws://127.0.0.1:9001.
+TEST_F(ComposeFile, TheWebSocketsListenerIsPublishedAtTheDocumentedPort) {
+  const std::string port = listener_of("websockets").port;
 
-  ASSERT_EQ(conf.count("listener"), 1u);
-  // "listener PORT" with no address binds every interface; with one it would bind only that.
-  EXPECT_EQ(conf.find("listener")->second.find(' '), std::string::npos);
+  ASSERT_EQ(port, "9001") << "docker/mosquitto.conf: not exactly one WebSockets listener on 9001";
+  EXPECT_TRUE(contains(strings(service("mosquitto")["ports"]), "127.0.0.1:" + port + ":" + port));
+}
+
+TEST(MosquittoConf, ListensOnEveryInterfaceOfTheContainer) {
+  const std::vector<Listener> listeners = read_listeners();
+
+  ASSERT_EQ(listeners.size(), 2u);  // MQTT and MQTT over WebSockets
+  for (const Listener& l : listeners) {
+    // "listener PORT" with no address binds every interface; with one it would bind only that.
+    EXPECT_EQ(l.address, "") << "listener " << l.port;
+  }
 }
 
 TEST(MosquittoConf, AnonymousAccessIsOnAndTheFileSaysHowToTurnItOff) {
