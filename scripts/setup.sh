@@ -72,7 +72,7 @@ if [[ -z ${1:-} && -f $web/package-lock.json ]]; then
   lock_sum=$(sha256sum <"$web/package-lock.json")
   stamp=$web/node_modules/.setup-lock.sha256
   if [[ ! -f $stamp || $(<"$stamp") != "$lock_sum" ]]; then
-    # playwright-core asks for Node.js 20 or later; Debian 12's own nodejs package is 18.
+    # playwright-core 1.62 and later refuse to load on Node.js 18, Debian 12's own nodejs package.
     node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' ||
       echo "setup: warning: Node.js $(node --version) is older than the 20 tests/web's packages ask for"
     echo "setup: npm ci in tests/web"
