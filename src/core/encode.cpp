@@ -375,6 +375,28 @@ std::string model_change_line(const AssetTwin& twin, const ModelChange& change) 
          (change.state_kept ? ", state kept)" : ", re-initialised)");
 }
 
+void encode_trace(const AssetTwin& twin, const TraceSample& sample, std::string& out) {
+  const SignalDef& sd = twin.def().signals[sample.signal];
+  json::Writer w(out);
+  w.begin_object();
+  w.key("asset").value(twin.id());
+  w.key("ts").value(sample.ts);
+  w.key("signal").value(sd.name);
+  if (sd.role == Role::input) {
+    w.key("value").value(sample.value);
+  } else {
+    w.key("measured").value(sample.value);
+    w.key("predicted");
+    write_optional(w, sample.compared, sample.predicted);
+    w.key("residual");
+    write_optional(w, sample.compared, sample.residual);
+    w.key("threshold");
+    write_optional(w, sd.has_threshold, sd.threshold);
+    w.key("judged").value(sample.compared && sample.judged);
+  }
+  w.end_object();
+}
+
 void encode_reply(const CommandReply& reply, std::string& out) {
   json::Writer w(out);
   w.begin_object();
