@@ -78,8 +78,8 @@ int cmd_check(const std::string& path) {
   return kOk;
 }
 
-int cmd_replay(const std::string& config_path, const std::string& input,
-               const std::string& output) {
+int cmd_replay(const std::string& config_path, const std::string& input, const std::string& output,
+               const ReplayOptions& options) {
   const auto config = load(config_path);
   if (!config) return kBadUsage;
 
@@ -103,7 +103,7 @@ int cmd_replay(const std::string& config_path, const std::string& input,
   hooks.warn = [&](const std::string& msg) { spdlog::warn("{}: {}", input, msg); };
   hooks.info = [&](const std::string& msg) { spdlog::info("{}: {}", input, msg); };
   hooks.alert = [](const std::string& msg) { spdlog::info("{}", msg); };
-  const ReplaySummary summary = replay(*config, in, *out, hooks);
+  const ReplaySummary summary = replay(*config, in, *out, hooks, options);
   if (!*out) {
     spdlog::error("writing the output failed");
     return kFailure;
@@ -208,6 +208,10 @@ int run_cli(int argc, char** argv) {
   replay_cmd->add_option("-c,--config", config_path, "Configuration file")->required();
   replay_cmd->add_option("-i,--input", input, "Recording to replay")->required();
   replay_cmd->add_option("-o,--output", output, "Output file (default: standard output)");
+  ReplayOptions replay_opts;
+  replay_cmd->add_flag("--trace", replay_opts.trace,
+                       "Also write a trace line for every sample the twins accept, with each "
+                       "output's comparison (what `twind plot` draws)");
 
   FitOptions fit_opts;
   auto* fit_cmd = app.add_subcommand(
@@ -259,7 +263,7 @@ int run_cli(int argc, char** argv) {
       if (rc != 0) std::cerr << "unhealthy: " << error << '\n';
       return rc;
     }
-    if (*replay_cmd) return cmd_replay(config_path, input, output);
+    if (*replay_cmd) return cmd_replay(config_path, input, output, replay_opts);
     if (*fit_cmd) {
       // With -o the report is the output; without, the configuration is, and the report goes
       // to stderr.
