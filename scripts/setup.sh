@@ -17,8 +17,10 @@ BUILD_PKGS=(
 RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # The test and benchmark libraries; ccache for repeated builds; systemd-analyze checks the unit in
 # tests (no systemd needs to run); openssl makes test certificates; clang and its runtime
-# libraries build the libFuzzer targets (scripts/fuzz.sh).
-TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev)
+# libraries build the libFuzzer targets (scripts/fuzz.sh); python3's xml.etree checks that the
+# figures of `twind plot` are well-formed SVG (tests/app/check_svg.py).
+TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
+  python3)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in
