@@ -9,7 +9,6 @@
 #include <initializer_list>
 #include <istream>
 #include <limits>
-#include <optional>
 
 #include "twind/json/scanner.hpp"
 
@@ -69,7 +68,7 @@ class Parser {
       case '{':
       case '[':
         if (depth >= json::kMaxDepth) return fail("JSON nested too deep");
-        return s_.peek() == '{' ? object(out, depth + 1) : array(out, depth + 1);
+        return container(out, depth + 1, s_.peek() == '{');
       case '"': {
         std::string_view v;
         if (!s_.string(v, &buf_)) return syntax();
@@ -101,42 +100,34 @@ class Parser {
     return syntax();
   }
 
-  bool object(Value& out, int depth) {
-    s_.consume('{');
-    out.kind = Value::Kind::object;
+  // An object's members or an array's items.
+  bool container(Value& out, int depth, bool object) {
+    const char close = object ? '}' : ']';
+    s_.consume(object ? '{' : '[');
+    out.kind = object ? Value::Kind::object : Value::Kind::array;
     s_.skip_ws();
-    if (s_.consume('}')) return true;
+    if (s_.consume(close)) return true;
     for (;;) {
       s_.skip_ws();
-      std::string_view k;
-      if (s_.peek() != '"' || !s_.string(k, &buf_)) return syntax();
-      std::string key(k);
-      s_.skip_ws();
-      if (!s_.consume(':')) return syntax();
-      s_.skip_ws();
+      std::string key;
+      if (object) {
+        std::string_view k;
+        if (s_.peek() != '"' || !s_.string(k, &buf_)) return syntax();
+        key.assign(k);
+        s_.skip_ws();
+        if (!s_.consume(':')) return syntax();
+        s_.skip_ws();
+      }
       Value v;
       if (!value(v, depth)) return false;
-      out.members.emplace_back(std::move(key), std::move(v));
+      if (object) {
+        out.members.emplace_back(std::move(key), std::move(v));
+      } else {
+        out.items.push_back(std::move(v));
+      }
       s_.skip_ws();
       if (s_.consume(',')) continue;
-      if (s_.consume('}')) return true;
-      return syntax();
-    }
-  }
-
-  bool array(Value& out, int depth) {
-    s_.consume('[');
-    out.kind = Value::Kind::array;
-    s_.skip_ws();
-    if (s_.consume(']')) return true;
-    for (;;) {
-      s_.skip_ws();
-      Value v;
-      if (!value(v, depth)) return false;
-      out.items.push_back(std::move(v));
-      s_.skip_ws();
-      if (s_.consume(',')) continue;
-      if (s_.consume(']')) return true;
+      if (s_.consume(close)) return true;
       return syntax();
     }
   }
