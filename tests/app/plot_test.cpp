@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <random>
-#include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../support/fixtures.hpp"
@@ -295,12 +297,45 @@ struct Attribute {
   std::string value;
 };
 
-std::vector<Attribute> attributes(const std::string& svg) {
+// Every name="value" in `svg` (std::regex recurses per character: too deep for long paths).
+std::vector<Attribute> attributes(std::string_view svg) {
   std::vector<Attribute> out;
-  const std::regex attr(R"re(([a-zA-Z:-]+)="([^"]*)")re");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), attr); it != std::sregex_iterator();
-       ++it) {
-    out.push_back({(*it)[1], (*it)[2]});
+  const auto is_name = [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == ':' || c == '-';
+  };
+  for (std::size_t eq = svg.find("=\""); eq != std::string_view::npos;
+       eq = svg.find("=\"", eq + 1)) {
+    std::size_t begin = eq;
+    while (begin > 0 && is_name(svg[begin - 1])) --begin;
+    const std::size_t end = svg.find('"', eq + 2);
+    if (begin == eq || end == std::string_view::npos) continue;
+    out.push_back({std::string(svg.substr(begin, eq - begin)),
+                   std::string(svg.substr(eq + 2, end - eq - 2))});
+    eq = end;
+  }
+  return out;
+}
+
+std::string attribute(std::string_view tag, std::string_view name) {
+  for (const Attribute& a : attributes(tag)) {
+    if (a.name == name) return a.value;
+  }
+  return {};
+}
+
+// The numbers in an attribute's value, as strtod reads them.
+std::vector<double> numbers_in(const std::string& value) {
+  std::vector<double> out;
+  const char* p = value.c_str();
+  while (*p != '\0') {
+    char* end = nullptr;
+    const double v = std::strtod(p, &end);
+    if (end == p) {
+      ++p;
+      continue;
+    }
+    out.push_back(v);
+    p = end;
   }
   return out;
 }
@@ -313,7 +348,6 @@ std::size_t count(const std::string& s, const std::string& what) {
 
 // Every number in a geometric attribute is finite and within reach of the 1200 x 800 view.
 void expect_finite_geometry(const std::string& svg) {
-  const std::regex number(R"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)");
   std::size_t numbers = 0;
   for (const Attribute& a : attributes(svg)) {
     if (a.name != "d" && a.name != "x" && a.name != "y" && a.name != "width" &&
@@ -324,9 +358,7 @@ void expect_finite_geometry(const std::string& svg) {
     std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
     EXPECT_EQ(lower.find("nan"), std::string::npos) << a.name << "=" << a.value;
     EXPECT_EQ(lower.find("inf"), std::string::npos) << a.name << "=" << a.value;
-    for (auto it = std::sregex_iterator(a.value.begin(), a.value.end(), number);
-         it != std::sregex_iterator(); ++it) {
-      const double v = std::stod(it->str());
+    for (const double v : numbers_in(a.value)) {
       EXPECT_TRUE(std::isfinite(v));
       EXPECT_LE(std::abs(v), 1300.0) << a.name << "=" << a.value;
       ++numbers;
@@ -370,18 +402,28 @@ TEST(RenderSvg, TheAlertSpanHasItsExactEdges) {
   const PlotInput in = read(seed_output(true));
   const AssetPlot& a = in.assets.at(0);
   const std::string svg = render_svg(a, {});
-  const std::regex rect(
-      R"re(<rect class="alert" x="([0-9.]+)" y="360" width="([0-9.]+)" height="170" data-alert="divergence" data-signal="y" data-begin="([^"]+)" data-end="([^"]+)"><title>([^<]*)</title>)re");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(svg, m, rect)) << svg.substr(0, 4000);
-  EXPECT_EQ(m[3], "1732200003.06");  // the alert's own ts, as replay wrote it
-  EXPECT_EQ(m[4], "1732200007.98");
-  const double x = 90.0 + (1732200003.06 - a.t_first) / (a.t_last - a.t_first) * 1080.0;
-  EXPECT_NEAR(std::stod(m[1]), x, 0.0006);
-  EXPECT_NEAR(std::stod(m[1]) + std::stod(m[2]), 1170.0, 0.0011);
-  EXPECT_EQ(m[5], "divergence alert on y: raised at 3.06 s, still raised at the end");
+  // The span in the divergence panel, with its times and title.
+  const std::size_t at = svg.find(R"(data-alert="divergence" data-signal="y")");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(count(svg, "data-alert="), 1u);
+  const std::size_t begin = svg.rfind("<rect ", at);
+  const std::size_t end = svg.find("</rect>", at);
+  const std::string tag = svg.substr(begin, end - begin);
+  EXPECT_EQ(attribute(tag, "class"), "alert");
+  EXPECT_EQ(attribute(tag, "y"), "360");
+  EXPECT_EQ(attribute(tag, "data-begin"), "1732200003.06");  // the alert's own ts, as written
+  EXPECT_EQ(attribute(tag, "data-end"), "1732200007.98");
+  const std::string x = attribute(tag, "x");
+  const double expected = 90.0 + (1732200003.06 - a.t_first) / (a.t_last - a.t_first) * 1080.0;
+  EXPECT_NEAR(std::stod(x), expected, 0.0006);
+  EXPECT_NEAR(std::stod(x) + std::stod(attribute(tag, "width")), 1170.0, 0.0011);
+  EXPECT_NE(tag.find("><title>divergence alert on y: raised at 3.06 s, still raised at the "
+                     "end</title>"),
+            std::string::npos)
+      << tag;
   // Shaded over the three panels, its raise marked in the divergence panel.
-  EXPECT_EQ(count(svg, "<rect class=\"alert\" x=\"" + m[1].str() + "\""), 3u);
+  EXPECT_EQ(count(svg, "<rect class=\"alert\" x=\"" + x + "\""), 3u);
+  EXPECT_EQ(count(svg, "<path class=\"edge\" d=\"M" + x + ",360V530\"/>"), 1u);
 }
 
 TEST(RenderSvg, AlertsCloserThanAPixelAreDrawnAsOneSpanOthersApart) {
