@@ -19,11 +19,12 @@ BUILD_PKGS=(
 RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # The test and benchmark libraries; ccache for repeated builds; systemd-analyze checks the unit in
 # tests (no systemd needs to run); openssl makes test certificates; clang and its runtime
-# libraries build the libFuzzer targets (scripts/fuzz.sh); Node.js and npm run the JavaScript
-# tests (tests/web: MQTT.js over WebSockets, the dashboard in a browser), whose npm packages are
-# installed below; chromium is the browser they drive, headless.
+# libraries build the libFuzzer targets (scripts/fuzz.sh); python3's xml.etree checks that the
+# figures of `twind plot` are well-formed SVG (tests/app/check_svg.py); Node.js and npm run the
+# JavaScript tests (tests/web: MQTT.js over WebSockets, the dashboard in a browser), whose npm
+# packages are installed below; chromium is the browser they drive, headless.
 TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
-           nodejs npm chromium)
+           python3 nodejs npm chromium)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in

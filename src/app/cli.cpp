@@ -12,6 +12,7 @@
 
 #include "twind/app/fit.hpp"
 #include "twind/app/http_server.hpp"
+#include "twind/app/plot.hpp"
 #include "twind/app/record.hpp"
 #include "twind/app/replay.hpp"
 #include "twind/app/run.hpp"
@@ -78,8 +79,8 @@ int cmd_check(const std::string& path) {
   return kOk;
 }
 
-int cmd_replay(const std::string& config_path, const std::string& input,
-               const std::string& output) {
+int cmd_replay(const std::string& config_path, const std::string& input, const std::string& output,
+               const ReplayOptions& options) {
   const auto config = load(config_path);
   if (!config) return kBadUsage;
 
@@ -103,7 +104,7 @@ int cmd_replay(const std::string& config_path, const std::string& input,
   hooks.warn = [&](const std::string& msg) { spdlog::warn("{}: {}", input, msg); };
   hooks.info = [&](const std::string& msg) { spdlog::info("{}: {}", input, msg); };
   hooks.alert = [](const std::string& msg) { spdlog::info("{}", msg); };
-  const ReplaySummary summary = replay(*config, in, *out, hooks);
+  const ReplaySummary summary = replay(*config, in, *out, hooks, options);
   if (!*out) {
     spdlog::error("writing the output failed");
     return kFailure;
@@ -116,6 +117,88 @@ int cmd_replay(const std::string& config_path, const std::string& input,
     return kBadUsage;
   }
   spdlog::info("replay: {}", summary.str());
+  return kOk;
+}
+
+struct PlotArgs {
+  std::string input;
+  std::string output;
+  std::string asset;
+  std::string signal;
+  std::vector<std::string> units;  // SIGNAL=UNIT
+};
+
+int cmd_plot(const PlotArgs& args) {
+  PlotOptions options;
+  for (const std::string& u : args.units) {
+    const std::size_t eq = u.find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      std::cerr << "--unit: got " << u << ", expected SIGNAL=UNIT (y=V)\n";
+      return kBadUsage;
+    }
+    options.units.emplace_back(u.substr(0, eq), u.substr(eq + 1));
+  }
+  std::ifstream in(args.input, std::ios::binary);
+  if (!in) {
+    spdlog::error("cannot read {}", args.input);
+    return kFailure;
+  }
+  const PlotInput data = read_replay_output(in);
+  if (in.bad()) {
+    spdlog::error("cannot read {}", args.input);
+    return kFailure;
+  }
+  if (!data.ok()) {
+    std::cerr << args.input;
+    if (data.error_line > 0) std::cerr << ':' << data.error_line;
+    std::cerr << ": " << data.error << '\n';
+    return kBadUsage;
+  }
+  const Choice asset = choose_asset(data.assets, args.asset);
+  if (asset.index >= data.assets.size()) {
+    std::string known;
+    for (const AssetPlot& a : data.assets) known += (known.empty() ? "" : ", ") + a.asset;
+    std::cerr << args.input << ": no asset " << args.asset << " (assets: " << known << ")\n";
+    return kBadUsage;
+  }
+  const AssetPlot& a = data.assets[asset.index];
+  const Choice signal = choose_output(a, args.signal);
+  if (signal.index >= a.outputs.size()) {
+    std::string known;
+    for (const OutputSeries& o : a.outputs) known += (known.empty() ? "" : ", ") + o.name;
+    if (args.signal.empty()) {
+      std::cerr << args.input << ": asset " << a.asset << " has no output in the data\n";
+    } else {
+      std::cerr << args.input << ": asset " << a.asset << " has no output " << args.signal
+                << " (outputs: " << known << ")\n";
+    }
+    return kBadUsage;
+  }
+  options.signal = a.outputs[signal.index].name;
+  options.source = args.input;
+  const std::string svg = render_svg(a, options);
+
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (!args.output.empty()) {
+    file.open(args.output, std::ios::binary | std::ios::trunc);
+    if (!file) {
+      spdlog::error("cannot write {}", args.output);
+      return kFailure;
+    }
+    out = &file;
+  }
+  out->write(svg.data(), static_cast<std::streamsize>(svg.size()));
+  out->flush();
+  if (!*out) {
+    spdlog::error("writing the figure failed");
+    return kFailure;
+  }
+  spdlog::info("plot: asset {} ({}), output {} ({}), {}: {} bytes to {}", a.asset, asset.why,
+               options.signal, signal.why,
+               a.traced ? std::to_string(a.trace_lines) + " trace lines"
+                        : std::to_string(a.states) + " states (no trace lines)",
+               svg.size(), args.output.empty() ? "standard output" : args.output);
   return kOk;
 }
 
@@ -216,6 +299,25 @@ int run_cli(int argc, char** argv) {
   replay_cmd->add_option("-c,--config", config_path, "Configuration file")->required();
   replay_cmd->add_option("-i,--input", input, "Recording to replay")->required();
   replay_cmd->add_option("-o,--output", output, "Output file (default: standard output)");
+  ReplayOptions replay_opts;
+  replay_cmd->add_flag("--trace", replay_opts.trace,
+                       "Also write a trace line for every sample the twins accept, with each "
+                       "output's comparison (what `twind plot` draws)");
+
+  PlotArgs plot_args;
+  auto* plot_cmd = app.add_subcommand(
+      "plot",
+      "Draw a replay's output as a self-contained SVG: measured against predicted, divergence "
+      "against the threshold with the alerts shaded, the inputs");
+  plot_cmd->add_option("-i,--input", plot_args.input, "The output of `twind replay [--trace]`")
+      ->required();
+  plot_cmd->add_option("-o,--output", plot_args.output, "SVG file (default: standard output)");
+  plot_cmd->add_option("--asset", plot_args.asset,
+                       "The asset to draw (default: the only one, else the first with an alert)");
+  plot_cmd->add_option("--signal", plot_args.signal,
+                       "The output to draw (default: the one of the first divergence alert, else "
+                       "the first)");
+  plot_cmd->add_option("--unit", plot_args.units, "A signal's unit for its axis, SIGNAL=UNIT");
 
   FitOptions fit_opts;
   auto* fit_cmd = app.add_subcommand(
@@ -267,7 +369,8 @@ int run_cli(int argc, char** argv) {
       if (rc != 0) std::cerr << "unhealthy: " << error << '\n';
       return rc;
     }
-    if (*replay_cmd) return cmd_replay(config_path, input, output);
+    if (*replay_cmd) return cmd_replay(config_path, input, output, replay_opts);
+    if (*plot_cmd) return cmd_plot(plot_args);
     if (*fit_cmd) {
       // With -o the report is the output; without, the configuration is, and the report goes
       // to stderr.

@@ -96,4 +96,10 @@ void PublishingSink::on_reject(std::string_view topic, Reject reason, double arr
   out_.log(LineKind::reject, LogLevel::warning, line);
 }
 
+void PublishingSink::on_trace(const core::AssetTwin& twin, const core::TraceSample& sample) {
+  payload_.clear();
+  core::encode_trace(twin, sample, payload_);
+  out_.trace(payload_);
+}
+
 }  // namespace twind::app

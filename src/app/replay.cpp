@@ -32,6 +32,14 @@ class RecordingPublisher final : public Publisher {
     return true;
   }
 
+  // A trace line: `{"trace":OBJECT}`, in order with the messages (docs/interfaces.md).
+  void trace(std::string_view object) override {
+    buffer_ += R"({"trace":)";
+    buffer_ += object;
+    buffer_ += "}\n";
+    if (buffer_.size() >= kFlushBytes) flush();
+  }
+
   void log(LineKind kind, LogLevel level, const std::string& line) override {
     if (kind == LineKind::alert) {
       if (hooks_.alert) hooks_.alert(line);
@@ -132,10 +140,11 @@ struct Run {
 }  // namespace
 
 ReplaySummary replay(const config::Config& config, std::istream& in, std::ostream& out,
-                     const ReplayHooks& hooks) {
+                     const ReplayHooks& hooks, const ReplayOptions& options) {
   ReplaySummary summary;
   RecordingPublisher publisher(out, hooks);
   PublishingSink sink(publisher);
+  sink.trace(options.trace);
   BadLines bad(hooks, summary);
   codec::RecordingParser parser;
   codec::RecordLine rec;

@@ -34,6 +34,17 @@ void write_optional(json::Writer& w, bool has, double v) {
   }
 }
 
+// An output's "measured", "predicted" and "residual", each null where it is not known.
+void write_comparison(json::Writer& w, bool has_value, double value, bool has_prediction,
+                      double predicted, double residual) {
+  w.key("measured");
+  write_optional(w, has_value, value);
+  w.key("predicted");
+  write_optional(w, has_prediction, predicted);
+  w.key("residual");
+  write_optional(w, has_prediction, residual);
+}
+
 }  // namespace
 
 void encode_state(const AssetTwin& twin, double ts, std::string& out) {
@@ -57,12 +68,7 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
       w.key("value");
       write_optional(w, sv.has_value, sv.value);
     } else {
-      w.key("measured");
-      write_optional(w, sv.has_value, sv.value);
-      w.key("predicted");
-      write_optional(w, sv.has_prediction, sv.predicted);
-      w.key("residual");
-      write_optional(w, sv.has_prediction, sv.residual);
+      write_comparison(w, sv.has_value, sv.value, sv.has_prediction, sv.predicted, sv.residual);
       if (sd.has_cusum) {
         const DivergenceDetector& d = twin.detector(i);
         w.key("cusum").begin_object();
@@ -373,6 +379,24 @@ std::string model_change_line(const AssetTwin& twin, const ModelChange& change) 
          change.after.name + " v" + change.after.version + " (" +
          std::string(to_string(change.cause)) +
          (change.state_kept ? ", state kept)" : ", re-initialised)");
+}
+
+void encode_trace(const AssetTwin& twin, const TraceSample& sample, std::string& out) {
+  const SignalDef& sd = twin.def().signals[sample.signal];
+  json::Writer w(out);
+  w.begin_object();
+  w.key("asset").value(twin.id());
+  w.key("ts").value(sample.ts);
+  w.key("signal").value(sd.name);
+  if (sd.role == Role::input) {
+    w.key("value").value(sample.value);
+  } else {
+    write_comparison(w, true, sample.value, sample.compared, sample.predicted, sample.residual);
+    w.key("threshold");
+    write_optional(w, sd.has_threshold, sd.threshold);
+    w.key("judged").value(sample.compared && sample.judged);
+  }
+  w.end_object();
 }
 
 void encode_reply(const CommandReply& reply, std::string& out) {

@@ -91,25 +91,29 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
     t_model_ = ts;
   }
 
-  if (sd.role == Role::input) {
+  const bool output = sd.role == Role::output;
+  if (output) {
+    y_meas_[sd.index] = value;
+  } else {
     u_[sd.index] = value;
     t_input_ = ts;
-  } else {
-    y_meas_[sd.index] = value;
+    if (sink.traces()) trace(signal, false, sink);
   }
 
   if (diverged) {
     // An unstable model, or inputs it cannot take: never publish NaN or a runaway prediction.
     // Start again from the measurements and say so.
+    if (output && sink.traces()) trace(signal, false, sink);
     on_model_diverged(ts, magnitude, sink);
     reinitialise();
     return std::nullopt;
   }
   if (!initialised_) {
     try_initialise(ts);
+    if (output && sink.traces()) trace(signal, false, sink);
     return std::nullopt;
   }
-  if (sd.role != Role::output) return std::nullopt;
+  if (!output) return std::nullopt;
   if (back_from_stale) {
     reinitialise();  // from this measurement: see "Outages" in twin.hpp
   } else if (lost_) {
@@ -119,8 +123,25 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
     reinitialise(true);  // the start holds from this measurement: see "Start" in twin.hpp
   } else {
     compare(signal, ts, sink);
+    return std::nullopt;
   }
+  if (sink.traces()) trace(signal, false, sink);
   return std::nullopt;
+}
+
+void AssetTwin::trace(std::size_t signal, bool compared, AlertSink& sink) const {
+  const SignalView& sv = signals_[signal];
+  TraceSample s;
+  s.signal = signal;
+  s.ts = sv.event_time;
+  s.value = sv.value;
+  if (compared) {
+    s.compared = true;
+    s.predicted = sv.predicted;
+    s.residual = sv.residual;
+    s.judged = sv.judged;
+  }
+  sink.on_trace(*this, s);
 }
 
 void AssetTwin::on_model_diverged(double ts, double magnitude, AlertSink& sink) {
@@ -213,6 +234,7 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
   def_->model->output(x_, u_, y_pred_);
   if (double magnitude = kStateLimit; !bounded(y_pred_, magnitude)) {
     // The output map took the state or the inputs beyond bounds (an absurd input through D).
+    if (sink.traces()) trace(signal, false, sink);
     on_model_diverged(ts, magnitude, sink);
     reinitialise();
     return;
@@ -225,13 +247,18 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
   sv.predicted = y_pred_[sd.index];
   sv.residual = sv.value - sv.predicted;
   sv.judged = true;
-  if (!sd.has_threshold && !sd.has_cusum) return;
+  if (!sd.has_threshold && !sd.has_cusum) {
+    if (sink.traces()) trace(signal, true, sink);
+    return;
+  }
   // Bare numbers of unknown lateness while the model moves: see "Timing of bare numbers".
   if (!timing_known() && drifts(sd.index, timing_tolerance(sd))) {
     sv.judged = false;
     ++unjudged_;
+    if (sink.traces()) trace(signal, true, sink);
     return;
   }
+  if (sink.traces()) trace(signal, true, sink);
 
   const DivergenceDetector::Settings settings{
       sd.has_threshold, sd.threshold,   sd.clear_threshold, def_->raise_after, def_->clear_after,

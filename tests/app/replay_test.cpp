@@ -34,14 +34,15 @@ struct Replayed {
   }
 };
 
-Replayed run_replay(const std::string& recording, const config::Config& c = seed_config()) {
+Replayed run_replay(const std::string& recording, const config::Config& c = seed_config(),
+                    const ReplayOptions& options = {}) {
   Replayed r;
   std::istringstream in(recording);
   std::ostringstream out;
   ReplayHooks hooks;
   hooks.warn = [&](const std::string& m) { r.log.push_back(m); };
   hooks.alert = [&](const std::string& m) { r.alert_lines.push_back(m); };
-  r.summary = replay(c, in, out, hooks);
+  r.summary = replay(c, in, out, hooks, options);
   r.text = out.str();
   std::istringstream lines(r.text);
   for (std::string l; std::getline(lines, l);) r.lines.push_back(json::parse(l));
@@ -197,6 +198,68 @@ TEST(Replay, EmptyInputGivesEmptyOutput) {
   const Replayed sut = run_replay("");
   EXPECT_TRUE(sut.text.empty());
   EXPECT_EQ(sut.summary.lines, 0u);
+}
+
+Replayed traced(const std::string& recording, const config::Config& c = seed_config()) {
+  ReplayOptions o;
+  o.trace = true;
+  return run_replay(recording, c, o);
+}
+
+TEST(ReplayTrace, TheMessagesStayByteIdenticalWithTraceLinesBetweenThem) {
+  const std::string rec = seed_recording();
+  const Replayed plain = run_replay(rec);
+  const Replayed sut = traced(rec);
+  std::string messages;
+  std::size_t traces = 0;
+  std::istringstream in(sut.text);
+  for (std::string l; std::getline(in, l);) {
+    if (l.rfind(R"({"trace":{)", 0) == 0) {
+      ++traces;
+    } else {
+      messages += l + '\n';
+    }
+  }
+  EXPECT_EQ(messages, plain.text);
+  EXPECT_EQ(traces, 800u);  // one per value the twin accepted
+  EXPECT_EQ(sut.summary.counters.values, 800u);
+  EXPECT_EQ(traced(rec).text, sut.text);  // deterministic
+}
+
+TEST(ReplayTrace, EachOutputSampleCarriesItsComparisonAndTheDecidingOneComesBeforeItsAlert) {
+  const Replayed sut = traced(seed_recording());
+  std::size_t compared = 0;
+  const json* previous = nullptr;
+  for (const json& l : sut.lines) {
+    if (l.contains("topic") && l["topic"] == "twin/alert") {
+      ASSERT_NE(previous, nullptr);
+      const json& deciding = (*previous)["trace"];
+      EXPECT_EQ(deciding["signal"], "y");
+      EXPECT_EQ(deciding["ts"], l["payload"]["ts"]);
+      EXPECT_EQ(std::abs(deciding["residual"].get<double>()), l["payload"]["value"]);
+    }
+    previous = &l;
+    if (!l.contains("trace")) continue;
+    const json& t = l["trace"];
+    EXPECT_EQ(t["asset"], "plant");
+    if (t["signal"] == "u") {
+      EXPECT_TRUE(t["value"].is_number());
+      EXPECT_FALSE(t.contains("measured"));
+      continue;
+    }
+    EXPECT_EQ(t["threshold"], 0.15);
+    if (t["predicted"].is_null()) {
+      EXPECT_TRUE(t["residual"].is_null());
+      EXPECT_EQ(t["judged"], false);
+      continue;
+    }
+    ++compared;
+    EXPECT_EQ(t["residual"].get<double>(),
+              t["measured"].get<double>() - t["predicted"].get<double>());
+  }
+  // Bare numbers: the twin starts on the first u, provisionally (the plant moves), again on the
+  // next y, and compares every y after.
+  EXPECT_EQ(compared, 398u);
 }
 
 }  // namespace

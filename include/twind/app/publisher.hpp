@@ -35,6 +35,8 @@ class Publisher {
   virtual void log(LineKind kind, LogLevel level, const std::string& line) = 0;
   /// A twin was made by discovery (its line is logged first).
   virtual void discovered(const core::AssetTwin& twin) { (void)twin; }
+  /// One trace object (core::encode_trace), while the sink traces. Default: ignore.
+  virtual void trace(std::string_view object) { (void)object; }
 
  protected:
   ~Publisher() = default;
@@ -59,6 +61,8 @@ class PublishingSink final : public core::Sink {
   void message_at(double t);
   /// A tick (or a reload) at `t` is next.
   void at(double t) { now_ = t; }
+  /// Hands every sample the twins accept to the publisher's trace() (core::AlertSink::on_trace).
+  void trace(bool on) noexcept { set_traces(on); }
 
   /// Also hand every state, alert and diagnosis to `feed` (the browser dashboard's); null: none.
   void feed(LiveFeed* feed) noexcept { feed_ = feed; }
@@ -75,6 +79,7 @@ class PublishingSink final : public core::Sink {
   void on_reply(const core::CommandReply& reply) override;
   void on_discovered(const core::AssetTwin& twin) override;
   void on_reject(std::string_view topic, Reject reason, double arrival) override;
+  void on_trace(const core::AssetTwin& twin, const core::TraceSample& sample) override;
 
  private:
   void publish(const std::string& topic, int qos, double ts);

@@ -37,6 +37,13 @@ struct ReplayHooks {
   std::function<void(const std::string&)> info;
 };
 
+struct ReplayOptions {
+  /// Also write a trace line for every sample a twin accepts, an output's with its comparison
+  /// (docs/interfaces.md, "Trace lines"), in order with the messages. Without it the output is
+  /// the messages alone.
+  bool trace = false;
+};
+
 /// Reads a recording from `in` line by line (streaming, constant memory), runs every asset's twin
 /// over it and writes the messages the live daemon would have published to `out` as recording
 /// lines, in order. Ticks fall on the grid k * tick in recording time (core::TickSchedule with
@@ -44,6 +51,6 @@ struct ReplayHooks {
 /// message with t <= T and before any with t > T, up to the last message's time.
 /// Throws model::ModelError if the configuration's models cannot be built; never for the input.
 ReplaySummary replay(const config::Config& config, std::istream& in, std::ostream& out,
-                     const ReplayHooks& hooks = {});
+                     const ReplayHooks& hooks = {}, const ReplayOptions& options = {});
 
 }  // namespace twind::app

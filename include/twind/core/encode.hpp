@@ -32,6 +32,12 @@ void encode_diagnosis(const AssetTwin& twin, const DiagnosisReport& report, std:
 /// `diagnosis plant: A[0][0] -1 -> -2.001 +-0.002 (pole -1 (time constant 1 s) -> ...)`.
 [[nodiscard]] std::string diagnosis_line(const AssetTwin& twin, const DiagnosisReport& report);
 
+/// Appends the trace object of one sample a twin accepted to `out` (docs/interfaces.md, "Trace
+/// lines"): `{"asset","ts","signal","value"}` for an input; `{"asset","ts","signal","measured",
+/// "predicted","residual","threshold","judged"}` for an output, `predicted` and `residual` null
+/// when the sample was not compared, `threshold` null when the output has none.
+void encode_trace(const AssetTwin& twin, const TraceSample& sample, std::string& out);
+
 /// Appends a command's reply to `out` (schema: docs/commands.md).
 void encode_reply(const CommandReply& reply, std::string& out);
 

@@ -42,13 +42,41 @@ struct AlertEvent {
   Detector detector = Detector::threshold;
 };
 
+/// One sample a twin accepted, as it took it: what a trace of the twin shows (`twind replay
+/// --trace`).
+struct TraceSample {
+  std::size_t signal = 0;  ///< index into AssetDef::signals
+  double ts = 0.0;         ///< its event time, as placed (see ArrivalClock)
+  double value = 0.0;
+  /// Outputs: compared with the prediction at `ts`. False when the twin started or restarted
+  /// from this measurement instead (or is still waiting for a signal), and for inputs.
+  bool compared = false;
+  double predicted = 0.0;  ///< when compared
+  double residual = 0.0;   ///< when compared: value - predicted
+  /// When compared: the comparison counts for the divergence detector (see "Timing of bare
+  /// numbers" in AssetTwin).
+  bool judged = false;
+};
+
 /// Receives alert transitions as they are decided. Called synchronously on the caller's thread.
 class AlertSink {
  public:
   virtual void on_alert(const AssetTwin& twin, const AlertEvent& event) = 0;
+  /// Every sample a twin accepts, an output's with its comparison, before the alerts it decides;
+  /// called only while traces() is true, so that a sink that does not trace costs the twin a
+  /// test of a flag per sample.
+  virtual void on_trace(const AssetTwin& twin, const TraceSample& sample) {
+    (void)twin;
+    (void)sample;
+  }
+  [[nodiscard]] bool traces() const noexcept { return traces_; }
 
  protected:
   ~AlertSink() = default;
+  void set_traces(bool on) noexcept { traces_ = on; }
+
+ private:
+  bool traces_ = false;
 };
 
 /// Per-signal view of a twin, for encoders and tests.
@@ -339,6 +367,8 @@ class AssetTwin {
   void on_model_diverged(double ts, double magnitude, AlertSink& sink);
   void clear_model_diverged(double ts, AlertSink& sink);
   void compare(std::size_t signal, double ts, AlertSink& sink);
+  // Hands signal's latest sample to sink.on_trace (callers test sink.traces() first).
+  void trace(std::size_t signal, bool compared, AlertSink& sink) const;
   // Clears signal's stale alert at `now` (arrival clock), or at its raise if that was later.
   void end_stale(std::size_t signal, double now, double value, double threshold, AlertSink& sink);
   // Clears signal's divergence alert, if raised, at `now`, or at its raise if that was later: a
