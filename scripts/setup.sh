@@ -17,8 +17,13 @@ BUILD_PKGS=(
 RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # The test and benchmark libraries; ccache for repeated builds; systemd-analyze checks the unit in
 # tests (no systemd needs to run); openssl makes test certificates; clang and its runtime
-# libraries build the libFuzzer targets (scripts/fuzz.sh).
-TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev)
+# libraries build the libFuzzer targets (scripts/fuzz.sh). prometheus brings promtool and the
+# server that tests/monitoring checks monitoring/'s configuration, rules and dashboard queries
+# with (its service is not started: see policy-rc.d below; without recommends, so no
+# prometheus-node-exporter, whose default port is twind's); python3 reads the dashboard and
+# Prometheus' JSON answers there.
+TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
+  prometheus python3)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in
@@ -45,8 +50,9 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# policy-rc.d keeps the mosquitto package from starting its system service on install:
-# tests and the demo start their own broker on a free loopback port.
+# policy-rc.d keeps the mosquitto and prometheus packages from starting their system services on
+# install where no systemd runs (their init scripts would take ports 1883 and 9090): tests and
+# the demo start their own on free loopback ports.
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod +x /usr/sbin/policy-rc.d
