@@ -1,6 +1,7 @@
 """Asks a running Prometheus, through its HTTP API, what tests/monitoring/prometheus_live.sh checks.
 
   prom.py URL ready SECONDS             waits until /-/ready answers 200
+  prom.py URL target_up SECONDS         waits until the job twind's target is up
   prom.py URL scraped SECONDS ASSET     waits until the job twind is up and ASSET's status is ok
   prom.py URL quiet_before T ASSET      as of time T: ASSET ok on every scrape of the last 5 s, the
                                         rules evaluated, and no alert at all, pending or firing,
@@ -74,6 +75,15 @@ def ready(url, seconds):
             pass
         time.sleep(0.1)
     return fail(f"{url}/-/ready did not answer 200 within {seconds} s")
+
+
+def target_up(url, seconds):
+    deadline = time.time() + float(seconds)
+    while time.time() < deadline:
+        if query(url, 'up{job="twind"} == 1')["result"]:
+            return 0
+        time.sleep(0.2)
+    return fail(f"the job twind not up within {seconds} s: {query(url, 'up')}")
 
 
 def scraped(url, seconds, asset):
@@ -203,7 +213,7 @@ def panels(url, path):
 
 def main(argv):
     url, command, args = argv[1], argv[2], argv[3:]
-    checks = {"ready": ready, "scraped": scraped, "quiet_before": quiet_before, "fires": fires,
+    checks = {"ready": ready, "target_up": target_up, "scraped": scraped, "quiet_before": quiet_before, "fires": fires,
               "panels": panels}
     return checks[command](url, *args)
 
