@@ -14,8 +14,8 @@
 #     variables at All (and Grafana's $__rate_interval at 10 s), returns data.
 # Each process it started is stopped by its PID on exit; twind must exit 0 on SIGTERM with no
 # sanitizer report. Exit 0 pass, 1 fail, 77 skipped (no prometheus: scripts/setup.sh installs it).
-#   WEAR_AT=SECONDS (default 12) sets when twin-sim wears the plant. Prometheus scrapes its targets
-#   about 5 s after it starts (its discovery sends them at most every 5 s): 12 s leaves a few
+#   WEAR_AT=SECONDS (default 14) sets when twin-sim wears the plant. Prometheus scrapes its targets
+#   about 5 s after it starts (its discovery sends them at most every 5 s): 14 s leaves several
 #   scrapes of the healthy plant before the wear.
 set -euo pipefail
 twind=$(realpath "$1")
@@ -24,7 +24,7 @@ repo=$(realpath "$3")
 source "$repo/scripts/lib/broker.sh"
 source "$repo/scripts/lib/measure.sh"
 source "$repo/scripts/lib/sanitizer.sh"
-wear_at=${WEAR_AT:-12}
+wear_at=${WEAR_AT:-14}
 python=/usr/bin/python3
 [[ -x $python ]] || python=python3
 
