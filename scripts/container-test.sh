@@ -17,9 +17,9 @@
 # Everything it starts is its own: a compose project named after this process, host ports nobody
 # listens on (loopback only), the image localhost/twind:container-test and its build stage
 # localhost/twind:container-test-build, and localhost/twind-prometheus:container-test (kept: they
-# are the next run's build cache; the images they replace are removed). On exit, whatever happened, it stops and removes the project's
-# containers, volumes and network and its subscriber (after printing the services' last log
-# lines when a check failed).
+# are the next run's build cache; the images they replace are removed). On exit, whatever
+# happened, it stops and removes the project's containers, volumes and network and its
+# subscriber (after printing the services' last log lines when a check failed).
 #
 # Needs root, podman and podman-compose, and the base images (scripts/container-images.sh makes
 # all of that); without them it exits 77 (skipped). Exit 1 when a check fails.
@@ -126,14 +126,17 @@ size=$(podman image inspect --format '{{.Size}}' "$image")
 base=$(podman image inspect --format '{{.Size}}' docker.io/library/debian:bookworm-slim)
 say "image $image: $((size / 1000000)) MB, of which $(((size - base) / 1000000)) MB on top of" \
   "debian:bookworm-slim (build ${build_s} s)"
-say "image $prom_image: $(($(podman image inspect --format '{{.Size}}' "$prom_image") / 1000000)) MB"
+prom_size=$(podman image inspect --format '{{.Size}}' "$prom_image")
+say "image $prom_image: $((prom_size / 1000000)) MB"
 
 # --- up --------------------------------------------------------------------------------------
 mqtt_port=$(free_port)
 http_port=$(free_port)
 while [[ $http_port == "$mqtt_port" ]]; do http_port=$(free_port); done
 prom_port=$(free_port)
-while [[ $prom_port == "$mqtt_port" || $prom_port == "$http_port" ]]; do prom_port=$(free_port); done
+while [[ $prom_port == "$mqtt_port" || $prom_port == "$http_port" ]]; do
+  prom_port=$(free_port)
+done
 export TWIND_IMAGE=$image TWIND_MQTT_PORT=$mqtt_port TWIND_HTTP_PORT=$http_port
 export TWIND_PROMETHEUS_IMAGE=$prom_image TWIND_PROMETHEUS_PORT=$prom_port
 export TWIN_SIM_WEAR_AT=$wear_at
@@ -227,7 +230,8 @@ elif prom ready 30 && prom target_up 30; then
   rules=$(/usr/bin/python3 -c 'import json, sys, urllib.request
 groups = json.load(urllib.request.urlopen(sys.argv[1] + "/api/v1/rules"))["data"]["groups"]
 rules = [r for g in groups for r in g["rules"]]
-print(len(rules), sum(r["health"] == "ok" for r in rules), " ".join(sorted(g["name"] for g in groups)))' \
+ok = sum(r["health"] == "ok" for r in rules)
+print(len(rules), ok, " ".join(sorted(g["name"] for g in groups)))' \
     "$prom_url") || rules="? ? ?"
   read -r n_rules n_ok group_names <<<"$rules"
   expected=$(grep -cE '^      - (record|alert):' monitoring/prometheus/rules/twind.rules.yml)

@@ -22,8 +22,8 @@ RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # with (its service is not started: see policy-rc.d below; without recommends, so no
 # prometheus-node-exporter, whose default port is twind's); python3 reads the dashboard and
 # Prometheus' JSON answers there.
-TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
-  prometheus python3)
+TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang
+  libclang-rt-14-dev prometheus python3)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in

@@ -88,7 +88,8 @@ def target_up(url, seconds):
 
 def scraped(url, seconds, asset):
     deadline = time.time() + float(seconds)
-    expr = f'up{{job="twind"}} == 1 and on (instance) twind_asset_status{{asset="{asset}",status="ok"}} == 1'
+    expr = (f'up{{job="twind"}} == 1 and on (instance) '
+            f'twind_asset_status{{asset="{asset}",status="ok"}} == 1')
     while time.time() < deadline:
         if query(url, expr)["result"]:
             return 0
@@ -213,8 +214,8 @@ def panels(url, path):
 
 def main(argv):
     url, command, args = argv[1], argv[2], argv[3:]
-    checks = {"ready": ready, "target_up": target_up, "scraped": scraped, "quiet_before": quiet_before, "fires": fires,
-              "panels": panels}
+    checks = {"ready": ready, "target_up": target_up, "scraped": scraped,
+              "quiet_before": quiet_before, "fires": fires, "panels": panels}
     return checks[command](url, *args)
 
 

@@ -59,8 +59,12 @@ start_broker "$work"
 # The seed configuration, y's divergence also decided by a CUSUM (docs/configuration.md).
 awk '{print} /^        stale_after: 1.5s/ {
   print "        detector: cusum"
-  print "        cusum: {sigma: 0.01, k: 0.5, h: 20}"}' "$repo/config/twind.yaml" >"$work/twind.yaml"
-grep -q 'detector: cusum' "$work/twind.yaml" || { echo "FAIL: config/twind.yaml has no 'stale_after: 1.5s' line for y"; exit 1; }
+  print "        cusum: {sigma: 0.01, k: 0.5, h: 20}"
+}' "$repo/config/twind.yaml" >"$work/twind.yaml"
+if ! grep -q 'detector: cusum' "$work/twind.yaml"; then
+  echo "FAIL: config/twind.yaml has no 'stale_after: 1.5s' line for y"
+  exit 1
+fi
 "$twind" check -c "$work/twind.yaml" >/dev/null
 http_port=$(free_port)
 "$twind" run -c "$work/twind.yaml" --broker "$BROKER_URI" --http "127.0.0.1:$http_port" \
@@ -89,7 +93,10 @@ sed -e "s/^  scrape_interval: 5s$/  scrape_interval: 1s/" \
   "$repo/monitoring/prometheus/prometheus.yml" >"$conf"
 for want in "scrape_interval: 1s" "scrape_timeout: 1s" "evaluation_interval: 1s" \
   "- $repo/monitoring/prometheus/rules/twind.rules.yml" "\"127.0.0.1:$http_port\""; do
-  grep -qF -- "$want" "$conf" || { echo "FAIL: monitoring/prometheus/prometheus.yml: could not set '$want'"; exit 1; }
+  if ! grep -qF -- "$want" "$conf"; then
+    echo "FAIL: monitoring/prometheus/prometheus.yml: could not set '$want'"
+    exit 1
+  fi
 done
 promtool check config "$conf" >/dev/null
 # A port taken between free_port and prometheus' bind: another one, up to 3 times.
@@ -106,8 +113,9 @@ for attempt in 1 2 3; do
   forget_pid "$prom_pid"
   echo "prometheus exited at start on port $prom_port; trying another"
 done
-say "mosquitto :$BROKER_PORT, twind :$http_port, prometheus :$prom_port ($(prometheus --version 2>&1 |
-  head -1 | awk '{print $3}')), ready $(since "$started") s after the start"
+version=$(prometheus --version 2>&1 | head -1 | awk '{print $3}')
+say "mosquitto :$BROKER_PORT, twind :$http_port, prometheus :$prom_port ($version)," \
+  "ready $(since "$started") s after the start"
 prom scraped 15 plant
 
 # --- before and after the wear --------------------------------------------------------------------
@@ -119,7 +127,8 @@ done
 wear=$(sed -nE 's/.*wear injected.*unix time ([0-9.]+).*/\1/p' "$work/sim.out")
 say "twin-sim wore the plant at $wear"
 # As of half a second before the wear (Prometheus keeps what it saw; asked once it has passed).
-prom quiet_before "$(awk -v w="$wear" 'BEGIN {printf "%.3f", w - 0.5}')" plant || failures=$((failures + 1))
+before=$(awk -v w="$wear" 'BEGIN {printf "%.3f", w - 0.5}')
+prom quiet_before "$before" plant || failures=$((failures + 1))
 prom fires TwinInAlert plant "$wear" 30 || failures=$((failures + 1))
 
 # --- the dashboard's queries ----------------------------------------------------------------------

@@ -5,7 +5,10 @@
 # Exit 0 pass, 1 fail, 77 skipped (no promtool: scripts/setup.sh installs Debian's prometheus).
 set -euo pipefail
 dir=$1/monitoring/prometheus
-command -v promtool >/dev/null || { echo "SKIP: no promtool (scripts/setup.sh installs prometheus)"; exit 77; }
+if ! command -v promtool >/dev/null; then
+  echo "SKIP: no promtool (scripts/setup.sh installs prometheus)"
+  exit 77
+fi
 promtool --version 2>&1 | head -1
 promtool check config "$dir/prometheus.yml"
 promtool check rules "$dir"/rules/*.yml
