@@ -8,17 +8,20 @@
 #   - MQTT.js (tests/web's, as browser dashboards use it) receives twin/state through the
 #     published WebSockets port;
 #   - twin-sim's wear raises a divergence alert on twin/alert;
+#   - the `monitoring` profile's Prometheus (docker/prometheus.Dockerfile, Debian's prometheus)
+#     scrapes twind through the compose network, loads monitoring/prometheus/rules, and fires
+#     TwinInAlert for the worn plant (its Grafana, an official image, is not run: no registry);
 #   - twind and twin-sim run as an unprivileged user on a read-only root filesystem (/tmp alone
-#     writable);
+#     writable), Prometheus as an unprivileged user on a read-only root;
 #   - `compose down -v` leaves no container, pod, volume or network of the project.
 # Prints the image's size, the time from `up` to healthy, the states and alerts seen.
 #
 # Everything it starts is its own: a compose project named after this process, host ports nobody
 # listens on (loopback only), the image localhost/twind:container-test and its build stage
-# localhost/twind:container-test-build (kept: they are the next run's build cache; the images
-# they replace are removed). On exit, whatever happened, it stops and removes the project's
-# containers, volumes and network and its subscriber (after printing the services' last log
-# lines when a check failed).
+# localhost/twind:container-test-build, and localhost/twind-prometheus:container-test (kept: they
+# are the next run's build cache; the images they replace are removed). On exit, whatever
+# happened, it stops and removes the project's containers, volumes and network and its
+# subscriber (after printing the services' last log lines when a check failed).
 #
 # Needs root, podman and podman-compose, and the base images (scripts/container-images.sh makes
 # all of that), node and tests/web's npm packages (scripts/setup.sh); without them it exits 77
@@ -62,6 +65,7 @@ fi
 started=$(now)
 init_work
 image=localhost/twind:container-test
+prom_image=localhost/twind-prometheus:container-test
 project=twind-container-test-$$
 compose=(podman-compose -p "$project" -f docker-compose.yml)
 wear_at=${TWIN_SIM_WEAR_AT:-15}
@@ -75,7 +79,7 @@ teardown() {
   for c in $(podman ps -aq --filter "label=io.podman.compose.project=$project" 2>/dev/null); do
     podman rm -f -v "$c" >/dev/null 2>&1 || true
   done
-  for v in "${project}_mosquitto-data" "${anonymous[@]}"; do
+  for v in "${project}_mosquitto-data" "${project}_prometheus-data" "${anonymous[@]}"; do
     podman volume rm -f "$v" >/dev/null 2>&1 || true
   done
   podman network rm -f "${project}_default" >/dev/null 2>&1 || true
@@ -103,13 +107,16 @@ trap on_exit EXIT
 # --- build -----------------------------------------------------------------------------------
 # The image and its build stage (tagged too, so that what an earlier run's build stage left can
 # be found and removed once this run has replaced it).
-images=("$image" "$image-build")
+images=("$image" "$image-build" "$prom_image")
 mapfile -t previous < <(podman image inspect --format '{{.Id}}' "${images[@]}" 2>/dev/null || true)
 t=$(now)
 # Docker's format: the OCI format has no HEALTHCHECK. Both stages at once: the runtime stage's
 # packages install while the build stage compiles. Then the build stage alone (from the cache).
+# Then Prometheus' image (the monitoring profile's), with docker/ as its context as in the file.
 if ! podman build --format docker --jobs 2 -f docker/Dockerfile -t "$image" . >"$work/build.log" 2>&1 ||
   ! podman build --format docker --target build -f docker/Dockerfile -t "$image-build" . \
+    >>"$work/build.log" 2>&1 ||
+  ! podman build --format docker -f docker/prometheus.Dockerfile -t "$prom_image" docker \
     >>"$work/build.log" 2>&1; then
   tail -40 "$work/build.log"
   echo "FAIL: podman build"
@@ -125,6 +132,8 @@ size=$(podman image inspect --format '{{.Size}}' "$image")
 base=$(podman image inspect --format '{{.Size}}' docker.io/library/debian:bookworm-slim)
 say "image $image: $((size / 1000000)) MB, of which $(((size - base) / 1000000)) MB on top of" \
   "debian:bookworm-slim (build ${build_s} s)"
+prom_size=$(podman image inspect --format '{{.Size}}' "$prom_image")
+say "image $prom_image: $((prom_size / 1000000)) MB"
 
 # --- up --------------------------------------------------------------------------------------
 mqtt_port=$(free_port)
@@ -132,14 +141,24 @@ http_port=$(free_port)
 while [[ $http_port == "$mqtt_port" ]]; do http_port=$(free_port); done
 ws_port=$(free_port)
 while [[ $ws_port == "$mqtt_port" || $ws_port == "$http_port" ]]; do ws_port=$(free_port); done
+prom_port=$(free_port)
+while [[ $prom_port == "$mqtt_port" || $prom_port == "$http_port" || $prom_port == "$ws_port" ]]; do
+  prom_port=$(free_port)
+done
 export TWIND_IMAGE=$image TWIND_MQTT_PORT=$mqtt_port TWIND_HTTP_PORT=$http_port
 export TWIND_WS_PORT=$ws_port
+export TWIND_PROMETHEUS_IMAGE=$prom_image TWIND_PROMETHEUS_PORT=$prom_port
 export TWIN_SIM_WEAR_AT=$wear_at
 t_up=$(now)
 up=1
-"${compose[@]}" up -d >"$work/up.log" 2>&1 || { quiet <"$work/up.log"; fail "compose up"; }
+# The services by name: podman-compose 1.0 ignores `profiles` and would start every service,
+# Grafana's official image too, which cannot be pulled here. Prometheus, of the monitoring
+# profile, is named; `docker compose --profile monitoring up` starts it the same way.
+services=(mosquitto twind twin-sim prometheus)
+"${compose[@]}" up -d "${services[@]}" >"$work/up.log" 2>&1 ||
+  { quiet <"$work/up.log"; fail "compose up"; }
 container() { echo "${project}_$1_1"; }
-for service in mosquitto twind twin-sim; do
+for service in "${services[@]}"; do
   state=$(podman inspect --format '{{.State.Status}}' "$(container "$service")" 2>/dev/null || true)
   [[ $state == running ]] || fail "$service is '${state:-absent}', not running"
   # Anonymous volumes (the Mosquitto image declares some): `down -v` must take them too.
@@ -227,6 +246,33 @@ alerts=$(grep '^twin/alert ' "$work/twin.log" | grep -oE '"id":"[a-z_]+"|"state"
   cut -d'"' -f4 | paste -d' ' - - | paste -sd, - | sed 's/,/, /g') || true
 say "twin/alert: ${alerts:-none} (twin-sim wears the plant ${wear_at} s after it starts)"
 
+# --- the monitoring profile's Prometheus -----------------------------------------------------
+# Its answers read with tests/monitoring/prom.py (python3, which scripts/setup.sh installs).
+prom_url=http://127.0.0.1:$prom_port
+prom() { /usr/bin/python3 tests/monitoring/prom.py "$prom_url" "$@"; }
+wear=$(podman logs "$(container twin-sim)" 2>&1 |
+  sed -nE 's/.*wear injected.*unix time ([0-9.]+).*/\1/p' | head -1) || true
+if [[ -z $wear ]]; then
+  fail "twin-sim's log has no 'wear injected' line"
+elif prom ready 30 && prom target_up 30; then
+  # Everything in the rules file loaded and evaluated without error.
+  rules=$(/usr/bin/python3 -c 'import json, sys, urllib.request
+groups = json.load(urllib.request.urlopen(sys.argv[1] + "/api/v1/rules"))["data"]["groups"]
+rules = [r for g in groups for r in g["rules"]]
+ok = sum(r["health"] == "ok" for r in rules)
+print(len(rules), ok, " ".join(sorted(g["name"] for g in groups)))' \
+    "$prom_url") || rules="? ? ?"
+  read -r n_rules n_ok group_names <<<"$rules"
+  expected=$(grep -cE '^      - (record|alert):' monitoring/prometheus/rules/twind.rules.yml)
+  [[ $n_rules == "$expected" && $n_ok == "$expected" ]] ||
+    fail "Prometheus has $n_rules rules ($n_ok healthy), the rules file $expected"
+  say "prometheus: target twind:9100 up, $n_rules rules loaded ($group_names), $n_ok healthy"
+  prom fires TwinInAlert plant "$wear" 60 | sed 's/^prom: /container-test: prometheus: /' ||
+    fail "TwinInAlert did not fire in the compose project's Prometheus"
+else
+  fail "the monitoring profile's Prometheus did not scrape twind"
+fi
+
 # --- unprivileged, read-only -----------------------------------------------------------------
 for service in twind twin-sim; do
   c=$(container "$service")
@@ -240,6 +286,12 @@ for service in twind twin-sim; do
   podman exec "$c" sh -c ': >/tmp/twind-probe' 2>/dev/null || fail "$service cannot write /tmp"
   say "$service: uid $uid, read-only root filesystem, /tmp writable"
 done
+c=$(container prometheus)
+uid=$(podman exec "$c" id -u 2>/dev/null || echo "?")
+[[ $uid =~ ^[0-9]+$ && $uid -ne 0 ]] || fail "prometheus runs as uid $uid"
+[[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$c") == true ]] ||
+  fail "prometheus's root filesystem is not read-only"
+say "prometheus: uid $uid, read-only root filesystem"
 
 # --- down ------------------------------------------------------------------------------------
 show_logs
@@ -248,7 +300,9 @@ t=$(now)
 down_s=$(since "$t")
 left=$(podman ps -aq --filter "label=io.podman.compose.project=$project")
 [[ -z $left ]] || fail "compose down left containers: $left"
-if podman volume exists "${project}_mosquitto-data"; then fail "compose down left its volume"; fi
+for v in mosquitto-data prometheus-data; do
+  if podman volume exists "${project}_$v"; then fail "compose down left its volume $v"; fi
+done
 if podman pod exists "pod_$project"; then fail "compose down left a pod"; fi
 # podman-compose 1.0 (Debian 12) removes neither the project's network nor the containers'
 # anonymous volumes, which `docker compose down -v` does: they are removed here, then checked.

@@ -20,11 +20,15 @@ RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # The test and benchmark libraries; ccache for repeated builds; systemd-analyze checks the unit in
 # tests (no systemd needs to run); openssl makes test certificates; clang and its runtime
 # libraries build the libFuzzer targets (scripts/fuzz.sh); python3's xml.etree checks that the
-# figures of `twind plot` are well-formed SVG (tests/app/check_svg.py); Node.js and npm run the
-# JavaScript tests (tests/web: MQTT.js over WebSockets, the dashboard in a browser), whose npm
-# packages are installed below; chromium is the browser they drive, headless.
+# figures of `twind plot` are well-formed SVG (tests/app/check_svg.py), and python3 reads the
+# dashboard and Prometheus' JSON answers in tests/monitoring; prometheus brings promtool and the
+# server tests/monitoring checks monitoring/'s configuration, rules and dashboard queries with
+# (its service is not started: see policy-rc.d below; without recommends, so no
+# prometheus-node-exporter, whose default port is twind's); Node.js and npm run the JavaScript
+# tests (tests/web: MQTT.js over WebSockets, the dashboard in a browser), whose npm packages are
+# installed below; chromium is the browser they drive, headless.
 TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
-           python3 nodejs npm chromium)
+           python3 prometheus nodejs npm chromium)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in
@@ -55,8 +59,9 @@ else
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  # policy-rc.d keeps the mosquitto package from starting its system service on install:
-  # tests and the demo start their own broker on a free loopback port.
+  # policy-rc.d keeps the mosquitto and prometheus packages from starting their system services
+  # on install where no systemd runs (their init scripts would take ports 1883 and 9090): tests
+  # and the demo start their own on free loopback ports.
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d

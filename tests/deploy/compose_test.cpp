@@ -1,6 +1,7 @@
-// Checks docker-compose.yml, docker/mosquitto.conf and docker/Dockerfile against each other and
-// against the repository, without a Docker engine (none runs on CI machines): yaml-cpp parses the
-// compose file, so a syntax error fails here too.
+// Checks docker-compose.yml, docker/mosquitto.conf, docker/Dockerfile,
+// docker/prometheus.Dockerfile and monitoring/ against each other and against the repository,
+// without a Docker engine (none runs on CI machines): yaml-cpp parses the compose file, so a
+// syntax error fails here too.
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -128,9 +129,9 @@ Listener listener_of(const std::string& protocol) {
 }
 
 // Dockerfile instructions with their continuation lines joined, comments dropped.
-std::vector<std::string> read_dockerfile() {
+std::vector<std::string> read_dockerfile(const std::string& name = "docker/Dockerfile") {
   std::vector<std::string> out;
-  std::istringstream in(read_text(kRepo / "docker/Dockerfile"));
+  std::istringstream in(read_text(kRepo / name));
   std::string joined;
   for (std::string line; std::getline(in, line);) {
     const auto first = line.find_first_not_of(" \t");
@@ -222,7 +223,8 @@ TEST_F(ComposeFile, EveryPublishedPortIsBoundToTheHostsLoopbackOnly) {
       EXPECT_EQ(p.rfind("127.0.0.1:", 0), 0u) << entry.first << ": " << p;
     }
   }
-  EXPECT_EQ(published, 3);  // the broker's 1883 and 9001 (WebSockets), twind's 9100
+  EXPECT_EQ(published, 5);  // the broker's 1883 and 9001 (WebSockets), twind's 9100,
+                            // Prometheus' 9090, Grafana's 3000
 }
 
 TEST_F(ComposeFile, TwindIsBuiltFromDockerfileWithTheRepositoryAsContext) {
@@ -339,6 +341,107 @@ TEST_F(ComposeFile, TwindsPublishedPortIsTheOneTheImageExposesAndProbes) {
   EXPECT_TRUE(contains(strings(service("twind")["ports"]), "127.0.0.1:" + exposed + ":" + exposed));
   EXPECT_NE(healthcheck.find("http://127.0.0.1:" + exposed + "/healthz"), std::string::npos)
       << healthcheck;
+}
+
+// --- the `monitoring` profile: Prometheus and Grafana ------------------------------------------
+
+TEST_F(ComposeFile, PrometheusAndGrafanaAreInTheMonitoringProfileAndNothingElseIs) {
+  for (const auto& entry : services_) {
+    const std::string name = entry.first.as<std::string>();
+    const std::vector<std::string> profiles = strings(entry.second["profiles"]);
+    if (name == "prometheus" || name == "grafana") {
+      EXPECT_EQ(profiles, std::vector<std::string>{"monitoring"}) << name;
+    } else {
+      EXPECT_TRUE(profiles.empty()) << name << " would not start without a profile";
+    }
+  }
+  EXPECT_TRUE(service("prometheus"));
+  EXPECT_TRUE(service("grafana"));
+}
+
+TEST_F(ComposeFile, PrometheusIsBuiltFromDebiansPackageOnBookwormSlim) {
+  const YAML::Node build = service("prometheus")["build"];
+
+  ASSERT_TRUE(build);
+  const fs::path dockerfile =
+      fs::path(build["context"].as<std::string>()) / build["dockerfile"].as<std::string>();
+  ASSERT_TRUE(fs::exists(kRepo / dockerfile)) << dockerfile;
+  const std::vector<std::string> lines = read_dockerfile(dockerfile.string());
+  EXPECT_TRUE(contains(lines, "FROM debian:bookworm-slim"));
+  bool installs = false;
+  std::string cmd;
+  for (const std::string& line : lines) {
+    if (line.find("apt-get install") != std::string::npos &&
+        line.find(" prometheus ") != std::string::npos) {
+      installs = true;
+    }
+    if (line.rfind("CMD ", 0) == 0) cmd = line;
+  }
+  EXPECT_TRUE(installs) << "no `apt-get install ... prometheus` in " << dockerfile;
+  EXPECT_NE(cmd.find("--config.file=/etc/prometheus/prometheus.yml"), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("--storage.tsdb.path=/prometheus"), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("--web.listen-address=:9090"), std::string::npos) << cmd;
+  EXPECT_TRUE(contains(strings(service("prometheus")["ports"]),
+                       "127.0.0.1:" + with_defaults("${TWIND_PROMETHEUS_PORT:-9090}") + ":9090"));
+}
+
+TEST_F(ComposeFile, PrometheusRunsTheRepositorysConfigurationAndRules) {
+  const std::vector<std::string> volumes = strings(service("prometheus")["volumes"]);
+
+  EXPECT_TRUE(contains(volumes,
+                       "./monitoring/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"));
+  EXPECT_TRUE(contains(volumes, "./monitoring/prometheus/rules:/etc/prometheus/rules:ro"));
+  EXPECT_TRUE(contains(volumes, "prometheus-data:/prometheus"));
+  // rule_files are relative to the configuration's directory: /etc/prometheus/rules/.
+  const YAML::Node conf = YAML::LoadFile((kRepo / "monitoring/prometheus/prometheus.yml").string());
+  EXPECT_EQ(strings(conf["rule_files"]), std::vector<std::string>{"rules/*.yml"});
+}
+
+TEST_F(ComposeFile, PrometheusScrapesTheTwindServiceAtItsHttpPort) {
+  const std::string http = argument_after(strings(service("twind")["command"]), "--http");
+  const std::string port = http.substr(http.find(':') + 1);
+  const YAML::Node conf = YAML::LoadFile((kRepo / "monitoring/prometheus/prometheus.yml").string());
+
+  ASSERT_EQ(conf["scrape_configs"].size(), 1u);
+  const YAML::Node job = conf["scrape_configs"][0];
+  // The rules' TwindDown matches up{job="twind"}.
+  EXPECT_EQ(job["job_name"].as<std::string>(), "twind");
+  EXPECT_EQ(strings(job["static_configs"][0]["targets"]),
+            std::vector<std::string>{"twind:" + port});
+}
+
+TEST_F(ComposeFile, GrafanaIsTheOfficialImagePinnedToAVersion) {
+  const std::string image = scalar(service("grafana")["image"]);
+  const std::string repo = "grafana/grafana:";
+
+  ASSERT_EQ(image.rfind(repo, 0), 0u) << image;
+  const std::string tag = image.substr(repo.size());
+  EXPECT_EQ(std::count(tag.begin(), tag.end(), '.'), 2) << tag << " is not a version x.y.z";
+  EXPECT_EQ(tag.find_first_not_of("0123456789."), std::string::npos) << tag;
+  EXPECT_TRUE(contains(strings(service("grafana")["ports"]),
+                       "127.0.0.1:" + with_defaults("${TWIND_GRAFANA_PORT:-3000}") + ":3000"));
+}
+
+TEST_F(ComposeFile, GrafanaIsProvisionedWithPrometheusAndTwindsDashboard) {
+  const std::vector<std::string> volumes = strings(service("grafana")["volumes"]);
+  const YAML::Node datasources = YAML::LoadFile(
+      (kRepo / "monitoring/grafana/provisioning/datasources/prometheus.yml").string());
+  const YAML::Node dashboards =
+      YAML::LoadFile((kRepo / "monitoring/grafana/provisioning/dashboards/twind.yml").string());
+
+  EXPECT_TRUE(contains(volumes,
+                       "./monitoring/grafana/provisioning/datasources:"
+                       "/etc/grafana/provisioning/datasources:ro"));
+  EXPECT_TRUE(contains(volumes,
+                       "./monitoring/grafana/provisioning/dashboards:"
+                       "/etc/grafana/provisioning/dashboards:ro"));
+  // The dashboards' directory is mounted where the provider reads, and holds twind.json.
+  const std::string path = dashboards["providers"][0]["options"]["path"].as<std::string>();
+  EXPECT_TRUE(contains(volumes, "./monitoring/grafana/dashboards:" + path + ":ro")) << path;
+  EXPECT_TRUE(fs::exists(kRepo / "monitoring/grafana/dashboards/twind.json"));
+  // The data source is the prometheus service at the port its image listens on.
+  EXPECT_EQ(datasources["datasources"][0]["url"].as<std::string>(), "http://prometheus:9090");
+  EXPECT_EQ(datasources["datasources"][0]["type"].as<std::string>(), "prometheus");
 }
 
 // Browser dashboards (docs/dashboards.md) connect to ws://127.0.0.1:9001.
