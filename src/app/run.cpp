@@ -49,22 +49,30 @@ std::optional<config::Config> load_config(const std::string& path, bool at_start
   return std::move(r.config);
 }
 
-std::optional<std::string> resolve_password(const config::BrokerSpec& b) {
-  if (!b.password_file.empty()) {
-    struct stat st {};
-    if (::stat(b.password_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
-      spdlog::warn("the password file {} is readable by every user; chmod o-r it", b.password_file);
-    }
-    std::ifstream f(b.password_file);
-    if (!f) {
-      spdlog::error("cannot read the password file {}: {}", b.password_file, std::strerror(errno));
-      return std::nullopt;
-    }
-    std::string pw;
-    std::getline(f, pw);
-    while (!pw.empty() && (pw.back() == '\r' || pw.back() == ' ')) pw.pop_back();
-    return pw;
+namespace {
+
+// The first line of a file holding a secret (`what` names it in the log), trailing blanks cut;
+// nullopt, logged, when it cannot be read. A file every user may read is warned of.
+std::optional<std::string> read_secret(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IROTH) != 0) {
+    spdlog::warn("the {} {} is readable by every user; chmod o-r it", what, path);
   }
+  std::ifstream f(path);
+  if (!f) {
+    spdlog::error("cannot read the {} {}: {}", what, path, std::strerror(errno));
+    return std::nullopt;
+  }
+  std::string secret;
+  std::getline(f, secret);
+  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  return secret;
+}
+
+}  // namespace
+
+std::optional<std::string> resolve_password(const config::BrokerSpec& b) {
+  if (!b.password_file.empty()) return read_secret(b.password_file, "password file");
   if (!b.password_env.empty()) {
     const char* v = std::getenv(b.password_env.c_str());
     if (v == nullptr) {
@@ -252,11 +260,9 @@ int run_daemon(const RunOptions& options) {
 
   std::string token;
   if (listen && !options.http_token_file.empty()) {
-    config::BrokerSpec file;
-    file.password_file = options.http_token_file;
-    std::optional<std::string> t = resolve_password(file);
+    std::optional<std::string> t = read_secret(options.http_token_file, "token file");
     if (!t || t->empty()) {
-      if (t) spdlog::error("--http-token-file {} is empty", options.http_token_file);
+      if (t) spdlog::error("the token file {} is empty", options.http_token_file);
       return kBadConfig;
     }
     token = std::move(*t);
