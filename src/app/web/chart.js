@@ -1,4 +1,4 @@
-// Line charts on a canvas, for the asset page's three panels: a few hundred lines instead of a
+// Line charts on a canvas, for the asset page's three panels: a hundred lines instead of a
 // charting library, and fast with thousands of points (one path per series, drawn per pixel
 // column once there are more points than columns).
 "use strict";
