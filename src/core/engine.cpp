@@ -332,20 +332,18 @@ std::optional<DiagnosisJob> Engine::cut_diagnosis(AssetTwin& twin, double now) {
     // the noise found when the window still held the samples before it.
     job.options.changed_from_start = true;
     job.options.noise = f.noise;
-    job.key = ++diagnosis_keys_;
-    twin.diagnosis_sent(job.key);
-    return job;
-  }
-  if (job.window.samples.empty() || !(job.window.samples.front().t < job.alert_ts)) {
-    twin.diagnosis_sent(0);  // looked at: nothing to say until more samples come
-    return std::nullopt;
-  }
-  // Onsets from the first quarter of the samples before the raise (the rest of them tell the
-  // state and the noise) up to the raise.
-  constexpr int kOnsets = 8;
-  const double first = job.window.samples.front().t;
-  for (int k = 0; k < kOnsets; ++k) {
-    job.onsets.push_back(first + (job.alert_ts - first) * (0.25 + 0.75 * k / (kOnsets - 1)));
+  } else {
+    if (job.window.samples.empty() || !(job.window.samples.front().t < job.alert_ts)) {
+      twin.diagnosis_sent(0);  // looked at: nothing to say until more samples come
+      return std::nullopt;
+    }
+    // Onsets from the first quarter of the samples before the raise (the rest of them tell the
+    // state and the noise) up to the raise.
+    constexpr int kOnsets = 8;
+    const double first = job.window.samples.front().t;
+    for (int k = 0; k < kOnsets; ++k) {
+      job.onsets.push_back(first + (job.alert_ts - first) * (0.25 + 0.75 * k / (kOnsets - 1)));
+    }
   }
   job.key = ++diagnosis_keys_;
   twin.diagnosis_sent(job.key);
@@ -379,7 +377,7 @@ void Engine::on_diagnosis(const DiagnosisResult& result, Sink& sink) {
     return;
   }
   twin.diagnosis_followed(
-      d.best->hypothesis.kind, d.best->hypothesis.name, d.noises,
+      d.best->hypothesis.kind, d.best->hypothesis.name, d.noise,
       result.changed_from_start ? std::nullopt : std::optional<double>(d.best->onset),
       d.moving_from);
   const std::string kind = ident::to_string(d.best->hypothesis.kind);

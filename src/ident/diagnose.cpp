@@ -265,8 +265,7 @@ Diagnosis diagnose_from_zero(const config::AssetSpec& asset, std::span<const Hyp
     // Never zero: a noise-free recording is judged against a millionth of the signal.
     noise[j] = std::max(noise[j], 1e-6 * std::max(1.0, magnitude[j]));
   }
-  d.noise = noise.empty() ? 0.0 : noise[0];
-  d.noises = noise;
+  d.noise = noise;
   double x_scale = 1.0;
   for (const double m : magnitude) x_scale = std::max(x_scale, m);
 

@@ -48,10 +48,9 @@ struct Estimate {
 };
 
 struct Diagnosis {
-  std::size_t samples = 0;     ///< output comparisons in the window
-  double noise = 0.0;          ///< the residuals' noise the judgement is against (first output)
-  std::vector<double> noises;  ///< the same, one per output
-  double nominal_rms = 0.0;    ///< residual rms after the best onset with the nominal model
+  std::size_t samples = 0;    ///< output comparisons in the window
+  std::vector<double> noise;  ///< the residuals' noise the judgement is against, per output
+  double nominal_rms = 0.0;   ///< residual rms after the best onset with the nominal model
   /// The best estimate explains the samples after its onset to within the noise.
   bool explained = false;
   std::optional<Estimate> best;
