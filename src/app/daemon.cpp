@@ -24,10 +24,6 @@ namespace {
 constexpr double kMaxStateStride = 8.0;
 }  // namespace
 
-double wall_clock_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Everything the engine thread owns.
 struct Daemon::Loop {
   Loop(config::Config c, mqtt::Client& cl, const DaemonOptions& o, double now)
@@ -130,6 +126,7 @@ DaemonCounters Daemon::counters() const {
   DaemonCounters c = loop_->counters;
   c.inbox_dropped = inbox_.dropped();
   c.publish_failed = loop_->sink.publish_failed();
+  c.clock = wall_clock_stats();
   if (options_.recorder != nullptr) {
     c.recording = true;
     c.record = options_.recorder->stats();

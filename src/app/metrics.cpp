@@ -110,6 +110,13 @@ void driver_series(const DaemonCounters& d, Exposition& m) {
           "plants'.",
           d.lag_seconds);
   m.counter("twind_behind_total", "Times the lag went past a tick period.", d.behind_periods);
+  m.counter("twind_clock_steps_total",
+            "Steps of the system clock seen (set by NTP or by hand); twind's clock does not step "
+            "but follows at 1 ms per second.",
+            d.clock.steps);
+  m.gauge("twind_clock_offset_seconds",
+          "The system clock minus twind's: what remains of its steps, taken in at 1 ms per second.",
+          d.clock.offset);
   if (d.recording) record_series(d.record, m);
   m.gauge("twind_publish_denied_topics",
           "Watched topics (broker.check_publish) whose messages the broker acknowledged but never "

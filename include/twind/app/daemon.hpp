@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "twind/app/clock.hpp"
 #include "twind/app/diagnosis_worker.hpp"
 #include "twind/app/inbox.hpp"
 #include "twind/app/metrics.hpp"
@@ -24,9 +25,6 @@
 namespace twind::app {
 
 class LiveFeed;
-
-/// The wall clock as Unix seconds: the daemon's default clock and the time of its status messages.
-[[nodiscard]] double wall_clock_now();
 
 /// What the daemon reports about itself (for /metrics, /state, /healthz and logs): immutable,
 /// taken on the engine thread after every tick period and after every reload.
@@ -49,8 +47,9 @@ struct DaemonOptions {
   bool keep_states = true;
   /// Called on the engine thread at every tick (e.g. the systemd watchdog).
   std::function<void()> on_tick;
-  /// Wall clock, Unix seconds: stamps the client's events (on the client's threads) and drives
-  /// run(). Tests may replace it (and drive poll() themselves).
+  /// Wall clock, Unix seconds (by default wall_clock_now(), which never steps): stamps the
+  /// client's events (on the client's threads) and drives run(). Tests may replace it (and drive
+  /// poll() themselves).
   std::function<double()> clock;
   /// broker.check_publish: seconds a message published on a watched topic may take to come back
   /// before the topic is reported as denied.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "twind/app/clock.hpp"
 #include "twind/app/recorder.hpp"
 #include "twind/mqtt/client.hpp"
 
@@ -26,6 +27,7 @@ struct DaemonCounters {
   /// had read everything sent to it, or since the tick it took last fell due, whichever is more.
   double lag_seconds = 0.0;
   std::uint64_t behind_periods = 0;  ///< times the lag went past a tick period
+  StepFreeClock::Stats clock;        ///< the process clock's steps (wall_clock_stats())
   bool recording = false;  ///< `run --record`: the recorder's counters below are in the exposition
   RecorderStats record;
 };
