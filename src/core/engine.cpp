@@ -213,6 +213,7 @@ void Engine::offer(AssetTwin& twin, std::size_t signal, double value, double ts,
     ++delays_seen_;
     if (input_lossy_ && delay > shed_after()) {
       ++counters_.shed;
+      twin.heard(signal, arrival);
       return;
     }
   }

@@ -339,12 +339,26 @@ void AssetTwin::clear_alerts(double now, AlertSink& sink) {
 }
 
 double AssetTwin::input_delay(double transit, double ts) noexcept {
-  if (std::isfinite(transit_floor_)) {
-    transit_floor_ += kTransitCreep * std::max(0.0, ts - transit_floor_ts_);
+  const double creep = kTransitCreep * std::max(0.0, ts - transit_floor_ts_);
+  // Infinity plus a creep stays infinity: an empty window stays empty.
+  transit_floor_ += creep;
+  transit_floor_before_ += creep;
+  transit_floor_ts_ = std::max(transit_floor_ts_, ts);
+  if (ts - transit_window_ts_ >= kTransitWindow) {
+    // Two windows on, the one before knew nothing of now.
+    transit_floor_before_ = ts - transit_window_ts_ < 2.0 * kTransitWindow
+                                ? transit_floor_
+                                : std::numeric_limits<double>::infinity();
+    transit_floor_ = std::numeric_limits<double>::infinity();
+    transit_window_ts_ = ts;
   }
   transit_floor_ = std::min(transit_floor_, transit);
-  transit_floor_ts_ = ts;
-  return transit - transit_floor_;
+  return transit - std::min(transit_floor_, transit_floor_before_);
+}
+
+void AssetTwin::heard(std::size_t signal, double arrival) noexcept {
+  SignalView& sv = signals_[signal];
+  sv.last_arrival = std::max(sv.last_arrival, arrival);
 }
 
 void AssetTwin::reinitialise(bool reanchor) {

@@ -141,6 +141,27 @@ TEST(LossyInput, ASampleDelayedPastTwoTicksIsShedOnlyWhileInputIsLossy) {
   EXPECT_TRUE(std::isnan(sut.take_input_delay()));
 }
 
+// A shed sample was heard: its plant is not silent. Shed for 3 s (twind behind), then no longer
+// lossy: no stale alert for the time its samples were shed; a real silence after that still is.
+TEST(LossyInput, ASampleShedStillShowsItsPlantIsNotSilent) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  sut.on_message("plant/frame", frame(1.0, 1.0, 1.0), 1.01, sink);
+  sut.on_message("plant/frame", frame(1.1, 1.0, 1.0), 1.11, sink);
+  sut.set_input_lossy(true);
+  for (int k = 0; k < 30; ++k) {  // each 1.5 s late: shed
+    const double ts = 1.2 + 0.1 * k;
+    sut.on_message("plant/frame", frame(ts, 1.0, 1.0), ts + 1.5, sink);
+  }
+  ASSERT_EQ(sut.counters().shed, 60u);
+  sut.set_input_lossy(false);
+  sut.tick(5.7, sink);  // 4.6 s after the last sample taken, 0.1 s after the last one shed
+  EXPECT_TRUE(sink.alerts.empty());
+  sut.tick(7.2, sink);  // 1.6 s of real silence, past stale_after (1.5 s)
+  ASSERT_EQ(sink.alerts.size(), 1u);
+  EXPECT_EQ(sink.alerts[0].event.id, AlertId::stale);
+}
+
 TEST(LossyInput, TheInputDelayIsTheMedianOfTheLatestSamplesBeyondEachPlantsClockOffset) {
   Engine sut(testing::fleet_config(), 0.0);
   CollectingSink sink;
@@ -162,6 +183,68 @@ TEST(LossyInput, TheInputDelayIsTheMedianOfTheLatestSamplesBeyondEachPlantsClock
   EXPECT_NEAR(sut.take_input_delay(), 4.0, 0.05);
   // Taken: nothing since.
   EXPECT_TRUE(std::isnan(sut.take_input_delay()));
+}
+
+// A delay that stands still is not a queue: twind sheds a backlog of its own, which then drains,
+// so a plant's samples that keep coming 20 s late (its clock set slow, a gateway that holds them)
+// are first shed as too old, then, within two windows of the plant's time, taken for its clock's
+// offset and used again. Meanwhile the plant is not silent: once the input is no longer lossy,
+// no stale alert is raised for the samples that were shed.
+TEST(LossyInput, ADelayThatStandsForTwoWindowsIsTakenForTheClocksOffsetNotForAQueue) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  Plant plant;
+  double taken_back = -1.0;  // the plant time from which the delay reads small again
+  bool lossy = false;
+  for (int k = 1; k <= 400; ++k) {
+    const double t = 0.1 * k;
+    const double transit = t <= 5.0 + 1e-9 ? 0.01 : 20.01;
+    sut.set_input_lossy(lossy);
+    sut.on_message("plant/frame", plant.step(t), t + transit, sink);
+    const double delay = sut.take_input_delay();
+    lossy = delay > 0.5;  // as the daemon has it: behind while its input is late
+    if (t <= 5.0 + 1e-9) {
+      ASSERT_LT(delay, 0.05) << t;
+    } else if (taken_back < 0.0 && delay < 0.05) {
+      taken_back = t;
+    } else if (taken_back < 0.0) {
+      ASSERT_NEAR(delay, 20.0, 0.1) << t;  // until then, it may be a queue: shed
+    } else {
+      ASSERT_LT(delay, 0.05) << t;  // and once taken in, for good
+    }
+  }
+  ASSERT_GT(taken_back, 5.0);
+  EXPECT_LE(taken_back, 5.0 + 2.0 * AssetTwin::kTransitWindow + 0.1);
+  // Shed until then (u and y of each frame but the first late one), taken since: the twin holds
+  // the latest frame.
+  EXPECT_NEAR(static_cast<double>(sut.counters().shed), 2.0 * (taken_back - 5.1) / 0.1, 2.0);
+  EXPECT_DOUBLE_EQ(sut.twin(0).signal(1).event_time, 40.0);
+  sut.tick(40.0 + 20.01, sink);
+  // The one silence was real: nothing arrived for 20 s, then the first late frame (stale raised
+  // and cleared by it). None for the frames shed: not stale when the shedding stopped.
+  ASSERT_EQ(sink.alerts.size(), 2u);
+  for (const auto& a : sink.alerts) {
+    EXPECT_EQ(a.event.id, AlertId::stale);
+    EXPECT_NEAR(a.event.ts, 5.1 + 20.01, 1e-9);
+  }
+}
+
+// A queue that keeps growing (twind slower than its input) is never taken for an offset: the delay
+// measured stays at least what the queue grew by over a window.
+TEST(LossyInput, AQueueThatKeepsGrowingIsNeverTakenForAnOffset) {
+  Engine sut(seed_config(), 0.0);
+  CollectingSink sink;
+  Plant plant;
+  for (int k = 1; k <= 600; ++k) {
+    const double t = 0.1 * k;
+    // From t = 5, each frame waits 0.2 s longer for each second of plant time.
+    const double transit = 0.01 + std::max(0.0, 0.2 * (t - 5.0));
+    sut.on_message("plant/frame", plant.step(t), t + transit, sink);
+    const double delay = sut.take_input_delay();
+    if (t >= 5.0 + AssetTwin::kTransitWindow) {
+      ASSERT_GE(delay, 0.2 * AssetTwin::kTransitWindow * (1.0 - 1e-6) - 0.01) << t;
+    }
+  }
 }
 
 // Thinned states (Engine::set_state_stride): each twin's state goes out on one period in

@@ -201,13 +201,23 @@ class AssetTwin {
                                   AlertSink& sink, bool input_lossy = false);
 
   /// The delay of a plant-stamped sample (arrival - ts = `transit`) beyond the smallest this
-  /// asset's samples have shown, which absorbs the offset between the plant's clock and twind's
-  /// (that smallest figure creeps up by kTransitCreep per second of event time, so that a
-  /// clock corrected backwards is forgotten). What is left is time spent in queues: the broker's
-  /// and twind's.
+  /// asset's samples have shown lately, which absorbs the offset between the plant's clock and
+  /// twind's. What is left is time spent in queues: the broker's and twind's.
+  /// "Lately" is the last kTransitWindow to 2 x kTransitWindow seconds of event time (the smallest
+  /// of the current window and the one before), each smallest figure creeping up by
+  /// kTransitCreep per second meanwhile: an offset that grows (the plant's clock set back, or a
+  /// clock drifting) is taken in within two windows, and a queue is told from it by not standing
+  /// still: a backlog of twind's own drains once twind sheds it, so a delay that stands for two
+  /// windows is an offset. (A floor that only crept, by 1 ms a second, took a plant's clock set
+  /// back by 20 s for a 20 s backlog for 5 hours, and twind shed all its input meanwhile.)
   double input_delay(double transit, double ts) noexcept;
+  /// A sample of `signal` arrived and was shed unprocessed (Engine: too old while input is
+  /// lossy): the plant is not silent, so its staleness counts from here. A stale signal stays
+  /// stale until a sample is taken.
+  void heard(std::size_t signal, double arrival) noexcept;
   static constexpr double kLostGapFactor = 1.5;
   static constexpr double kTransitCreep = 0.001;
+  static constexpr double kTransitWindow = 10.0;  // seconds of event time
   /// Times the twin restarted from a measurement after input it may have lost.
   [[nodiscard]] std::uint64_t reanchors() const noexcept { return reanchors_; }
   /// Comparisons left unjudged because their timing was unknown (see "Timing of bare numbers").
@@ -420,8 +430,11 @@ class AssetTwin {
   Following following_;
   // Lets go of the oldest `n` kept samples while diagnosing.
   void forget_oldest(std::size_t n);
+  // The smallest transit of the current window (since transit_window_ts_) and of the one before.
   double transit_floor_ = std::numeric_limits<double>::infinity();
+  double transit_floor_before_ = std::numeric_limits<double>::infinity();
   double transit_floor_ts_ = 0.0;
+  double transit_window_ts_ = -std::numeric_limits<double>::infinity();
 };
 
 }  // namespace twind::core
