@@ -26,9 +26,10 @@ RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # (its service is not started: see policy-rc.d below; without recommends, so no
 # prometheus-node-exporter, whose default port is twind's); Node.js and npm run the JavaScript
 # tests (tests/web: MQTT.js over WebSockets, the dashboard in a browser), whose npm packages are
-# installed below; chromium is the browser they drive, headless.
+# installed below; chromium is the browser they drive, headless; gdb prints the stacks of a twind
+# that a chaos run finds stuck (tests/chaos).
 TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
-           python3 prometheus nodejs npm chromium)
+           python3 prometheus nodejs npm chromium gdb)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in

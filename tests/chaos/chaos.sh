@@ -18,7 +18,8 @@
 #
 # Each cycle must see twind detect the outage (twind_mqtt_connected 0 while the broker is away),
 # reconnect (twind_mqtt_connects_total + 1), resubscribe (every asset back to `ok`: its telemetry
-# reaches twind again) and settle within SETTLE s. At the end: lost = twind_alerts_total - distinct
+# reaches twind again) and settle within SETTLE s; a cycle that does not settle stops the run, with
+# what twind was doing (its counters, the ends of the logs, its threads' stacks). At the end: lost = twind_alerts_total - distinct
 # alert payloads received by tests/chaos/alert_log.cpp (clean_session=false, QoS 1, fixed client id,
 # reconnecting by itself) must be 0; duplicates (at least once) are counted, not failed. Memory:
 # twind's VmRSS after each settled cycle; fail if the highest exceeds the one after the first cycle
@@ -141,6 +142,33 @@ settle_state() {
     "$(mval 'twind_assets{status="ok"}')/$ASSETS, alerts produced $(mval twind_alerts_total)," \
     "received distinct $(distinct)"
 }
+# unsettled_evidence: what an unsettled twind was doing, printed once before the run stops: the
+# assets by status, its lag and input counters (twice, 2 s apart: is anything moving?), the ends
+# of its log and of twin-sim's, and the stacks of twind's threads (gdb, when installed).
+unsettled_evidence() {
+  local k s
+  for k in 1 2; do
+    metrics_now
+    echo "  evidence $k: assets$(for s in starting ok alert stale; do
+      printf ' %s %s' "$s" "$(mval "twind_assets{status=\"$s\"}")"
+    done); lag $(grep '^twind_lag_seconds ' "$work/metrics.txt" | cut -d' ' -f2) s," \
+      "behind periods $(mval twind_behind_total), ticks $(mval twind_ticks_total)," \
+      "messages $(mval twind_messages_total), mqtt received $(mval twind_mqtt_received_total)," \
+      "inbox dropped $(mval twind_inbox_dropped_total), shed $(mval twind_shed_total)"
+    ((k == 2)) || sleep 2
+  done
+  echo "  twind.log, last 15 lines:"
+  tail -n 15 "$work/twind.log" | sed 's/^/    /'
+  echo "  sim.err, last 5 lines:"
+  tail -n 5 "$work/sim.err" | sed 's/^/    /'
+  echo "  mosquitto.log, last 10 lines:"
+  tail -n 10 "$work/mosquitto.log" | sed 's/^/    /'
+  if command -v gdb >/dev/null; then
+    echo "  twind's threads:"
+    timeout 60 gdb -p "$TWIND_PID" -batch -nx -ex 'thread apply all bt 12' 2>/dev/null |
+      grep -E '^(Thread|#)' | sed 's/^/    /' || true
+  fi
+}
 
 # --- 0. the broker absent at start ---------------------------------------------------------------
 "$twind_bin" run -c "$work/fleet.yaml" --broker "$uri" --http "127.0.0.1:$http" >"$work/twind.log" 2>&1 &
@@ -206,8 +234,12 @@ run_cycle() {
   fi
   t1=$(now)
   if wait_for "$SETTLE" settled; then settle_s=$(since "$t1"); else
-    settle_s="-"
-    fail "cycle $cycle ($kind): not settled within $SETTLE s: $(settle_state)"
+    # Every later cycle would start unsettled and prove nothing: the evidence, and stop.
+    echo "cycle $cycle $kind: detected after $detect s, reconnected $reconnect s after the" \
+      "broker came back"
+    echo "FAIL: cycle $cycle ($kind): not settled within $SETTLE s: $(settle_state)"
+    unsettled_evidence
+    die "cycle $cycle ($kind) did not settle"
   fi
   metrics_now
   alerts=$(mval twind_alerts_total)
