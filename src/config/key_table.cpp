@@ -70,6 +70,24 @@ const std::vector<KeyDoc>& key_table() {
        "together with key_file"},
       {"broker.tls.key_file", "string", "(none)", "PEM private key of cert_file.",
        "together with cert_file"},
+      {"cluster", "mapping", "(none: twind alone)",
+       "Make this twind a replica sharing a fleet with others through a broker that partitions "
+       "the inbound topics (a NATS cluster's subject mapping; docs/scaling.md). Each replica "
+       "owns some partitions, subscribes to those only, and hands them over when replicas join "
+       "or leave.",
+       "every asset a template with discover: true whose inbound topics hold {partition}"},
+      {"cluster.partitions", "integer", "required",
+       "How many partitions the broker's mapping makes (its `partition(N, ...)`). An asset's "
+       "partition is FNV-1a (32 bits) of its id modulo N, as NATS computes it.",
+       "1 to 4096; equal to the broker's"},
+      {"cluster.member", "string", "(the host name)",
+       "This replica's name; `twind run --member` overrides it.",
+       "1 to 64 of [A-Za-z0-9_-]; unique among the replicas"},
+      {"cluster.members", "string", "twin/members/{member}",
+       "Each replica's retained announcement (online with the partitions it holds; offline in "
+       "its last will), read by every replica to agree on who owns what. Replaces topics.status "
+       "for a replica.",
+       "no + or #; `{member}` once, as a whole level"},
       {"topics", "mapping", "(all defaults)", "Topics twind publishes to.", ""},
       {"topics.state", "string",
        "twin/state (twin/{asset}/state with several assets or a template)",
@@ -197,7 +215,8 @@ const std::vector<KeyDoc>& key_table() {
       {"assets[].signals[].topic", "string", "(none: frames only)",
        "Topic carrying this signal alone (`2.97` or `{\"value\": 2.97, \"ts\": ...}`).",
        "no + or #; no topic matched by another (templates' `{asset}` matches any id); in a "
-       "template `{asset}` once, as a whole level; required when the asset has no frames"},
+       "template `{asset}` once, as a whole level (with cluster, after `{partition}`, also once "
+       "as a whole level); required when the asset has no frames"},
       {"assets[].signals[].min", "number", "(no bound)",
        "Values below are rejected as out of bounds.", "finite; < max"},
       {"assets[].signals[].max", "number", "(no bound)",
@@ -234,7 +253,8 @@ const std::vector<KeyDoc>& key_table() {
        "> 0"},
       {"assets[].frames", "list of strings", "(none)",
        "Topics carrying frames of this asset: `{\"ts\": ..., \"<signal>\": value, ...}`.",
-       "no + or #; no topic matched by another; in a template `{asset}` once, as a whole level"},
+       "no + or #; no topic matched by another; in a template `{asset}` once, as a whole level "
+       "(with cluster, after `{partition}`, also once as a whole level)"},
       {"assets[].detector", "mapping", "(all defaults)", "How alerts are raised and cleared.", ""},
       {"assets[].detector.raise_after", "integer", "1",
        "Consecutive samples above the threshold needed to raise a divergence alert.",

@@ -210,15 +210,54 @@ bool is_asset_pattern(std::string_view topic) noexcept {
          after.find_first_of("{}") == std::string_view::npos;
 }
 
+namespace {
+
+// Whether `name` is in `topic` once, as a whole level; its offset then.
+std::optional<std::size_t> whole_level_once(std::string_view topic, std::string_view name) {
+  const std::size_t at = topic.find(name);
+  if (at == std::string_view::npos || topic.find(name, at + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::size_t end = at + name.size();
+  if ((at != 0 && topic[at - 1] != '/') || (end != topic.size() && topic[end] != '/')) {
+    return std::nullopt;
+  }
+  return at;
+}
+
+}  // namespace
+
+bool is_partitioned_pattern(std::string_view topic) noexcept {
+  static constexpr std::string_view kPartition = "{partition}";
+  const auto at = whole_level_once(topic, kPartition);
+  if (!at || topic.find("{asset}") < *at) return false;
+  std::string rest(topic.substr(0, *at));
+  rest += '0';
+  rest += topic.substr(*at + kPartition.size());
+  return is_asset_pattern(rest);
+}
+
+bool is_member_pattern(std::string_view topic) noexcept {
+  static constexpr std::string_view kMember = "{member}";
+  const auto at = whole_level_once(topic, kMember);
+  if (!at) return false;
+  std::string rest(topic.substr(0, *at));
+  rest += topic.substr(*at + kMember.size());
+  return rest.find_first_of("{}") == std::string::npos;
+}
+
 bool topics_overlap(std::string_view a, std::string_view b) noexcept {
   static constexpr std::string_view kAsset = "{asset}";
+  static constexpr std::string_view kPartition = "{partition}";
   while (true) {
     const std::size_t ea = a.find('/');
     const std::size_t eb = b.find('/');
     const std::string_view la = a.substr(0, ea);
     const std::string_view lb = b.substr(0, eb);
     // An id is never empty, so {asset} does not match an empty level.
-    const bool match = la == lb || (la == kAsset && !lb.empty()) || (lb == kAsset && !la.empty());
+    const bool wild_a = la == kAsset || la == kPartition;
+    const bool wild_b = lb == kAsset || lb == kPartition;
+    const bool match = la == lb || (wild_a && !lb.empty()) || (wild_b && !la.empty());
     if (!match) return false;
     if (ea == std::string_view::npos || eb == std::string_view::npos) {
       return ea == std::string_view::npos && eb == std::string_view::npos;

@@ -69,8 +69,19 @@ struct Duration {
 /// braces: the shape of a template's topics, where MQTT's `+` can stand for the asset.
 [[nodiscard]] bool is_asset_pattern(std::string_view topic) noexcept;
 
-/// Whether some topic could match both `a` and `b`, where `{asset}` (a whole level) stands for
-/// any asset id: two subscriptions that would both deliver one message.
+/// Whether `topic` holds `{partition}` once, as a whole level, before an `{asset}` that makes it
+/// an asset pattern otherwise (`twin_in/{partition}/plant/{asset}/frame`): a template's topic as
+/// a partitioning broker delivers it.
+[[nodiscard]] bool is_partitioned_pattern(std::string_view topic) noexcept;
+
+/// Whether `topic` holds exactly one `{member}`, as a whole level, and no other braces.
+[[nodiscard]] bool is_member_pattern(std::string_view topic) noexcept;
+
+/// The most partitions a cluster may have.
+inline constexpr long long kMaxPartitions = 4096;
+
+/// Whether some topic could match both `a` and `b`, where `{asset}` and `{partition}` (whole
+/// levels) stand for any non-empty level: two subscriptions that would both deliver one message.
 [[nodiscard]] bool topics_overlap(std::string_view a, std::string_view b) noexcept;
 
 /// `s` with every `from` replaced by `to`.

@@ -132,11 +132,23 @@ std::optional<std::string> TopicChecks::inbound(const Value& at, const std::stri
     r_.expected(at, *problem);
     return std::nullopt;
   }
-  if (scope.is_template) {
+  if (scope.is_template && partitioned_) {
+    if (!is_partitioned_pattern(topic)) {
+      r_.expected(at,
+                  "a topic with {partition} and then {asset}, each once as a whole level, like "
+                  "twin_in/{partition}/plant/{asset}/frame (with cluster, the broker's mapping "
+                  "puts each asset's partition in its topics)");
+      return std::nullopt;
+    }
+  } else if (scope.is_template) {
     if (!is_asset_pattern(topic)) {
       r_.expected(at,
-                  "a topic with {asset} once, as a whole level and its only placeholder, like "
-                  "plant/{asset}/y (the template's assets are told apart by it)");
+                  std::string("a topic with {asset} once, as a whole level and its only "
+                              "placeholder, like plant/{asset}/y (the template's assets are told "
+                              "apart by it)") +
+                      (topic.find("{partition}") != std::string::npos
+                           ? "; {partition} needs a cluster section"
+                           : ""));
       return std::nullopt;
     }
   } else if (replace_all(topic, kPlaceholder, "").find_first_of("{}") != std::string::npos) {

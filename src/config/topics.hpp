@@ -26,6 +26,10 @@ class TopicChecks {
  public:
   explicit TopicChecks(Reader& r) : r_(r) {}
 
+  /// With a `cluster` section, a template's inbound topics must hold {partition} (and without
+  /// one may not).
+  void set_partitioned(bool partitioned) { partitioned_ = partitioned; }
+
   /// Reads `topics` (nullptr: absent) into `t`. With more than one asset (a template counts as
   /// two), state and alert default to per-asset topics and must hold {asset}.
   void read_section(const Value* v, std::size_t asset_count, TopicsSpec& t);
@@ -60,6 +64,7 @@ class TopicChecks {
   Reader& r_;
   std::vector<TopicUse> uses_;
   bool section_ok_ = true;  // twind's own topics were read, so inbound ones can be held to them
+  bool partitioned_ = false;
 };
 
 }  // namespace twind::config::detail

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "broker_reader.hpp"
+#include "cluster_reader.hpp"
 #include "detector_reader.hpp"
 #include "model_reader.hpp"
 #include "reader.hpp"
@@ -62,6 +63,9 @@ class ConfigWalk {
       }
     }
     if (const Value* v = find(f, "broker")) read_broker(r_, *v, cfg.broker);
+    cluster_ = find(f, "cluster");
+    if (cluster_ != nullptr) cfg.cluster = read_cluster(r_, *cluster_);
+    topics_.set_partitioned(cluster_ != nullptr);
     const Value* assets = find(f, "assets");
     topics_.read_section(find(f, "topics"), asset_count(assets), cfg.topics);
     if (assets != nullptr) read_assets(*assets, cfg.assets);
@@ -91,6 +95,7 @@ class ConfigWalk {
     AssetSpec a;
     const Value* tmpl = find(f, "template");
     read_identity(v, find(f, "id"), tmpl, a);
+    if (cluster_ != nullptr) check_replicated(v, f, tmpl);
     read_family(f, tmpl != nullptr, v, a);
     // Topics are read with the asset's id ({asset} is replaced in a single asset's topics) or as
     // the template's patterns.
@@ -114,6 +119,30 @@ class ConfigWalk {
     }
     if (r_.errors() != errors_before) return std::nullopt;
     return a;
+  }
+
+  // With a cluster, every asset is discovered on a partitioned topic: a replica makes the twins of
+  // the partitions it owns as their assets appear.
+  void check_replicated(const Value& entry, const Fields& f, const Value* tmpl) {
+    if (tmpl == nullptr) {
+      if (const Value* id = find(f, "id")) {
+        r_.error(id->key_pos, id->path,
+                 "not with cluster: a replica's assets are a template's, discovered on "
+                 "partitioned topics; expected template (with discover: true)");
+      }
+      return;
+    }
+    const Value* d = find(f, "discover");
+    if (d == nullptr) {
+      r_.missing(entry, "discover", "true (with cluster, a replica's assets are discovered)");
+    } else if (d->node.IsScalar() && d->node.Scalar() == "false") {
+      r_.expected(*d, "true (with cluster, a replica's assets are discovered)");
+    }
+    if (const Value* ids = find(f, "ids")) {
+      r_.error(ids->key_pos, ids->path,
+               "not with cluster: the replica owning an asset's partition makes its twin when it "
+               "appears; expected no ids");
+    }
   }
 
   // `id` (one asset) or `template` (a family), each name used once.
@@ -201,6 +230,7 @@ class ConfigWalk {
 
   Reader r_;
   TopicChecks topics_;
+  const Value* cluster_ = nullptr;                     // the `cluster` section, if any
   std::map<std::string, std::string> asset_ids_;       // id -> path of its first use
   std::map<std::string, std::string> template_names_;  // name -> path of its first use
 };

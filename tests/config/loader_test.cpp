@@ -144,7 +144,8 @@ assets:
       - {name: y, role: output, topic: plant/y}
 )",
      "1:1",
-     "tikc: unknown key, expected one of: tick, tick_spread, max_payload_bytes, broker, topics, "
+     "tikc: unknown key, expected one of: tick, tick_spread, max_payload_bytes, broker, cluster, "
+     "topics, "
      "assets (did "
      "you mean tick?)"},
     {"DuplicateKey", R"(

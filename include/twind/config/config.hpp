@@ -140,6 +140,21 @@ struct TopicsSpec {
   friend bool operator==(const TopicsSpec&, const TopicsSpec&) = default;
 };
 
+/// Replicas sharing a fleet through a broker that partitions the inbound topics (a NATS cluster's
+/// subject mapping): each replica owns some partitions and subscribes to those only.
+struct ClusterSpec {
+  /// How many partitions the broker's mapping makes (its `partition(N, ...)`): an asset's
+  /// partition is FNV-1a (32 bits) of its id modulo this, as the broker computes it.
+  std::uint32_t partitions = 0;
+  /// This replica's name, unique among the replicas; `twind run --member` overrides it. Empty:
+  /// the host name.
+  std::string member;
+  /// Each replica's retained announcement (its status: online with the partitions it holds, or
+  /// offline in its last will), with {member} as a whole level.
+  std::string members = "twin/members/{member}";
+  friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
+};
+
 struct Config {
   std::string source;  ///< the file it was read from
   double tick = 0.5;   ///< seconds between twin/state publications
@@ -150,6 +165,7 @@ struct Config {
   BrokerSpec broker;
   TopicsSpec topics;
   std::vector<AssetSpec> assets;
+  std::optional<ClusterSpec> cluster;  ///< a replica of a cluster; none: twind alone
   friend bool operator==(const Config&, const Config&) = default;
 };
 
