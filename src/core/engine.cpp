@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "counting_sink.hpp"
+#include "twind/core/cluster.hpp"
 #include "twind/core/commands.hpp"
 #include "twind/ident/diagnose.hpp"
 
@@ -30,8 +31,11 @@ std::uint64_t Counters::rejected_total() const noexcept {
 
 Engine::Engine(const config::Config& config, double start)
     : settings_(EngineSettings::of(config)),
+      partitions_(config.cluster ? config.cluster->partitions : 0),
+      subscribed_(partitions_, false),
+      held_(partitions_, false),
       fleet_(build_entries(config), start),
-      router_(fleet_, settings_.topics.command),
+      router_(fleet_, settings_.topics.command, subscribed_),
       decoder_(config.max_payload_bytes) {
   set_schedule();
   set_diagnosis();
@@ -49,8 +53,36 @@ std::vector<std::string> Engine::reconfigure(const config::Config& next, double 
   settings_ = settings;
   set_schedule();
   set_diagnosis();
-  router_ = Router(fleet_, settings_.topics.command);
+  router_ = Router(fleet_, settings_.topics.command, subscribed_);
   return std::move(plan.changes);
+}
+
+std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
+                                   const std::vector<bool>& held) {
+  subscribed_ = subscribed;
+  held_ = held;
+  subscribed_.resize(partitions_, false);
+  held_.resize(partitions_, false);
+  std::vector<Entry> entries(fleet_.entries().begin(), fleet_.entries().end());
+  for (Entry& e : entries) e.discovered = 0;
+  Fleet kept(std::move(entries));
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < fleet_.size(); ++i) {
+    AssetTwin& twin = fleet_.twin(i);
+    if (held_[partition_of(twin.id(), partitions_)]) {
+      const std::uint32_t e = fleet_.entry_of(i);
+      ++kept.entry(e).discovered;
+      kept.add(std::move(twin), e);
+    } else {
+      ++dropped;
+    }
+  }
+  if (dropped > 0) {
+    fleet_ = std::move(kept);
+    set_schedule();
+  }
+  router_ = Router(fleet_, settings_.topics.command, subscribed_);
+  return dropped;
 }
 
 void Engine::set_diagnosis() {
@@ -110,9 +142,25 @@ void Engine::on_message(std::string_view topic, std::string_view payload, double
   const TopicMatch match = router_.match(topic);
   switch (match.kind) {
     case TopicMatch::Kind::command:
+      // A replica answers for the assets of the partitions it holds; their holder, for the rest.
+      if (partitions_ > 0 && !held_[partition_of(match.id, partitions_)]) {
+        ++counters_.not_held;
+        return;
+      }
       on_command(match.id, payload, arrival, sink);
       return;
     case TopicMatch::Kind::pattern:
+      if (match.pattern->partitioned) {
+        if (match.partition >= partitions_ ||
+            match.partition != partition_of(match.id, partitions_)) {
+          reject(topic, Reject::wrong_partition, arrival, sink);
+          return;
+        }
+        if (!held_[match.partition]) {
+          ++counters_.not_held;
+          return;
+        }
+      }
       on_template_topic(*match.pattern, match.id, topic, payload, arrival, sink);
       return;
     case TopicMatch::Kind::unknown:

@@ -7,30 +7,59 @@ namespace twind::core {
 namespace {
 
 constexpr std::string_view kAsset = "{asset}";
+constexpr std::string_view kPartition = "{partition}";
 
 }  // namespace
 
 Pattern Pattern::of(std::string_view topic, std::uint32_t entry, std::uint32_t signal) {
   const std::size_t at = topic.find(kAsset);
-  return Pattern{std::string(topic.substr(0, at)), std::string(topic.substr(at + kAsset.size())),
-                 entry, signal};
+  Pattern p;
+  p.prefix = std::string(topic.substr(0, at));
+  p.suffix = std::string(topic.substr(at + kAsset.size()));
+  p.entry = entry;
+  p.signal = signal;
+  if (const std::size_t part = p.prefix.find(kPartition); part != std::string::npos) {
+    p.partitioned = true;
+    p.mid = p.prefix.substr(part + kPartition.size());
+    p.prefix.resize(part);
+  }
+  return p;
 }
 
-bool Pattern::match(std::string_view topic, std::string_view& id) const noexcept {
-  if (topic.size() <= prefix.size() + suffix.size()) return false;
+bool Pattern::match(std::string_view topic, std::string_view& id,
+                    std::uint32_t& partition) const noexcept {
+  if (topic.size() <= prefix.size() + mid.size() + suffix.size()) return false;
   if (!topic.starts_with(prefix) || !topic.ends_with(suffix)) return false;
-  id = topic.substr(prefix.size(), topic.size() - prefix.size() - suffix.size());
-  return id.find('/') == std::string_view::npos;
+  std::string_view rest = topic.substr(prefix.size(), topic.size() - prefix.size() - suffix.size());
+  partition = kNoPartition;
+  if (partitioned) {
+    // A partition is a number: digits up to the next level.
+    std::uint64_t n = 0;
+    std::size_t i = 0;
+    for (; i < rest.size() && rest[i] >= '0' && rest[i] <= '9' && i < 9; ++i) {
+      n = n * 10 + static_cast<std::uint64_t>(rest[i] - '0');
+    }
+    if (i == 0 || !rest.substr(i).starts_with(mid)) return false;
+    partition = static_cast<std::uint32_t>(n);
+    rest.remove_prefix(i + mid.size());
+  }
+  id = rest;
+  return !id.empty() && id.find('/') == std::string_view::npos;
 }
 
-std::string Pattern::with(std::string_view level) const {
+std::string Pattern::with(std::string_view level, std::string_view partition) const {
   std::string out = prefix;
+  if (partitioned) {
+    out += partition;
+    out += mid;
+  }
   out += level;
   out += suffix;
   return out;
 }
 
-Router::Router(const Fleet& fleet, std::string_view command_topic) {
+Router::Router(const Fleet& fleet, std::string_view command_topic,
+               const std::vector<bool>& subscribed) {
   // Single assets by their literal topics; templates' assets by pattern (one entry per topic
   // per asset would cost memory per asset for nothing a prefix test cannot do).
   for (std::size_t a = 0; a < fleet.size(); ++a) {
@@ -62,7 +91,11 @@ Router::Router(const Fleet& fleet, std::string_view command_topic) {
       patterns_.push_back(Pattern::of(topic, e, Route::kFrame));
     }
     for (std::size_t p = first; p < patterns_.size(); ++p) {
-      if (entry.spec.discover) {
+      if (patterns_[p].partitioned) {
+        for (std::size_t part = 0; part < subscribed.size(); ++part) {
+          if (subscribed[part]) topics_.push_back(patterns_[p].with("+", std::to_string(part)));
+        }
+      } else if (entry.spec.discover) {
         topics_.push_back(patterns_[p].with("+"));
       } else {
         for (const std::string& id : entry.spec.ids) topics_.push_back(patterns_[p].with(id));
@@ -77,12 +110,12 @@ Router::Router(const Fleet& fleet, std::string_view command_topic) {
 
 TopicMatch Router::match(std::string_view topic) const noexcept {
   TopicMatch m;
-  if (command_ && command_->match(topic, m.id)) {
+  if (command_ && command_->match(topic, m.id, m.partition)) {
     m.kind = TopicMatch::Kind::command;
     return m;
   }
   for (const Pattern& p : patterns_) {
-    if (p.match(topic, m.id)) {
+    if (p.match(topic, m.id, m.partition)) {
       m.kind = TopicMatch::Kind::pattern;
       m.pattern = &p;
       return m;

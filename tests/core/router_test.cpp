@@ -143,8 +143,28 @@ TEST(Pattern, SplitsAroundTheAssetLevelAndPutsAnyLevelBack) {
   EXPECT_EQ(sut.suffix, "/telemetry");
   EXPECT_EQ(sut.with("+"), "site/+/telemetry");
   std::string_view id;
-  EXPECT_TRUE(sut.match("site/m-1/telemetry", id));
+  std::uint32_t partition = 0;
+  EXPECT_TRUE(sut.match("site/m-1/telemetry", id, partition));
   EXPECT_EQ(id, "m-1");
+  EXPECT_EQ(partition, Pattern::kNoPartition);
+}
+
+// A cluster's inbound topic, as the broker's mapping delivers it: the partition level is a
+// number, and the subscription names one partition.
+TEST(Pattern, APartitionedTopicTakesTheNumberBeforeTheAsset) {
+  const Pattern sut = Pattern::of("twin_in/{partition}/plant/{asset}/frame", 0, Route::kFrame);
+  EXPECT_TRUE(sut.partitioned);
+  EXPECT_EQ(sut.with("+", "7"), "twin_in/7/plant/+/frame");
+  std::string_view id;
+  std::uint32_t partition = 0;
+  ASSERT_TRUE(sut.match("twin_in/12/plant/a1/frame", id, partition));
+  EXPECT_EQ(id, "a1");
+  EXPECT_EQ(partition, 12u);
+  for (const char* other :
+       {"twin_in/x/plant/a1/frame", "twin_in//plant/a1/frame", "twin_in/1/plant//frame",
+        "twin_in/1/plant/a/b/frame", "twin_in/1/other/a1/frame", "twin_in/plant/a1/frame"}) {
+    EXPECT_FALSE(sut.match(other, id, partition)) << other;
+  }
 }
 
 // ---- discovery: whether a first message is worth a twin -----------------------------------

@@ -17,22 +17,24 @@ enum class Severity : std::uint8_t { info, warning, critical };
 
 /// Why an inbound message (or one value in it) was refused. Every reason is counted.
 enum class Reject : std::uint8_t {
-  malformed,       ///< not JSON, or not one of the accepted payload shapes
-  not_finite,      ///< NaN, infinity, or a number too large for a double
-  out_of_bounds,   ///< outside the signal's configured [min, max]
-  oversize,        ///< longer than the configured payload limit
-  unknown_topic,   ///< no configured signal or frame listens on the topic
-  unknown_signal,  ///< a frame member that names no signal of the asset
-  ts_backwards,    ///< event time earlier than what the twin already integrated to
-  bad_timestamp,   ///< `ts` present but not a finite, positive number
-  asset_limit,     ///< a new asset on a template's topic, but discovery reached max_assets
-  bad_asset,       ///< a template's topic naming an invalid id, or one used by another asset
+  malformed,        ///< not JSON, or not one of the accepted payload shapes
+  not_finite,       ///< NaN, infinity, or a number too large for a double
+  out_of_bounds,    ///< outside the signal's configured [min, max]
+  oversize,         ///< longer than the configured payload limit
+  unknown_topic,    ///< no configured signal or frame listens on the topic
+  unknown_signal,   ///< a frame member that names no signal of the asset
+  ts_backwards,     ///< event time earlier than what the twin already integrated to
+  bad_timestamp,    ///< `ts` present but not a finite, positive number
+  asset_limit,      ///< a new asset on a template's topic, but discovery reached max_assets
+  bad_asset,        ///< a template's topic naming an invalid id, or one used by another asset
+  wrong_partition,  ///< a partitioned topic whose partition is not its asset's: cluster.partitions
+                    ///< differs from the broker's mapping
   // A new reason goes here, before nothing: kRejectKinds counts up to the last one.
 };
 /// How many reasons there are: the size of every per-reason counter array. The static_assert
-/// after to_string() below fails the build when a reason is added after bad_asset without
+/// after to_string() below fails the build when a reason is added after wrong_partition without
 /// moving this count.
-inline constexpr std::size_t kRejectKinds = static_cast<std::size_t>(Reject::bad_asset) + 1;
+inline constexpr std::size_t kRejectKinds = static_cast<std::size_t>(Reject::wrong_partition) + 1;
 
 /// The condition an alert names (`"id"` in `twin/alert`).
 enum class AlertId : std::uint8_t {
@@ -109,6 +111,8 @@ constexpr std::string_view to_string(Reject r) noexcept {
       return "asset_limit";
     case Reject::bad_asset:
       return "bad_asset";
+    case Reject::wrong_partition:
+      return "wrong_partition";
   }
   return {};
 }

@@ -128,6 +128,15 @@ class Engine {
   /// (with + for {asset} when they discover), the command topic with + for {asset}.
   [[nodiscard]] const std::vector<std::string>& topics() const noexcept { return router_.topics(); }
 
+  /// A replica's partitions (cluster.partitions; 0 when not a replica).
+  [[nodiscard]] std::uint32_t partitions() const noexcept { return partitions_; }
+  /// A replica's share (core::Ownership): the partitions whose topics to subscribe to (topics()
+  /// then lists them) and those whose messages to process. The twins of partitions no longer
+  /// held are dropped without a word (their new holder starts them again from the next
+  /// measurements); messages of partitions subscribed but not held are counted (not_held) and
+  /// left alone, as are commands to their assets. Returns how many twins were dropped.
+  std::size_t set_partitions(const std::vector<bool>& subscribed, const std::vector<bool>& held);
+
  private:
   void add_twin(AssetTwin twin, std::uint32_t entry);
   void reject(std::string_view topic, Reject reason, double arrival, Sink& sink);
@@ -148,6 +157,9 @@ class Engine {
   [[nodiscard]] long long tick_index(double now) const noexcept;
 
   EngineSettings settings_;
+  std::uint32_t partitions_ = 0;  // a replica's cluster.partitions; 0: not a replica
+  std::vector<bool> subscribed_;  // by partition: subscribed to (held or being taken)
+  std::vector<bool> held_;        // by partition: processed
   std::uint32_t slots_ = 1;
   std::vector<std::uint16_t> slot_;  // per twin: its sub-tick within the period
   Fleet fleet_;

@@ -25,19 +25,26 @@ struct Route {
   std::uint32_t signal = kFrame;  ///< kFrame: a frame topic, values are named by their keys
 };
 
-/// A topic holding {asset} once, as a whole level: prefix{asset}suffix.
+/// A topic holding {asset} once, as a whole level: prefix{asset}suffix; or, partitioned (a
+/// cluster's inbound topics), prefix{partition}mid{asset}suffix.
 struct Pattern {
+  static constexpr std::uint32_t kNoPartition = UINT32_MAX;
   std::string prefix;
   std::string suffix;
   std::uint32_t entry = 0;               ///< the template (commands: unused)
   std::uint32_t signal = Route::kFrame;  ///< as in Route
+  bool partitioned = false;
+  std::string mid;  ///< partitioned: between {partition} and {asset}
 
-  /// `topic` (holding {asset} once) split around its {asset}.
+  /// `topic` (holding {asset} once, and maybe {partition} once before it) split around them.
   static Pattern of(std::string_view topic, std::uint32_t entry, std::uint32_t signal);
-  /// Whether `topic` is this pattern with a non-empty single level for {asset}; `id` gets it.
-  [[nodiscard]] bool match(std::string_view topic, std::string_view& id) const noexcept;
-  /// The pattern with {asset} replaced by `level` (an id, or `+`).
-  [[nodiscard]] std::string with(std::string_view level) const;
+  /// Whether `topic` is this pattern with a non-empty single level for {asset} (and a number for
+  /// {partition}); `id` (and `partition`) get them.
+  [[nodiscard]] bool match(std::string_view topic, std::string_view& id,
+                           std::uint32_t& partition) const noexcept;
+  /// The pattern with {asset} replaced by `level` (an id, or `+`), and {partition} by
+  /// `partition`.
+  [[nodiscard]] std::string with(std::string_view level, std::string_view partition = {}) const;
 };
 
 /// What an inbound topic that no single asset takes is.
@@ -50,6 +57,7 @@ struct TopicMatch {
   Kind kind = Kind::unknown;
   std::string_view id;  ///< views the topic
   const Pattern* pattern = nullptr;
+  std::uint32_t partition = Pattern::kNoPartition;  ///< a partitioned pattern's
 };
 
 class Router {
@@ -57,7 +65,9 @@ class Router {
   Router() = default;
   /// Routes for `fleet` as it stands: single assets' topics (each to its twins, by signal name),
   /// templates' topics, and the command topic pattern (none when `command_topic` is empty).
-  Router(const Fleet& fleet, std::string_view command_topic);
+  /// Partitioned topics are subscribed for the partitions `subscribed` marks only.
+  Router(const Fleet& fleet, std::string_view command_topic,
+         const std::vector<bool>& subscribed = {});
 
   /// Where a single assets' topic goes: every (twin, signal) it feeds; empty for any other topic.
   /// Inline: the per-message path of single assets is this one hash lookup.

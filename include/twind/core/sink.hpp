@@ -126,6 +126,9 @@ struct Counters {
   std::uint64_t shed = 0;        ///< values dropped unprocessed, older than Engine::shed_after()
   std::uint64_t states_thinned = 0;  ///< states not published, the driver being behind
   std::uint64_t diagnoses = 0;       ///< diagnosis updates published
+  /// A replica's: messages of partitions it subscribes to but does not hold yet (or any more),
+  /// and commands to assets of partitions it does not hold, left to their holder.
+  std::uint64_t not_held = 0;
   std::array<std::uint64_t, kRejectKinds> rejected{};  ///< by Reject
 
   [[nodiscard]] std::uint64_t rejected_total() const noexcept;
