@@ -35,7 +35,8 @@ struct ConnectOptions {
   /// they are tried in order, beginning with the one last connected to; a failed attempt or a
   /// lost connection moves on to the next one, and the backoff below applies only after a whole
   /// round of them failed (a dead node does not delay reaching a live one). Every URI follows
-  /// the rules of `uri` (BrokerUri::parse, TLS), checked at construction.
+  /// the rules of `uri` (BrokerUri::parse, TLS), checked at construction, and the list is all TLS
+  /// or all plaintext (std::invalid_argument otherwise): a fail-over never gives up TLS.
   std::vector<std::string> failover_uris;
   std::string client_id = "twind";
   std::chrono::seconds keepalive{30};
