@@ -230,7 +230,8 @@ int run_cli(int argc, char** argv) {
                                      "until SIGINT or SIGTERM (SIGHUP reloads)");
   run_cmd->add_option("-c,--config", run_opts.config_path, "Configuration file")->required();
   run_cmd->add_option("--broker", run_opts.broker_override,
-                      "Broker URI, overriding the file's broker.uri, e.g. tcp://127.0.0.1:1883");
+                      "Broker URI, overriding the file's broker.uri, e.g. tcp://127.0.0.1:1883; "
+                      "a cluster's nodes separated by commas");
   run_cmd
       ->add_option("--http", run_opts.http_listen,
                    "host:port for the dashboard, /state, /metrics and /healthz, or 'off'")
@@ -269,8 +270,10 @@ int run_cli(int argc, char** argv) {
   record_cmd->add_option("--duration", rec_opts.duration, "Seconds to record; 0: until a signal")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  record_cmd->add_option("--broker", rec_opts.broker_override,
-                         "Broker URI, overriding the file's broker.uri");
+  record_cmd->add_option(
+      "--broker", rec_opts.broker_override,
+      "Broker URI, overriding the file's broker.uri (a cluster's nodes separated by "
+      "commas)");
   record_cmd
       ->add_option("--max-bytes", rec_opts.max_bytes,
                    "Size limit of the file before it rotates (100MiB, 1GB, 500000)")

@@ -2,12 +2,12 @@
 
 namespace twind::app {
 
-ReportLine ConnectionReport::connected(std::size_t topics) {
+ReportLine ConnectionReport::connected(std::size_t topics, const std::string& uri) {
   connected_ = true;
   seen_.clear();
   limiter_ = core::RateLimiter{interval_, max_causes_};
-  return {LogLevel::info,
-          "connected to the broker; subscribed to " + std::to_string(topics) + " topics"};
+  return {LogLevel::info, "connected to the broker" + (uri.empty() ? std::string() : " at " + uri) +
+                              "; subscribed to " + std::to_string(topics) + " topics"};
 }
 
 std::optional<ReportLine> ConnectionReport::disconnected(const std::string& cause, double at) {

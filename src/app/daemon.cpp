@@ -205,7 +205,8 @@ void Daemon::message(std::string_view topic, std::string_view payload, double ar
 
 void Daemon::connected(const event::Connected& c) {
   Loop& l = *loop_;
-  log_line(LogLevel::info, l.connection.connected(l.engine.topics().size()).text);
+  log_line(LogLevel::info,
+           l.connection.connected(l.engine.topics().size(), l.client.connected_uri()).text);
   l.publisher.connection_changed();
   publish_status(c.at);
 }

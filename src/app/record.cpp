@@ -47,11 +47,12 @@ void log_report(const ReportLine& line) {
 // writer (on the client's thread, or on the main thread inside drive() for a driven client).
 class RecordHandler final : public mqtt::Handler {
  public:
-  RecordHandler(Recorder& recorder, std::size_t topics) : recorder_(recorder), topics_(topics) {}
+  RecordHandler(Recorder& recorder, const mqtt::Client& client, std::size_t topics)
+      : recorder_(recorder), client_(client), topics_(topics) {}
 
   void on_connected() override {
     const std::lock_guard lock(mutex_);
-    log_report(report_.connected(topics_));
+    log_report(report_.connected(topics_, client_.connected_uri()));
   }
   void on_disconnected(const std::string& cause) override {
     const std::lock_guard lock(mutex_);
@@ -65,6 +66,7 @@ class RecordHandler final : public mqtt::Handler {
 
  private:
   Recorder& recorder_;
+  const mqtt::Client& client_;
   std::size_t topics_;
   std::mutex mutex_;  // the report: a threaded client may call from two threads
   ConnectionReport report_;
@@ -84,7 +86,7 @@ int record_traffic(const RecordOptions& options) {
 
   auto config = load_config(options.config_path, true);
   if (!config) return kBadConfig;
-  if (!options.broker_override.empty()) config->broker.uri = options.broker_override;
+  if (!options.broker_override.empty()) override_broker(config->broker, options.broker_override);
   auto password = resolve_password(config->broker);
   if (!password) return kBadConfig;
 
@@ -113,7 +115,7 @@ int record_traffic(const RecordOptions& options) {
     spdlog::error("cannot write the recording {}", error);
     return kFailure;
   }
-  RecordHandler handler(recorder, topics.size());
+  RecordHandler handler(recorder, *client, topics.size());
   if (options.duration > 0) {
     spdlog::info("recording {} topic filter(s) from {} to {} for {} s", topics.size(),
                  config->broker.uri, options.output, options.duration);

@@ -11,7 +11,9 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "twind/app/daemon.hpp"
 #include "twind/app/http_server.hpp"
@@ -21,6 +23,7 @@
 #include "twind/config/loader.hpp"
 #include "twind/core/engine.hpp"
 #include "twind/model/linear.hpp"
+#include "twind/mqtt/broker_uri.hpp"
 
 namespace twind::app {
 namespace {
@@ -84,9 +87,16 @@ std::optional<std::string> resolve_password(const config::BrokerSpec& b) {
   return std::string();
 }
 
+void override_broker(config::BrokerSpec& broker, const std::string& list) {
+  std::vector<std::string> uris = mqtt::split_broker_uris(list);
+  broker.uri = uris.front();
+  broker.failover_uris.assign(uris.begin() + 1, uris.end());
+}
+
 mqtt::ConnectOptions connect_options(const config::Config& c, std::string password) {
   mqtt::ConnectOptions o;
   o.uri = c.broker.uri;
+  o.failover_uris = c.broker.failover_uris;
   o.client_id = c.broker.client_id;
   o.keepalive = std::chrono::seconds(static_cast<long>(std::lround(c.broker.keepalive)));
   o.clean_session = c.broker.clean_session;
@@ -185,7 +195,8 @@ void handle_signals(const sigset_t& signals, const RunOptions& options, Daemon& 
       spdlog::info("SIGHUP received: reloading {}", options.config_path);
       notify_reloading();
       if (auto next = load_config(options.config_path, false)) {
-        if (!options.broker_override.empty()) next->broker.uri = options.broker_override;
+        if (!options.broker_override.empty())
+          override_broker(next->broker, options.broker_override);
         daemon.reload(std::move(*next));
       }
       notify_ready();
@@ -208,6 +219,13 @@ struct Watchdog {
   }
 };
 
+// broker.uri, and its fail-over list, as --broker takes them.
+std::string brokers_text(const config::BrokerSpec& b) {
+  std::string out = b.uri;
+  for (const std::string& u : b.failover_uris) out += "," + u;
+  return out;
+}
+
 // Publishes `offline` (a clean disconnect suppresses the will), gives in-flight alerts a bounded
 // time to be acknowledged (the whole stop stays under 2 s), and says what the run did.
 void shut_down(mqtt::Client& client, const Daemon& daemon, const std::string& status_topic) {
@@ -229,7 +247,7 @@ int run_daemon(const RunOptions& options) {
   const sigset_t signals = block_signals();
   auto config = load_config(options.config_path, true);
   if (!config) return kBadConfig;
-  if (!options.broker_override.empty()) config->broker.uri = options.broker_override;
+  if (!options.broker_override.empty()) override_broker(config->broker, options.broker_override);
   auto password = resolve_password(config->broker);
   if (!password) return kBadConfig;
 
@@ -311,7 +329,7 @@ int run_daemon(const RunOptions& options) {
     return kBadConfig;
   }
   spdlog::info("twind starting: {} asset(s), tick {} ms, broker {}", config->assets.size(),
-               config->tick * 1000.0, config->broker.uri);
+               config->tick * 1000.0, brokers_text(config->broker));
 
   std::atomic<bool> stopping{false};
   std::thread signal_thread([&] { handle_signals(signals, options, *daemon, stopping); });
@@ -321,7 +339,7 @@ int run_daemon(const RunOptions& options) {
     // Ready once configured and serving: not gated on the broker, which may come later (the
     // client keeps retrying); /healthz and the status line tell whether it is connected.
     notify_ready();
-    notify_status("running; connecting to " + config->broker.uri);
+    notify_status("running; connecting to " + brokers_text(config->broker));
     daemon->run();
   } catch (const std::exception& e) {
     spdlog::critical("twind failed: {}", e.what());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "twind/json/writer.hpp"
+#include "twind/mqtt/broker_uri.hpp"
 #include "twind/mqtt/client.hpp"
 
 namespace twind::app {
@@ -45,7 +46,9 @@ std::string value_payload(double v, double ts, bool bare) {
 std::unique_ptr<mqtt::Client> connect(const Publishing& p, Quiet& handler,
                                       const std::atomic<bool>& stop, bool driven = false) {
   mqtt::ConnectOptions o;
-  o.uri = p.broker;
+  const std::vector<std::string> uris = mqtt::split_broker_uris(p.broker);
+  o.uri = uris.front();
+  o.failover_uris.assign(uris.begin() + 1, uris.end());
   o.client_id = p.client_id;
   auto client = driven ? mqtt::make_native_client(o) : mqtt::make_paho_client(o);
   client->start(handler);

@@ -53,13 +53,17 @@ struct Options {
 
 void add_common_options(CLI::App& app, Options& o) {
   o.broker = app.add_option("--broker", o.pub.broker,
-                            "Publish live to this MQTT broker, e.g. tcp://127.0.0.1:1883")
+                            "Publish live to this MQTT broker, e.g. tcp://127.0.0.1:1883 (a "
+                            "cluster's nodes separated by commas)")
                  ->check(CLI::Validator(
                      [](const std::string& text) -> std::string {
-                       const auto parsed = twind::mqtt::BrokerUri::parse(text);
-                       return parsed.uri ? "" : "got " + text + ", expected " + parsed.expected;
+                       for (const std::string& uri : twind::mqtt::split_broker_uris(text)) {
+                         const auto parsed = twind::mqtt::BrokerUri::parse(uri);
+                         if (!parsed.uri) return "got " + uri + ", expected " + parsed.expected;
+                       }
+                       return "";
                      },
-                     "URI"));
+                     "URI[,URI...]"));
   auto* record =
       app.add_option("--record", o.record_path,
                      "Instead, write the run as a recording (JSON Lines) to FILE at full "

@@ -1,24 +1,57 @@
 #include "broker_reader.hpp"
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "scalars.hpp"
 
 namespace twind::config::detail {
 namespace {
 
-void read_connection(Reader& r, const Fields& f, BrokerSpec& b) {
-  if (const Value* e = find(f, "uri")) {
-    if (const auto s = r.as_string(*e)) {
-      if (const auto problem = uri_problem(*s)) {
-        r.expected(*e, *problem);
-      } else {
-        b.uri = *s;
-      }
-    }
+// One URI, as a string or as an item of the list.
+std::optional<std::string> read_uri(Reader& r, const Value& v) {
+  const auto s = r.as_string(v);
+  if (!s) return std::nullopt;
+  if (const auto problem = uri_problem(*s)) {
+    r.expected(v, *problem);
+    return std::nullopt;
   }
+  return s;
+}
+
+// `uri`: one broker, or the nodes of a cluster in the order they are tried.
+void read_uris(Reader& r, const Value& v, BrokerSpec& b) {
+  if (!v.node.IsSequence()) {
+    if (const auto s = read_uri(r, v)) b.uri = *s;
+    return;
+  }
+  if (v.node.size() == 0) {
+    r.expected(v, "a broker URI, or a list of at least one (the nodes of a cluster)");
+    return;
+  }
+  std::vector<std::string> uris;
+  for (std::size_t i = 0; i < v.node.size(); ++i) {
+    const Value item = element(v, i);
+    const auto s = read_uri(r, item);
+    if (!s) return;
+    if (i > 0 && is_tls_uri(*s) != is_tls_uri(uris.front())) {
+      r.expected(item, std::string(is_tls_uri(uris.front()) ? "an ssl://, mqtts:// or wss://"
+                                                            : "a tcp://, mqtt:// or ws://") +
+                           " uri like the first (a fail-over never changes between TLS and "
+                           "plaintext)");
+      return;
+    }
+    uris.push_back(*s);
+  }
+  b.uri = uris.front();
+  b.failover_uris.assign(uris.begin() + 1, uris.end());
+}
+
+void read_connection(Reader& r, const Fields& f, BrokerSpec& b) {
+  if (const Value* e = find(f, "uri")) read_uris(r, *e, b);
   if (const Value* e = find(f, "client_id")) {
     if (const auto s = r.as_nonempty_string(*e)) b.client_id = *s;
   }

@@ -23,10 +23,13 @@ const std::vector<KeyDoc>& key_table() {
        "Inbound payloads longer than this are rejected (counted, never parsed).",
        "16 to 16777216 (16 MiB)"},
       {"broker", "mapping", "(all defaults)", "The MQTT broker twind connects to.", ""},
-      {"broker.uri", "string", "tcp://127.0.0.1:1883",
-       "Broker address; `twind run --broker` overrides it.",
+      {"broker.uri", "string or list of strings", "tcp://127.0.0.1:1883",
+       "Broker address; `twind run --broker` overrides it. A list names the nodes of a broker "
+       "cluster: twind connects to one at a time, in order, moves on to the next when an attempt "
+       "fails or the connection is lost (at once: the backoff only follows a whole round of "
+       "failures), and subscribes and sends its pending alerts there as after any reconnection.",
        "`scheme://host[:port]`, scheme tcp, ssl, mqtt, mqtts, ws or wss (a path only for ws/wss); "
-       "IPv6 hosts in brackets"},
+       "IPv6 hosts in brackets; a list is not empty and is all TLS or all plaintext"},
       {"broker.client_id", "string", "twind",
        "MQTT client identifier; two clients with the same id disconnect each other.", "non-empty"},
       {"broker.keepalive", "duration", "30s",

@@ -135,4 +135,14 @@ bool BrokerUri::tls() const noexcept {
   return info(scheme_).tls;
 }
 
+std::vector<std::string> split_broker_uris(std::string_view list) {
+  std::vector<std::string> out;
+  while (true) {
+    const std::size_t comma = list.find(',');
+    out.emplace_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) return out;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace twind::mqtt

@@ -217,6 +217,14 @@ void FakeClient::subscribe_optional(const std::vector<std::string>& filters, int
   subscribe(filters, qos);  // the fake refuses no subscription
 }
 
+void FakeClient::unsubscribe(const std::vector<std::string>& filters) {
+  check_subscription(filters, 0);
+  std::lock_guard lock(state_->mu);
+  for (const std::string& f : filters) {
+    std::erase_if(filters_, [&](const auto& existing) { return existing.first == f; });
+  }
+}
+
 bool FakeClient::publish(std::string_view topic, std::string_view payload, int qos, bool retained) {
   std::lock_guard lock(state_->mu);
   if (stopped_ || killed_ || qos < 0 || qos > 2 || !valid_topic_name(topic)) {
@@ -284,6 +292,11 @@ void FakeClient::try_connect_locked() {
 bool FakeClient::connected() const {
   std::lock_guard lock(state_->mu);
   return connected_;
+}
+
+std::string FakeClient::connected_uri() const {
+  std::lock_guard lock(state_->mu);
+  return connected_ ? options_.uri : std::string();
 }
 
 ClientStats FakeClient::stats() const {

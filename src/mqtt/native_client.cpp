@@ -285,8 +285,10 @@ class NativeClient final : public Client {
   void start(Handler& handler) override;
   void subscribe(const std::vector<std::string>& filters, int qos) override;
   void subscribe_optional(const std::vector<std::string>& filters, int qos) override;
+  void unsubscribe(const std::vector<std::string>& filters) override;
   bool publish(std::string_view topic, std::string_view payload, int qos, bool retained) override;
   [[nodiscard]] bool connected() const override { return up_.load(); }
+  [[nodiscard]] std::string connected_uri() const override;
   [[nodiscard]] ClientStats stats() const override;
   bool stop(const std::optional<Will>& last, milliseconds timeout) override;
   [[nodiscard]] bool driven() const override { return true; }
@@ -305,10 +307,11 @@ class NativeClient final : public Client {
 
   // Connector thread.
   void connector();
-  // One attempt. Returns the cause of a failure, or "" with `conn` connected and subscribed.
-  std::string attempt(Connection& conn);
-  std::string open_socket(Connection& conn);
-  std::string handshake(Connection& conn);
+  // One attempt on brokers_ `at`. Returns the cause of a failure, or "" with `conn` connected
+  // and subscribed.
+  std::string attempt(std::size_t at, Connection& conn);
+  static std::string open_socket(const BrokerUri& uri, Connection& conn);
+  std::string handshake(const BrokerUri& uri, Connection& conn);
   // Reads (blocking, bounded by the socket's timeout) until a packet of `type` is at the front
   // of conn.in; packets before it are kept in `early`. Returns a failure's cause, or "".
   std::string await(Connection& conn, wire::Type type, std::string& early, wire::Packet& p,
@@ -341,7 +344,7 @@ class NativeClient final : public Client {
   bool drop_oldest_reliable();
 
   const ConnectOptions options_;
-  const BrokerUri uri_;
+  const detail::Brokers brokers_;
   Handler* handler_ = nullptr;
 
   // Shared, under mu_.
@@ -349,6 +352,8 @@ class NativeClient final : public Client {
   std::condition_variable cv_;
   Phase phase_ = Phase::connecting;
   Connection ready_;                 // handed over by the connector
+  std::size_t ready_at_ = 0;         // its broker (brokers_)
+  std::string connected_uri_;        // while owned
   std::vector<std::string> causes_;  // failed attempts, for the owner to report
   detail::Subscriptions subs_;
   bool started_ = false;
@@ -361,6 +366,7 @@ class NativeClient final : public Client {
 
   // The owner's.
   bool owned_ = false;
+  std::string owned_uri_;  // the connection's broker, while owned
   Connection conn_;
   std::string broken_;  // why the connection failed, noticed where it cannot be reported
   std::string out_;     // packets not yet taken by the kernel, from out_at_
@@ -385,11 +391,14 @@ class NativeClient final : public Client {
 };
 
 NativeClient::NativeClient(const ConnectOptions& options)
-    : options_(options), uri_(detail::checked_uri(options)) {
-  if (uri_.scheme() == BrokerUri::Scheme::ws || uri_.scheme() == BrokerUri::Scheme::wss) {
-    throw std::invalid_argument("broker URI \"" + options_.uri +
-                                "\": the native client speaks MQTT over TCP and TLS, not over "
-                                "WebSocket (use the driven or threaded client)");
+    : options_(options), brokers_(detail::checked_uris(options)) {
+  for (std::size_t i = 0; i < brokers_.uris.size(); ++i) {
+    const BrokerUri::Scheme scheme = brokers_.uris[i].scheme();
+    if (scheme == BrokerUri::Scheme::ws || scheme == BrokerUri::Scheme::wss) {
+      throw std::invalid_argument("broker URI \"" + brokers_.texts[i] +
+                                  "\": the native client speaks MQTT over TCP and TLS, not over "
+                                  "WebSocket (use the driven or threaded client)");
+    }
   }
 }
 
@@ -420,6 +429,17 @@ void NativeClient::subscribe_optional(const std::vector<std::string>& filters, i
   subscribe(filters, qos);
 }
 
+void NativeClient::unsubscribe(const std::vector<std::string>& filters) {
+  check_subscription(filters, 0);
+  std::lock_guard lock(mu_);
+  subs_.remove(filters);
+}
+
+std::string NativeClient::connected_uri() const {
+  std::lock_guard lock(mu_);
+  return connected_uri_;
+}
+
 ClientStats NativeClient::stats() const {
   return counters_.snapshot();
 }
@@ -430,15 +450,19 @@ void NativeClient::connector() {
   std::random_device seed;
   internal::Backoff backoff(options_.min_retry, options_.max_retry,
                             (static_cast<std::uint64_t>(seed()) << 32) ^ seed());
+  detail::UriRotation rotation(brokers_.uris.size());
   std::unique_lock lk(mu_);
   while (!stopping_) {
+    const std::size_t at = rotation.current();
     lk.unlock();
     Connection conn;
-    const std::string cause = attempt(conn);
+    const std::string cause = attempt(at, conn);
     lk.lock();
     if (cause.empty()) {
       detail::Counters::add(counters_.connects);
       backoff.reset();
+      rotation.connected();
+      ready_at_ = at;
       if (stopping_) {
         // Made while stop() waited for this attempt: leave cleanly (no will).
         lk.unlock();
@@ -455,16 +479,19 @@ void NativeClient::connector() {
       causes_.push_back(cause);
       cv_.notify_all();
     }
-    cv_.wait_for(lk, backoff.next(), [&] { return stopping_; });
+    // The next broker at once, unless every one has failed since the last connection.
+    if (rotation.failed()) cv_.wait_for(lk, backoff.next(), [&] { return stopping_; });
   }
 }
 
-std::string NativeClient::attempt(Connection& conn) {
-  const std::string prefix = "connect to " + options_.uri + " failed: ";
-  std::string cause = open_socket(conn);
+std::string NativeClient::attempt(std::size_t broker, Connection& conn) {
+  const BrokerUri& uri = brokers_.uris[broker];
+  const std::string& text = brokers_.texts[broker];
+  const std::string prefix = "connect to " + text + " failed: ";
+  std::string cause = open_socket(uri, conn);
   if (!cause.empty()) return prefix + cause;
-  if (uri_.tls()) {
-    cause = handshake(conn);
+  if (uri.tls()) {
+    cause = handshake(uri, conn);
     if (!cause.empty()) return prefix + cause;
   }
   std::string early;  // packets read before the one awaited, for the owner
@@ -486,8 +513,8 @@ std::string NativeClient::attempt(Connection& conn) {
   std::size_t size = 0;
   if (cause.empty()) cause = await(conn, wire::Type::connack, early, p, size);
   if (!cause.empty()) {
-    if (uri_.tls()) {
-      if (!tls_reason_) tls_reason_ = detail::diagnose_broker_tls(uri_, options_.tls);
+    if (uri.tls()) {
+      if (!tls_reason_) tls_reason_ = detail::diagnose_broker_tls(uri, options_.tls);
       if (!tls_reason_->empty()) cause += ": TLS: " + *tls_reason_;
     }
     return prefix + cause;
@@ -516,18 +543,17 @@ std::string NativeClient::attempt(Connection& conn) {
     wire::append_subscribe(bytes, 1, filters);
     cause = write_all(conn, bytes);
     if (cause.empty()) cause = await(conn, wire::Type::suback, early, p, size);
-    if (!cause.empty()) return "subscribe on " + options_.uri + " failed: " + cause;
+    if (!cause.empty()) return "subscribe on " + text + " failed: " + cause;
     std::uint16_t id = 0;
     std::string_view codes;
     if (!wire::read_suback(p, id, codes) || codes.size() != filters.size()) {
-      return "subscribe on " + options_.uri + " failed: malformed SUBACK";
+      return "subscribe on " + text + " failed: malformed SUBACK";
     }
     for (std::size_t i = 0; i < filters.size(); ++i) {
       const bool can_do_without =
           std::find(optional.begin(), optional.end(), filters[i].first) != optional.end();
       if (static_cast<unsigned char>(codes[i]) >= 0x80 && !can_do_without) {
-        return "subscribe on " + options_.uri + " failed: the broker refused \"" +
-               filters[i].first + "\"";
+        return "subscribe on " + text + " failed: the broker refused \"" + filters[i].first + "\"";
       }
     }
     conn.in.consume(size);
@@ -550,14 +576,14 @@ std::string NativeClient::attempt(Connection& conn) {
   return {};
 }
 
-std::string NativeClient::open_socket(Connection& conn) {
+std::string NativeClient::open_socket(const BrokerUri& uri, Connection& conn) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_family = AF_UNSPEC;
   addrinfo* found = nullptr;
   const int g =
-      ::getaddrinfo(uri_.host().c_str(), std::to_string(uri_.port()).c_str(), &hints, &found);
-  if (g != 0) return "cannot resolve \"" + uri_.host() + "\": " + ::gai_strerror(g);
+      ::getaddrinfo(uri.host().c_str(), std::to_string(uri.port()).c_str(), &hints, &found);
+  if (g != 0) return "cannot resolve \"" + uri.host() + "\": " + ::gai_strerror(g);
   const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, &::freeaddrinfo);
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(kStepTimeout.count() / 1000);
@@ -586,7 +612,7 @@ std::string NativeClient::open_socket(Connection& conn) {
   return cause;
 }
 
-std::string NativeClient::handshake(Connection& conn) {
+std::string NativeClient::handshake(const BrokerUri& uri, Connection& conn) {
   const std::unique_ptr<SSL_CTX, decltype(&::SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
                                                                 &::SSL_CTX_free);
   if (!ctx) return "TLS: " + openssl_text();
@@ -613,7 +639,7 @@ std::string NativeClient::handshake(Connection& conn) {
   if (ssl == nullptr) return "TLS: " + openssl_text();
   conn.set_tls(ssl);  // freed with the connection
   SSL_set_fd(ssl, conn.fd());
-  const std::string& host = uri_.host();
+  const std::string& host = uri.host();
   if (is_ip_literal(host)) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
   } else {
@@ -629,7 +655,7 @@ std::string NativeClient::handshake(Connection& conn) {
   if (verify != X509_V_OK) {
     reason = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
   } else {
-    reason = detail::diagnose_broker_tls(uri_, options_.tls);
+    reason = detail::diagnose_broker_tls(uri, options_.tls);
     if (reason.empty()) reason = openssl_text();
   }
   tls_reason_ = reason;
@@ -718,7 +744,7 @@ std::size_t NativeClient::drive(milliseconds wait, std::size_t max_messages) {
     keepalive(Clock::now());
     flush();
   }
-  if (owned_ && !broken_.empty()) lose("connection to " + options_.uri + " lost: " + broken_, true);
+  if (owned_ && !broken_.empty()) lose("connection to " + owned_uri_ + " lost: " + broken_, true);
   return n;
 }
 
@@ -731,6 +757,8 @@ bool NativeClient::take_connection(bool announce) {
     if (phase_ == Phase::ready && !stopping_) {
       phase_ = Phase::owned;
       conn_ = std::move(ready_);
+      owned_uri_ = brokers_.texts[ready_at_];
+      connected_uri_ = owned_uri_;
       taken = true;
     }
   }
@@ -767,6 +795,7 @@ void NativeClient::lose(const std::string& cause, bool announce) {
   forget_waiting();  // QoS 0: lost with the connection
   {
     std::lock_guard lock(mu_);
+    connected_uri_.clear();
     phase_ = Phase::connecting;
   }
   cv_.notify_all();
@@ -783,15 +812,19 @@ std::uint16_t NativeClient::next_id() {
 }
 
 void NativeClient::subscribe_new_filters() {
+  std::vector<std::string> gone;
   std::vector<std::pair<std::string, int>> fresh;
   {
     std::lock_guard lock(mu_);
-    if (!owned_ || subs_.fresh.empty()) return;
+    if (!owned_ || (subs_.fresh.empty() && subs_.gone.empty())) return;
+    gone.swap(subs_.gone);
     fresh.swap(subs_.fresh);
   }
+  // The UNSUBACK frees its id (parse()); none of these filters is subscribed on a reconnection.
+  if (!gone.empty()) wire::append_unsubscribe(out_, next_id(), gone);
   // The SUBACK frees the id (parse()); a refusal is tried again with every filter on the next
   // connection.
-  wire::append_subscribe(out_, next_id(), fresh);
+  if (!fresh.empty()) wire::append_subscribe(out_, next_id(), fresh);
   flush();
 }
 
@@ -880,6 +913,9 @@ std::size_t NativeClient::parse(std::size_t limit, bool deliver) {
         if (wire::read_suback(p, id, codes)) id_used_[id] = false;
         break;
       }
+      case wire::Type::unsuback:
+        if (wire::read_id(p, id)) id_used_[id] = false;
+        break;
       case wire::Type::pingresp:
         ping_sent_.reset();
         break;
@@ -1076,6 +1112,7 @@ bool NativeClient::stop(const std::optional<Will>& last, milliseconds timeout) {
   }
   {
     std::lock_guard lock(mu_);
+    connected_uri_.clear();
     stopping_ = true;
   }
   abort_.store(true);

@@ -72,8 +72,10 @@ class PahoClient final : public Client {
   void start(Handler& handler) override;
   void subscribe(const std::vector<std::string>& filters, int qos) override;
   void subscribe_optional(const std::vector<std::string>& filters, int qos) override;
+  void unsubscribe(const std::vector<std::string>& filters) override;
   bool publish(std::string_view topic, std::string_view payload, int qos, bool retained) override;
   [[nodiscard]] bool connected() const override { return connected_.load(); }
+  [[nodiscard]] std::string connected_uri() const override;
   [[nodiscard]] ClientStats stats() const override;
   bool stop(const std::optional<Will>& last, milliseconds timeout) override;
 
@@ -103,6 +105,7 @@ class PahoClient final : public Client {
   bool connect_and_subscribe(std::string& cause);
   // One round of serve_connection(): what was taken from the queue, and how sending it went.
   struct Batch {
+    std::vector<std::string> unsubs;
     std::vector<std::pair<std::string, int>> subs;
     std::vector<std::pair<std::uint64_t, Entry>> entries;  // sequence number, entry
   };
@@ -131,7 +134,9 @@ class PahoClient final : public Client {
   void notify_if_drained();
 
   const ConnectOptions options_;
-  const BrokerUri uri_;
+  const detail::Brokers brokers_;
+  // The broker of the attempt or connection (brokers_): written by the worker under mu_.
+  std::size_t at_ = 0;
   ::mqtt::connect_options connect_options_;
   const std::size_t max_qos0_queued_;
   Handler* handler_ = nullptr;
@@ -153,6 +158,7 @@ class PahoClient final : public Client {
   bool stop_result_ = false;
   bool lost_ = false;
   std::string lost_cause_;
+  std::string connected_uri_;  // while connected_
   ClientStats stats_;
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> received_{0};
@@ -171,7 +177,7 @@ class PahoClient final : public Client {
 
 PahoClient::PahoClient(const ConnectOptions& options)
     : options_(options),
-      uri_(detail::checked_uri(options)),
+      brokers_(detail::checked_uris(options)),
       max_qos0_queued_(std::max<std::size_t>(options.max_outbox, 1000)) {
   // Everything we may hand to Paho at once: the outbox, the QoS 0 queue and a few subscribes.
   // Paho's default of 100 makes bursts fail with -12 even while connected.
@@ -184,8 +190,8 @@ PahoClient::PahoClient(const ConnectOptions& options)
                           .max_buffered_messages(max_buffered)
                           .finalize();
   try {
-    cli_ = std::make_unique<::mqtt::async_client>(uri_.paho_uri(), options_.client_id, create,
-                                                  nullptr);
+    cli_ = std::make_unique<::mqtt::async_client>(brokers_.uris.front().paho_uri(),
+                                                  options_.client_id, create, nullptr);
   } catch (const ::mqtt::exception& e) {
     throw std::invalid_argument("broker URI \"" + options_.uri + "\": " + describe(e));
   }
@@ -201,7 +207,7 @@ PahoClient::PahoClient(const ConnectOptions& options)
     const Will& w = *options_.will;
     connect_options_.set_will(::mqtt::will_options(w.topic, w.payload, w.qos, w.retained));
   }
-  if (uri_.tls()) {
+  if (brokers_.uris.front().tls()) {  // then all of them are (checked_uris())
     ::mqtt::ssl_options ssl;
     // Without a trust store Paho loads OpenSSL's default paths: the system trust store.
     if (options_.tls) {
@@ -268,6 +274,18 @@ void PahoClient::subscribe_optional(const std::vector<std::string>& filters, int
     subs_.add_optional(filters);
   }
   subscribe(filters, qos);
+}
+
+void PahoClient::unsubscribe(const std::vector<std::string>& filters) {
+  check_subscription(filters, 0);
+  std::lock_guard lock(mu_);
+  subs_.remove(filters);
+  work_cv_.notify_all();
+}
+
+std::string PahoClient::connected_uri() const {
+  std::lock_guard lock(mu_);
+  return connected_uri_;
 }
 
 bool PahoClient::publish(std::string_view topic, std::string_view payload, int qos, bool retained) {
@@ -380,7 +398,7 @@ void PahoClient::on_delivery(const ::mqtt::token& tok, bool ok) {
 void PahoClient::on_connection_lost(const std::string& cause) {
   std::lock_guard lock(mu_);
   lost_ = true;
-  lost_cause_ = "connection to " + options_.uri + " lost";
+  lost_cause_ = "connection to " + brokers_.texts[at_] + " lost";
   if (!cause.empty()) lost_cause_ += ": " + cause;
   work_cv_.notify_all();
 }
@@ -389,8 +407,10 @@ void PahoClient::run() {
   std::random_device seed;
   internal::Backoff backoff(options_.min_retry, options_.max_retry,
                             (static_cast<std::uint64_t>(seed()) << 32) ^ seed());
+  detail::UriRotation rotation(brokers_.uris.size());
   std::unique_lock lk(mu_);
   while (!stopping_) {
+    at_ = rotation.current();
     lk.unlock();
     std::string cause;
     const bool up = connect_and_subscribe(cause);
@@ -399,6 +419,7 @@ void PahoClient::run() {
     if (up) {
       ++stats_.connects;
       backoff.reset();
+      rotation.connected();
       serve_connection(lk);
       if (stopping_) break;
       cause = handle_loss();
@@ -408,9 +429,11 @@ void PahoClient::run() {
     lk.unlock();
     handler_->on_disconnected(cause);
     lk.lock();
-    work_cv_.wait_for(lk, backoff.next(), [&] { return stopping_; });
+    // The next broker at once, unless every one has failed since the last connection.
+    if (rotation.failed()) work_cv_.wait_for(lk, backoff.next(), [&] { return stopping_; });
   }
   const bool was_connected = connected_.exchange(false);
+  connected_uri_.clear();
   lk.unlock();
   if (was_connected) disconnect_cleanly(milliseconds(1000));
 }
@@ -428,6 +451,12 @@ PahoClient::Wait PahoClient::await(::mqtt::token& tok, milliseconds limit) {
 }
 
 bool PahoClient::connect_and_subscribe(std::string& cause) {
+  const BrokerUri& uri = brokers_.uris[at_];
+  const std::string& text = brokers_.texts[at_];
+  if (brokers_.uris.size() > 1) {
+    // One URI per attempt, so that the cause names it and the rotation is ours (UriRotation).
+    connect_options_.set_servers(::mqtt::string_collection::create({uri.paho_uri()}));
+  }
   {
     // Cleared before connecting, so that a loss right after the connection is not forgotten.
     std::lock_guard lock(mu_);
@@ -447,13 +476,13 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
       return false;
     }
     if (w == Wait::timed_out) {
-      cause = "connect to " + options_.uri + " failed: timed out";
+      cause = "connect to " + text + " failed: timed out";
       return false;
     }
   } catch (const ::mqtt::exception& e) {
-    cause = "connect to " + options_.uri + " failed: " + describe(e);
-    if (uri_.tls() && e.get_return_code() == MQTTASYNC_FAILURE) {
-      if (!tls_reason_) tls_reason_ = detail::diagnose_broker_tls(uri_, options_.tls);
+    cause = "connect to " + text + " failed: " + describe(e);
+    if (uri.tls() && e.get_return_code() == MQTTASYNC_FAILURE) {
+      if (!tls_reason_) tls_reason_ = detail::diagnose_broker_tls(uri, options_.tls);
       if (!tls_reason_->empty()) cause += ": TLS: " + *tls_reason_;
     }
     return false;
@@ -481,8 +510,8 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
       auto tok = cli_->subscribe(topics, qos);
       const Wait w = await(*tok, kConnectTimeout + kTokenWaitMargin);
       if (w != Wait::done) {
-        cause = "subscribe on " + options_.uri +
-                " failed: " + (w == Wait::stopped ? "stopped" : "timed out");
+        cause =
+            "subscribe on " + text + " failed: " + (w == Wait::stopped ? "stopped" : "timed out");
         disconnect_cleanly(milliseconds(0));
         return false;
       }
@@ -491,14 +520,14 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
         const bool can_do_without =
             std::find(optional.begin(), optional.end(), filters[i].first) != optional.end();
         if (static_cast<int>(codes[i]) >= 0x80 && !can_do_without) {
-          cause = "subscribe on " + options_.uri + " failed: the broker refused \"" +
-                  filters[i].first + "\"";
+          cause =
+              "subscribe on " + text + " failed: the broker refused \"" + filters[i].first + "\"";
           disconnect_cleanly(milliseconds(0));
           return false;
         }
       }
     } catch (const ::mqtt::exception& e) {
-      cause = "subscribe on " + options_.uri + " failed: " + describe(e);
+      cause = "subscribe on " + text + " failed: " + describe(e);
       disconnect_cleanly(milliseconds(0));
       return false;
     }
@@ -510,7 +539,8 @@ bool PahoClient::connect_and_subscribe(std::string& cause) {
 // on a loss or on stop(). Called and returns with `lk` held.
 void PahoClient::serve_connection(std::unique_lock<std::mutex>& lk) {
   connected_.store(true);
-  detail::disable_nagle_to_port(uri_.port());
+  connected_uri_ = brokers_.texts[at_];
+  detail::disable_nagle_to_port(brokers_.uris[at_].port());
   bool announced = false;
   while (true) {
     if (lost_ && !confirm_loss(lk)) return;
@@ -547,6 +577,7 @@ bool PahoClient::confirm_loss(std::unique_lock<std::mutex>& lk) {
 // before publish() returns.
 PahoClient::Batch PahoClient::take_batch(bool whole_queue) {
   Batch batch;
+  batch.unsubs.swap(subs_.gone);
   batch.subs.swap(subs_.fresh);
   while (!queue_.empty() && (whole_queue || batch.entries.size() < kSendBatch)) {
     auto node = queue_.extract(queue_.begin());
@@ -568,6 +599,14 @@ PahoClient::Batch PahoClient::take_batch(bool whole_queue) {
 // Without mu_: hands the batch to Paho in order, stopping at the first entry Paho cannot take
 // now (its buffer is full, or the connection is going).
 PahoClient::Sent PahoClient::send_batch(const Batch& batch) {
+  if (!batch.unsubs.empty()) {
+    try {
+      // Not waited for, like the subscribes below; none of these filters is subscribed again
+      // on a reconnection.
+      cli_->unsubscribe(::mqtt::string_collection::create(batch.unsubs));
+    } catch (const ::mqtt::exception&) {  // NOLINT(bugprone-empty-catch): the connection is going
+    }
+  }
   for (const auto& [f, q] : batch.subs) {
     try {
       cli_->subscribe(f, q);  // not waited for; the filter is subscribed again on reconnection
@@ -588,7 +627,7 @@ PahoClient::Sent PahoClient::send_batch(const Batch& batch) {
       if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES) {
         r.backpressure = true;
       } else if (rc == MQTTASYNC_DISCONNECTED || !cli_->is_connected()) {
-        r.suspect_cause = "connection to " + options_.uri + " lost: " + describe(e_paho);
+        r.suspect_cause = "connection to " + brokers_.texts[at_] + " lost: " + describe(e_paho);
       } else {
         r.unsendable.push_back(r.count);  // Paho refuses the message itself: retrying cannot help
         continue;
@@ -645,14 +684,16 @@ void PahoClient::wait_for_work(std::unique_lock<std::mutex>& lk, const Sent& sen
   } else if (sent.backpressure) {
     work_cv_.wait_for(lk, kBackpressureRetry, [&] { return lost_ || stopping_; });
   } else {
-    work_cv_.wait(lk,
-                  [&] { return lost_ || stopping_ || !queue_.empty() || !subs_.fresh.empty(); });
+    work_cv_.wait(lk, [&] {
+      return lost_ || stopping_ || !queue_.empty() || !subs_.fresh.empty() || !subs_.gone.empty();
+    });
   }
 }
 
 // Called with mu_ held after the connection is gone. Returns the cause to report.
 std::string PahoClient::handle_loss() {
   connected_.store(false);
+  connected_uri_.clear();
   // At least once: what was in flight goes out again after the reconnection, in order (the
   // broker may have received some of it: duplicates are possible).
   for (auto& [seq, e] : inflight_) {

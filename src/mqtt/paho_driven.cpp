@@ -86,8 +86,10 @@ class PahoDrivenClient final : public Client {
   void start(Handler& handler) override;
   void subscribe(const std::vector<std::string>& filters, int qos) override;
   void subscribe_optional(const std::vector<std::string>& filters, int qos) override;
+  void unsubscribe(const std::vector<std::string>& filters) override;
   bool publish(std::string_view topic, std::string_view payload, int qos, bool retained) override;
   [[nodiscard]] bool connected() const override { return up_.load(); }
+  [[nodiscard]] std::string connected_uri() const override;
   [[nodiscard]] ClientStats stats() const override;
   bool stop(const std::optional<Will>& last, milliseconds timeout) override;
   [[nodiscard]] bool driven() const override { return true; }
@@ -105,8 +107,9 @@ class PahoDrivenClient final : public Client {
 
   // Connector thread.
   void connector();
-  // One attempt: connect, find the socket, subscribe. Returns the cause of a failure, or "".
-  std::string attempt();
+  // One attempt on brokers_ `at`: connect, find the socket, subscribe. Returns the cause of a
+  // failure, or "".
+  std::string attempt(std::size_t at);
 
   // Owner's thread.
   bool take_connection(bool announce);  // a `ready` connection becomes `owned`
@@ -133,7 +136,7 @@ class PahoDrivenClient final : public Client {
   bool drop_oldest_reliable();
 
   const ConnectOptions options_;
-  const BrokerUri uri_;
+  const detail::Brokers brokers_;
   MQTTClient handle_ = nullptr;
   Handler* handler_ = nullptr;
 
@@ -144,6 +147,8 @@ class PahoDrivenClient final : public Client {
   std::vector<std::string> causes_;  // failed attempts, for the owner to report
   detail::Subscriptions subs_;  // every connection's filters; `fresh`: to subscribe on the live one
   int socket_ = -1;             // found by the connector, used by the owner
+  std::size_t ready_at_ = 0;    // the broker (brokers_) of the connection handed over
+  std::string connected_uri_;   // while owned
   bool started_ = false;
   bool stopping_ = false;
   std::thread connector_;
@@ -153,6 +158,7 @@ class PahoDrivenClient final : public Client {
 
   // The owner's.
   bool owned_ = false;
+  std::string owned_uri_;       // the connection's broker, while owned
   int fd_ = -1;                 // the connection's socket, while owned (-1: unknown)
   std::deque<Pending> outbox_;  // QoS >= 1, in publish order, until acknowledged
   std::size_t inflight_ = 0;    // of outbox_, the ones handed to Paho: always its first ones
@@ -172,12 +178,12 @@ class PahoDrivenClient final : public Client {
 };
 
 PahoDrivenClient::PahoDrivenClient(const ConnectOptions& options)
-    : options_(options), uri_(detail::checked_uri(options)) {
+    : options_(options), brokers_(detail::checked_uris(options)) {
   MQTTClient_createOptions create = MQTTClient_createOptions_initializer;
   create.MQTTVersion = MQTTVERSION_3_1_1;
-  const int rc =
-      MQTTClient_createWithOptions(&handle_, uri_.paho_uri().c_str(), options_.client_id.c_str(),
-                                   MQTTCLIENT_PERSISTENCE_NONE, nullptr, &create);
+  const int rc = MQTTClient_createWithOptions(&handle_, brokers_.uris.front().paho_uri().c_str(),
+                                              options_.client_id.c_str(),
+                                              MQTTCLIENT_PERSISTENCE_NONE, nullptr, &create);
   if (rc != MQTTCLIENT_SUCCESS) {
     throw std::invalid_argument("broker URI \"" + options_.uri + "\": " + describe(rc));
   }
@@ -212,6 +218,17 @@ void PahoDrivenClient::subscribe_optional(const std::vector<std::string>& filter
   subscribe(filters, qos);
 }
 
+void PahoDrivenClient::unsubscribe(const std::vector<std::string>& filters) {
+  check_subscription(filters, 0);
+  std::lock_guard lock(mu_);
+  subs_.remove(filters);
+}
+
+std::string PahoDrivenClient::connected_uri() const {
+  std::lock_guard lock(mu_);
+  return connected_uri_;
+}
+
 ClientStats PahoDrivenClient::stats() const {
   return counters_.snapshot();
 }
@@ -222,14 +239,18 @@ void PahoDrivenClient::connector() {
   std::random_device seed;
   internal::Backoff backoff(options_.min_retry, options_.max_retry,
                             (static_cast<std::uint64_t>(seed()) << 32) ^ seed());
+  detail::UriRotation rotation(brokers_.uris.size());
   std::unique_lock lk(mu_);
   while (!stopping_) {
+    const std::size_t at = rotation.current();
     lk.unlock();
-    const std::string cause = attempt();
+    const std::string cause = attempt(at);
     lk.lock();
     if (cause.empty()) {
       detail::Counters::add(counters_.connects);
       backoff.reset();
+      rotation.connected();
+      ready_at_ = at;
       if (stopping_) {
         // Made while stop() waited for this attempt: leave cleanly (no will).
         lk.unlock();
@@ -246,12 +267,21 @@ void PahoDrivenClient::connector() {
       causes_.push_back(cause);
       cv_.notify_all();
     }
-    cv_.wait_for(lk, backoff.next(), [&] { return stopping_; });
+    // The next broker at once, unless every one has failed since the last connection.
+    if (rotation.failed()) cv_.wait_for(lk, backoff.next(), [&] { return stopping_; });
   }
 }
 
-std::string PahoDrivenClient::attempt() {
+std::string PahoDrivenClient::attempt(std::size_t at) {
+  const BrokerUri& uri = brokers_.uris[at];
+  const std::string& text = brokers_.texts[at];
   MQTTClient_connectOptions o = MQTTClient_connectOptions_initializer;
+  // One URI per attempt, so that the cause names it and the rotation is ours (UriRotation).
+  char* server = const_cast<char*>(uri.paho_uri().c_str());  // Paho only reads it
+  if (brokers_.uris.size() > 1) {
+    o.serverURIs = &server;
+    o.serverURIcount = 1;
+  }
   o.keepAliveInterval = static_cast<int>(std::min<long long>(options_.keepalive.count(), INT_MAX));
   o.cleansession = options_.clean_session ? 1 : 0;
   o.reliable = 0;
@@ -272,7 +302,7 @@ std::string PahoDrivenClient::attempt() {
     o.will = &will;
   }
   MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
-  if (uri_.tls()) {
+  if (uri.tls()) {
     if (options_.tls) {
       if (!options_.tls->ca_file.empty()) ssl.trustStore = options_.tls->ca_file.c_str();
       if (!options_.tls->cert_file.empty()) ssl.keyStore = options_.tls->cert_file.c_str();
@@ -286,14 +316,14 @@ std::string PahoDrivenClient::attempt() {
   // Paho does not say which socket is its own: the one to the broker's port that is new.
   std::vector<int> before;
   try {
-    before = detail::sockets_to_port(uri_.port());
+    before = detail::sockets_to_port(uri.port());
   } catch (...) {  // NOLINT(bugprone-empty-catch): then the socket stays unknown
   }
   const int rc = MQTTClient_connect(handle_, &o);
   if (rc != MQTTCLIENT_SUCCESS) {
-    std::string cause = "connect to " + options_.uri + " failed: " + describe(rc);
-    if (uri_.tls() && rc == MQTTCLIENT_FAILURE) {
-      if (!tls_reason_) tls_reason_ = detail::diagnose_broker_tls(uri_, options_.tls);
+    std::string cause = "connect to " + text + " failed: " + describe(rc);
+    if (uri.tls() && rc == MQTTCLIENT_FAILURE) {
+      if (!tls_reason_) tls_reason_ = detail::diagnose_broker_tls(uri, options_.tls);
       if (!tls_reason_->empty()) cause += ": TLS: " + *tls_reason_;
     }
     return cause;
@@ -302,7 +332,7 @@ std::string PahoDrivenClient::attempt() {
   int socket = -1;
   try {
     std::vector<int> fresh;
-    for (const int fd : detail::sockets_to_port(uri_.port())) {
+    for (const int fd : detail::sockets_to_port(uri.port())) {
       if (std::find(before.begin(), before.end(), fd) == before.end()) fresh.push_back(fd);
     }
     if (fresh.size() == 1) socket = fresh.front();
@@ -313,7 +343,7 @@ std::string PahoDrivenClient::attempt() {
     detail::disable_nagle(socket);
     ::setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &kReceiveBuffer, sizeof kReceiveBuffer);
   } else {
-    detail::disable_nagle_to_port(uri_.port());
+    detail::disable_nagle_to_port(uri.port());
   }
 
   std::vector<std::pair<std::string, int>> filters;
@@ -336,15 +366,14 @@ std::string PahoDrivenClient::attempt() {
       MQTTClient_subscribeMany(handle_, static_cast<int>(names.size()), names.data(), qos.data());
   std::string cause;
   if (src != MQTTCLIENT_SUCCESS && src != 0x80) {
-    cause = "subscribe on " + options_.uri + " failed: " + describe(src);
+    cause = "subscribe on " + text + " failed: " + describe(src);
   } else {
     // Paho writes the granted QoS, or 0x80 for a refusal, back into `qos`.
     for (std::size_t i = 0; i < filters.size(); ++i) {
       const bool can_do_without =
           std::find(optional.begin(), optional.end(), filters[i].first) != optional.end();
       if (qos[i] >= 0x80 && !can_do_without) {
-        cause = "subscribe on " + options_.uri + " failed: the broker refused \"" +
-                filters[i].first + "\"";
+        cause = "subscribe on " + text + " failed: the broker refused \"" + filters[i].first + "\"";
         break;
       }
     }
@@ -388,6 +417,8 @@ bool PahoDrivenClient::take_connection(bool announce) {
     if (phase_ == Phase::ready && !stopping_) {
       phase_ = Phase::owned;
       fd_ = socket_;
+      owned_uri_ = brokers_.texts[ready_at_];
+      connected_uri_ = owned_uri_;
       taken = true;
     }
   }
@@ -415,6 +446,7 @@ void PahoDrivenClient::lose(const std::string& cause, bool announce) {
   {
     std::lock_guard lock(mu_);
     socket_ = -1;
+    connected_uri_.clear();
     phase_ = Phase::connecting;
   }
   cv_.notify_all();
@@ -422,12 +454,22 @@ void PahoDrivenClient::lose(const std::string& cause, bool announce) {
 }
 
 void PahoDrivenClient::subscribe_new_filters() {
+  std::vector<std::string> gone;
   std::vector<std::pair<std::string, int>> fresh;
   {
     std::lock_guard lock(mu_);
-    if (!owned_ || subs_.fresh.empty()) return;
+    if (!owned_ || (subs_.fresh.empty() && subs_.gone.empty())) return;
+    gone.swap(subs_.gone);
     fresh.swap(subs_.fresh);
   }
+  if (!gone.empty()) {
+    std::vector<char*> names;
+    for (std::string& f : gone) names.push_back(f.data());
+    // Blocks for the broker's UNSUBACK, as the subscribe below for its SUBACK; none of these
+    // filters is subscribed again on a reconnection.
+    MQTTClient_unsubscribeMany(handle_, static_cast<int>(names.size()), names.data());
+  }
+  if (fresh.empty()) return;
   std::vector<char*> names;
   std::vector<int> qos;
   for (auto& [f, q] : fresh) {
@@ -452,13 +494,13 @@ std::size_t PahoDrivenClient::receive(milliseconds wait, std::size_t max_message
     if (rc != MQTTCLIENT_SUCCESS && rc != MQTTCLIENT_TOPICNAME_TRUNCATED) {
       if (m != nullptr) MQTTClient_freeMessage(&m);
       if (topic != nullptr) MQTTClient_free(topic);
-      lose("connection to " + options_.uri + " lost: " + describe(rc), deliver);
+      lose("connection to " + owned_uri_ + " lost: " + describe(rc), deliver);
       break;
     }
     if (m == nullptr) {
       // Nothing more; Paho closes the connection itself when the keep-alive goes unanswered.
       if (MQTTClient_isConnected(handle_) == 0) {
-        lose("connection to " + options_.uri + " lost: keep-alive unanswered or socket closed",
+        lose("connection to " + owned_uri_ + " lost: keep-alive unanswered or socket closed",
              deliver);
       }
       break;
@@ -671,6 +713,8 @@ bool PahoDrivenClient::stop(const std::optional<Will>& last, milliseconds timeou
     MQTTClient_disconnect(handle_, 100);
     owned_ = false;
     up_.store(false);
+    std::lock_guard lock(mu_);
+    connected_uri_.clear();
   }
   {
     std::lock_guard lock(mu_);

@@ -108,6 +108,15 @@ void append_subscribe(std::string& out, std::uint16_t id,
   }
 }
 
+void append_unsubscribe(std::string& out, std::uint16_t id,
+                        const std::vector<std::string>& filters) {
+  std::size_t remaining = 2;
+  for (const std::string& f : filters) remaining += 2 + f.size();
+  put_header(out, (static_cast<unsigned>(Type::unsubscribe) << 4U) | 0x02U, remaining);
+  put_u16(out, id);
+  for (const std::string& f : filters) put_string(out, f);
+}
+
 void append_ack(std::string& out, Type type, std::uint16_t id) {
   const unsigned flags = type == Type::pubrel ? 0x02U : 0U;
   put_u8(out, (static_cast<unsigned>(type) << 4U) | flags);

@@ -43,6 +43,8 @@ TEST(ConnectionReport, ALossAfterAConnectionIsAWarningAndTheNextFailureIsReporte
   const ReportLine up = r.connected(4);
   EXPECT_EQ(up.text, "connected to the broker; subscribed to 4 topics");
   EXPECT_TRUE(r.is_connected());
+  EXPECT_EQ(r.connected(4, "tcp://10.0.0.2:1883").text,
+            "connected to the broker at tcp://10.0.0.2:1883; subscribed to 4 topics");
 
   const auto lost = r.disconnected("connection to tcp://127.0.0.1:1883 lost", 102.0);
   ASSERT_TRUE(lost.has_value());

@@ -227,6 +227,41 @@ assets:
 )",
      "2:8",
      "broker.uri: got \"http://127.0.0.1:1883\", expected a URI with the scheme tcp://, ssl://"},
+    {"BrokerUriEmptyList", R"(
+broker:
+  uri: []
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)",
+     "2:8", "broker.uri: got an empty list, expected a broker URI, or a list of at least one"},
+    {"BrokerUriListWithABadElement", R"(
+broker:
+  uri:
+    - tcp://10.0.0.1:1883
+    - tcp://10.0.0.2:99999
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)",
+     "4:7", "broker.uri[1]: got \"tcp://10.0.0.2:99999\", expected a port from 1 to 65535"},
+    {"BrokerUriListMixingTlsAndPlaintext", R"(
+broker:
+  uri: [ssl://10.0.0.1:8883, tcp://10.0.0.2:1883]
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)",
+     "2:30", "broker.uri[1]: got \"tcp://10.0.0.2:1883\", expected an ssl://, mqtts:// or wss://"},
     {"BrokerUriWithBadPort", R"(
 broker:
   uri: tcp://localhost:99999
@@ -1741,6 +1776,37 @@ assets:
   EXPECT_TRUE(b.password_env.empty());
   EXPECT_EQ(b.tls,
             (TlsSpec{"/etc/twind/ca.pem", "/etc/twind/client.pem", "/etc/twind/client.key"}));
+}
+
+TEST(Loader, BrokerUriListNamesTheClusterNodesInOrder) {
+  const LoadResult r = load(R"(
+broker:
+  uri: [tcp://10.0.0.1:1883, tcp://10.0.0.2:1883, tcp://10.0.0.3:1883]
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)");
+  ASSERT_TRUE(r.config) << all_of(r);
+  EXPECT_EQ(r.config->broker.uri, "tcp://10.0.0.1:1883");
+  EXPECT_EQ(r.config->broker.failover_uris,
+            (std::vector<std::string>{"tcp://10.0.0.2:1883", "tcp://10.0.0.3:1883"}));
+
+  const LoadResult one = load(R"(
+broker:
+  uri: [tcp://10.0.0.1:1883]
+assets:
+  - id: plant
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input, topic: plant/u}
+      - {name: y, role: output, topic: plant/y}
+)");
+  ASSERT_TRUE(one.config) << all_of(one);
+  EXPECT_EQ(one.config->broker.uri, "tcp://10.0.0.1:1883");
+  EXPECT_TRUE(one.config->broker.failover_uris.empty());
 }
 
 TEST(Loader, BrokerClientIsDrivenByDefaultAndAnUnknownOneIsRefusedAtItsPlace) {

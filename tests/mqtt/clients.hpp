@@ -41,12 +41,16 @@ class DrivenOnThread final : public Client {
   void subscribe_optional(const std::vector<std::string>& filters, int qos) override {
     inner_->subscribe_optional(filters, qos);
   }
+  void unsubscribe(const std::vector<std::string>& filters) override {
+    inner_->unsubscribe(filters);
+  }
   bool publish(std::string_view topic, std::string_view payload, int qos, bool retained) override {
     const std::string t(topic);
     const std::string p(payload);
     return on_owner([&] { return inner_->publish(t, p, qos, retained); });
   }
   [[nodiscard]] bool connected() const override { return inner_->connected(); }
+  [[nodiscard]] std::string connected_uri() const override { return inner_->connected_uri(); }
   [[nodiscard]] ClientStats stats() const override { return inner_->stats(); }
   bool stop(const std::optional<Will>& last, std::chrono::milliseconds timeout) override {
     const bool result = on_owner([&] { return inner_->stop(last, timeout); });

@@ -213,6 +213,46 @@ TEST(FakeBroker, SubscriptionsSurviveARestart) {
   EXPECT_EQ(handler.count(Event::Kind::connected), 2U);
 }
 
+TEST(FakeBroker, UnsubscribedFilterIsNoLongerDeliveredNorResubscribed) {
+  FakeBroker broker;
+  RecordingHandler handler;
+  auto sut = broker.make_client();
+  sut->subscribe({"cmd/#", "cfg/#"}, 1);
+  sut->start(handler);
+  broker.publish("cmd/a", "before");
+
+  sut->unsubscribe({"cmd/#", "never/subscribed"});
+  broker.publish("cmd/a", "after");
+  broker.publish("cfg/a", "kept");
+  broker.take_down();
+  broker.bring_up();
+  broker.publish("cmd/a", "after-restart");
+  broker.publish("cfg/a", "kept-after-restart");
+
+  EXPECT_EQ(handler.payloads("cmd/a"), std::vector<std::string>{"before"});
+  EXPECT_EQ(handler.payloads("cfg/a"), (std::vector<std::string>{"kept", "kept-after-restart"}));
+  EXPECT_EQ(sut->filters(), (std::vector<std::pair<std::string, int>>{{"cfg/#", 1}}));
+  EXPECT_THROW(sut->unsubscribe({"cfg/#", "bad/#/filter"}), std::invalid_argument);
+  EXPECT_EQ(sut->filters().size(), 1U) << "an invalid filter removes none";
+
+  sut->subscribe({"cmd/#"}, 0);
+  broker.publish("cmd/a", "again");
+  EXPECT_EQ(handler.payloads("cmd/a"), (std::vector<std::string>{"before", "again"}));
+}
+
+TEST(FakeBroker, ConnectedUriIsTheOptionsUriWhileConnected) {
+  FakeBroker broker;
+  RecordingHandler handler;
+  ConnectOptions o;
+  o.uri = "tcp://127.0.0.1:1884";
+  auto sut = broker.make_client(o);
+  EXPECT_EQ(sut->connected_uri(), "");
+  sut->start(handler);
+  EXPECT_EQ(sut->connected_uri(), "tcp://127.0.0.1:1884");
+  broker.take_down();
+  EXPECT_EQ(sut->connected_uri(), "");
+}
+
 TEST(FakeBroker, StartWhileDownFailsThenConnectsWhenTheBrokerComesUp) {
   FakeBroker broker;
   broker.take_down();

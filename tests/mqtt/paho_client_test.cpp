@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <csignal>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -600,6 +601,154 @@ TEST_P(PahoIntegration, TlsRefusesACertificateIssuedForAnotherHost) {
   EXPECT_NE(cause.find("TLS: certificate verify failed: IP address mismatch"), std::string::npos)
       << cause;
   sut->stop(std::nullopt, 0ms);
+}
+
+// Subscribes `sut` to `topic` and publishes there until a message comes back. The broker handles
+// a connection's packets in order: everything the client sent before that SUBSCRIBE (an
+// UNSUBSCRIBE) has then taken effect.
+bool settled(Client& sut, const RecordingHandler& handler, Subscriber& peer,
+             const std::string& topic) {
+  sut.subscribe({topic}, 1);
+  return eventually(
+      [&] {
+        peer.publish(topic, "sync", 0);
+        return !handler.payloads(topic).empty();
+      },
+      5s);
+}
+
+TEST_P(PahoIntegration, UnsubscribedFilterIsNoLongerDeliveredAndCanBeSubscribedAgain) {
+  Mosquitto broker;
+  Subscriber peer(broker.uri(), {});
+  RecordingHandler handler;
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "unsubscribe"));
+  sut->subscribe({"gone/#", "kept/#"}, 1);
+  sut->start(handler);
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
+  peer.publish("gone/x", "1");
+  peer.publish("kept/x", "1");
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::message, 2, 5s));
+
+  EXPECT_THROW(sut->unsubscribe({"gone/#", "bad/#/filter"}), std::invalid_argument);
+  sut->unsubscribe({"gone/#", "never/subscribed"});
+  ASSERT_TRUE(settled(*sut, handler, peer, "sync/1"));
+  // Published in this order on one connection: when the second has arrived, the first would
+  // have.
+  peer.publish("gone/x", "2");
+  peer.publish("kept/x", "2");
+  ASSERT_TRUE(eventually([&] { return handler.payloads("kept/x").size() == 2; }, 5s));
+  EXPECT_EQ(handler.payloads("gone/x"), std::vector<std::string>{"1"});
+
+  sut->subscribe({"gone/#"}, 1);
+  ASSERT_TRUE(settled(*sut, handler, peer, "sync/2"));
+  peer.publish("gone/x", "3");
+  ASSERT_TRUE(eventually([&] { return handler.payloads("gone/x").size() == 2; }, 5s));
+  EXPECT_EQ(handler.payloads("gone/x"), (std::vector<std::string>{"1", "3"}));
+  EXPECT_TRUE(sut->stop(std::nullopt, 2s));
+}
+
+TEST_P(PahoIntegration, UnsubscribedFilterIsNotSubscribedAgainAfterABrokerRestart) {
+  Mosquitto broker;
+  RecordingHandler handler;
+  auto sut = make_client(GetParam(), options_for(broker.uri(), "unsubscribe-restart"));
+  sut->subscribe({"gone/#", "kept/#"}, 1);
+  sut->start(handler);
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 5s)) << broker.log();
+  sut->unsubscribe({"gone/#"});
+
+  broker.kill9();
+  ASSERT_TRUE(eventually([&] { return !sut->connected(); }, 5s));
+  broker.start();
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 2, 8s)) << broker.log();
+  Subscriber peer(broker.uri(), {});
+  peer.publish("gone/x", "after-restart");
+  peer.publish("kept/x", "after-restart");
+
+  ASSERT_TRUE(eventually([&] { return !handler.payloads("kept/x").empty(); }, 5s));
+  EXPECT_TRUE(handler.payloads("gone/x").empty());
+}
+
+// Two brokers stand for two nodes of a cluster. A backoff of 20 s: a client that waited it
+// between the two URIs could not pass the tests' waits.
+ConnectOptions failover_options(const Mosquitto& first, const Mosquitto& second,
+                                const std::string& id) {
+  ConnectOptions o = options_for(first.uri(), id);
+  o.failover_uris = {second.uri()};
+  o.min_retry = 20s;
+  o.max_retry = 20s;
+  return o;
+}
+
+TEST_P(PahoIntegration, FailoverReachesTheSecondBrokerWhenTheFirstIsDead) {
+  MosquittoOptions absent;
+  absent.start = false;
+  Mosquitto dead(absent);
+  Mosquitto live;
+  RecordingHandler handler;
+  auto sut = make_client(GetParam(), failover_options(dead, live, "failover-dead-first"));
+  sut->subscribe({"in/#"}, 1);
+  sut->start(handler);
+
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 8s)) << live.log();
+  EXPECT_EQ(sut->connected_uri(), live.uri());
+  const std::vector<Event> events = handler.events();
+  ASSERT_EQ(events.front().kind, Event::Kind::disconnected);
+  EXPECT_NE(events.front().text.find(dead.uri()), std::string::npos) << events.front().text;
+  Subscriber peer(live.uri(), {});
+  peer.publish("in/x", "on-the-second");
+  EXPECT_TRUE(eventually([&] { return !handler.payloads("in/x").empty(); }, 5s));
+}
+
+TEST_P(PahoIntegration, FailoverConnectsToTheFirstBrokerWhenBothAreUp) {
+  Mosquitto first;
+  Mosquitto second;
+  RecordingHandler handler;
+  auto sut = make_client(GetParam(), failover_options(first, second, "failover-both-up"));
+  EXPECT_EQ(sut->connected_uri(), "");
+  sut->start(handler);
+
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 8s)) << first.log();
+  EXPECT_EQ(sut->connected_uri(), first.uri());
+  EXPECT_EQ(sut->stats().connect_failures, 0U);
+}
+
+TEST_P(PahoIntegration, FailoverMovesToTheOtherBrokerWithItsSubscriptionsAndOutbox) {
+  Mosquitto first;
+  Mosquitto second;
+  RecordingHandler handler;
+  auto sut = make_client(GetParam(), failover_options(first, second, "failover-move"));
+  sut->subscribe({"cmd/#", "out/#"}, 1);
+  sut->start(handler);
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 1, 8s)) << first.log();
+  ASSERT_EQ(sut->connected_uri(), first.uri());
+
+  first.kill9();
+  // Kept in the outbox while the connection is down (or sent again if it went to the dead one).
+  EXPECT_TRUE(sut->publish("out/alert", "during-the-move", 1, false));
+
+  ASSERT_TRUE(handler.wait_for_count(Event::Kind::connected, 2, 8s)) << second.log();
+  EXPECT_EQ(sut->connected_uri(), second.uri());
+  // Its own message, from the only broker alive: subscribed there before the outbox went out.
+  EXPECT_TRUE(eventually([&] { return !handler.payloads("out/alert").empty(); }, 5s));
+  Subscriber peer(second.uri(), {});
+  peer.publish("cmd/x", "after-the-move");
+  EXPECT_TRUE(eventually([&] { return !handler.payloads("cmd/x").empty(); }, 5s));
+  bool loss_named = false;
+  for (const Event& e : handler.events()) {
+    if (e.kind == Event::Kind::disconnected && e.text.find(first.uri()) != std::string::npos) {
+      loss_named = true;
+    }
+  }
+  EXPECT_TRUE(loss_named);
+  ASSERT_TRUE(eventually([&] { return sut->stats().outbox == 0; }, 5s));
+}
+
+TEST_P(PahoIntegration, FailoverUrisAreCheckedAtConstruction) {
+  ConnectOptions o = options_for("tcp://127.0.0.1:1883", "failover-checked");
+  o.failover_uris = {"tcp://127.0.0.1:99999"};
+  EXPECT_THROW((void)make_client(GetParam(), o), std::invalid_argument);
+  o.failover_uris = {"ssl://127.0.0.1:8883"};
+  EXPECT_THROW((void)make_client(GetParam(), o), std::invalid_argument);
 }
 
 }  // namespace

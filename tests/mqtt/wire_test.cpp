@@ -89,6 +89,10 @@ TEST(Wire, SubscribeAcksAndControlPackets) {
   append_subscribe(out, 7, {{"a/+", 1}, {"#", 0}});
   EXPECT_EQ(out, bytes({0x82, 12, 0, 7, 0, 3, 'a', '/', '+', 1, 0, 1, '#', 0}));
   out.clear();
+  // MQTT 3.1.1 section 3.10: fixed header 0xA2, packet id, then the filters without a QoS.
+  append_unsubscribe(out, 258, {"a/+", "#"});
+  EXPECT_EQ(out, bytes({0xA2, 10, 1, 2, 0, 3, 'a', '/', '+', 0, 1, '#'}));
+  out.clear();
   append_ack(out, Type::puback, 258);
   append_ack(out, Type::pubrel, 1);
   append_pingreq(out);

@@ -28,7 +28,8 @@ class ConnectionReport {
 
   /// Connected (and subscribed to `topics` filters). A failure after it is a new one, reported
   /// in full again.
-  [[nodiscard]] ReportLine connected(std::size_t topics);
+  /// `uri`: the node reached (mqtt::Client::connected_uri()), named when not empty.
+  [[nodiscard]] ReportLine connected(std::size_t topics, const std::string& uri = "");
   /// The connection was lost, or an attempt failed, at `at`. Empty when the line is held back.
   [[nodiscard]] std::optional<ReportLine> disconnected(const std::string& cause, double at);
   [[nodiscard]] bool is_connected() const noexcept { return connected_; }

@@ -36,6 +36,9 @@ struct RunOptions {
 /// The password from broker.password_file or broker.password_env ("" for neither); nullopt,
 /// logged, when it cannot be had. Never logged itself.
 [[nodiscard]] std::optional<std::string> resolve_password(const config::BrokerSpec& broker);
+/// Replaces broker.uri (and its fail-over list) with `--broker`'s: one URI or several separated by
+/// commas, checked when the client is made.
+void override_broker(config::BrokerSpec& broker, const std::string& list);
 /// The connection the configuration's broker settings describe, with the daemon's will
 /// (`offline`, retained, on topics.status).
 [[nodiscard]] mqtt::ConnectOptions connect_options(const config::Config& c, std::string password);

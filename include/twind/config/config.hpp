@@ -111,6 +111,9 @@ struct TlsSpec {
 
 struct BrokerSpec {
   std::string uri = "tcp://127.0.0.1:1883";
+  /// Further nodes of the broker's cluster, after `uri` (broker.uri given as a list): the client
+  /// fails over to them in turn (mqtt::ConnectOptions::failover_uris).
+  std::vector<std::string> failover_uris;
   std::string client_id = "twind";
   double keepalive = 30.0;  ///< seconds
   bool clean_session = true;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace twind::mqtt {
 
@@ -48,6 +49,10 @@ class BrokerUri {
   std::string path_;
   std::string paho_uri_;
 };
+
+/// `list` cut at its commas, in order: the nodes of a cluster as `--broker` takes them
+/// ("tcp://a:1883,tcp://b:1883"). Not checked: each goes through BrokerUri::parse later.
+[[nodiscard]] std::vector<std::string> split_broker_uris(std::string_view list);
 
 /// BrokerUri::parse's answer: the URI, or what the text should have been.
 struct ParsedBrokerUri {

@@ -31,6 +31,13 @@ struct Will {
 
 struct ConnectOptions {
   std::string uri = "tcp://127.0.0.1:1883";
+  /// Further nodes of the same broker cluster, after `uri`. Each attempt connects to one URI:
+  /// they are tried in order, beginning with the one last connected to; a failed attempt or a
+  /// lost connection moves on to the next one, and the backoff below applies only after a whole
+  /// round of them failed (a dead node does not delay reaching a live one). Every URI follows
+  /// the rules of `uri` (BrokerUri::parse, TLS), checked at construction, and the list is all TLS
+  /// or all plaintext (std::invalid_argument otherwise): a fail-over never gives up TLS.
+  std::vector<std::string> failover_uris;
   std::string client_id = "twind";
   std::chrono::seconds keepalive{30};
   bool clean_session = true;
@@ -77,13 +84,15 @@ struct ClientStats {
 /// An MQTT connection that keeps itself up.
 ///
 /// Contract: start() returns at once and connects in the background, retrying with capped
-/// exponential backoff for as long as the client runs, also after every later loss. After each
-/// (re)connection it subscribes again to every topic filter given to subscribe() and then calls
-/// Handler::on_connected(). publish() never blocks and never throws. QoS 0 messages published
-/// while disconnected are dropped (and counted); QoS >= 1 messages are kept in the outbox until
-/// the broker acknowledges them, across disconnections, in order. A client may hold QoS 0
-/// messages that do not fit in the connection's send buffer, the newest of each topic only, and
-/// write them (after any QoS >= 1 message) as room appears. All member functions are
+/// exponential backoff for as long as the client runs, also after every later loss, and going
+/// through ConnectOptions::failover_uris when there are any. After each (re)connection it
+/// subscribes again to every topic filter given to subscribe() (and not since removed by
+/// unsubscribe()) and then calls Handler::on_connected(); connected_uri() names the node. Every
+/// on_disconnected() cause names the URI it is about. publish() never blocks and never throws. QoS
+/// 0 messages published while disconnected are dropped (and counted); QoS >= 1 messages are kept in
+/// the outbox until the broker acknowledges them, across disconnections, in order. A client may
+/// hold QoS 0 messages that do not fit in the connection's send buffer, the newest of each topic
+/// only, and write them (after any QoS >= 1 message) as room appears. All member functions are
 /// thread-safe.
 class Client {
  public:
@@ -101,11 +110,20 @@ class Client {
   /// a broker that refuses one of them in its SUBACK does not fail the connection; the filter is
   /// simply not subscribed on it.
   virtual void subscribe_optional(const std::vector<std::string>& filters, int qos) = 0;
+  /// Removes topic filters from those subscribed after every reconnection and, if connected,
+  /// unsubscribes them now (MQTT UNSUBSCRIBE, sent as subscribe() sends a SUBSCRIBE on a live
+  /// connection; the broker may still deliver a message or two it routed before). A filter not
+  /// subscribed is ignored; subscribing it again later works as the first time. Throws
+  /// std::invalid_argument for an invalid filter; then none of `filters` is removed.
+  virtual void unsubscribe(const std::vector<std::string>& filters) = 0;
   /// Returns false when the message was dropped: QoS 0 while disconnected, an invalid topic name
   /// or QoS, or after stop().
   virtual bool publish(std::string_view topic, std::string_view payload, int qos,
                        bool retained) = 0;
   [[nodiscard]] virtual bool connected() const = 0;
+  /// The URI (as given in ConnectOptions: `uri` or one of `failover_uris`) of the connection
+  /// now, or "" while disconnected. Read it in on_connected() to know which node was reached.
+  [[nodiscard]] virtual std::string connected_uri() const = 0;
   [[nodiscard]] virtual ClientStats stats() const = 0;
   /// Publishes `last` (if any, e.g. the retained `offline` status) then waits up to `timeout`
   /// for the outbox to drain, and disconnects cleanly (so the broker does not publish the will).

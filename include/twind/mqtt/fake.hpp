@@ -109,10 +109,15 @@ class FakeClient final : public Client {
   void subscribe(const std::vector<std::string>& filters, int qos) override;
   /// As subscribe(): the fake refuses no subscription.
   void subscribe_optional(const std::vector<std::string>& filters, int qos) override;
+  /// Throws std::invalid_argument for an invalid filter. The broker stops delivering on the
+  /// filters at once.
+  void unsubscribe(const std::vector<std::string>& filters) override;
   /// Returns false (and counts a drop) also for an invalid topic name or QoS, and after stop() or
   /// kill().
   bool publish(std::string_view topic, std::string_view payload, int qos, bool retained) override;
   [[nodiscard]] bool connected() const override;
+  /// ConnectOptions::uri while connected: the fake broker is every node at once.
+  [[nodiscard]] std::string connected_uri() const override;
   [[nodiscard]] ClientStats stats() const override;
   /// Waits (up to `timeout`, for the broker to come up) for the outbox to drain; the client does
   /// not reconnect after it.
@@ -124,7 +129,7 @@ class FakeClient final : public Client {
   void kill();
 
   [[nodiscard]] const ConnectOptions& options() const { return options_; }
-  /// The filters given to subscribe(), with their QoS.
+  /// The filters given to subscribe() and not removed by unsubscribe(), with their QoS.
   [[nodiscard]] std::vector<std::pair<std::string, int>> filters() const;
 
  private:

@@ -56,6 +56,8 @@ void append_publish(std::string& out, std::string_view topic, std::string_view p
                     bool retained, bool dup, std::uint16_t id);
 void append_subscribe(std::string& out, std::uint16_t id,
                       const std::vector<std::pair<std::string, int>>& filters);
+void append_unsubscribe(std::string& out, std::uint16_t id,
+                        const std::vector<std::string>& filters);
 /// PUBACK, PUBREC, PUBREL (with its required flags) or PUBCOMP for packet `id`.
 void append_ack(std::string& out, Type type, std::uint16_t id);
 void append_pingreq(std::string& out);
