@@ -16,15 +16,19 @@
 #      Then a client frozen (SIGSTOP) with a keepalive of FROZEN_KEEPALIVE s: its will comes once
 #      the server gives up on it (MQTT: 1.5 keepalives), delay printed;
 #   d. node loss: after SIGKILL of node 2, nodes 1 and 3 still deliver (a publish on 1, QoS 0 then
-#      QoS 1, reaches a subscriber on 3; QoS 1 waits for a new leader of the stream $MQTT_msgs
-#      when node 2 led it, and the leaders are printed), still serve the retained messages published before the loss, and store
-#      new ones (the MQTT streams have 3 replicas: 2 of 3 are a quorum); node 2, restarted on its
-#      ports and store, serves them all again and delivers to node 1.
-# The times taken (JetStream's failover, the restart) are printed. Bounded: about 40 s here, and
+#      QoS 1, reaches a subscriber on 3: QoS 1 goes through JetStream and waits, up to about 8 s
+#      here, for new leaders when node 2 led its stream or consumer; the streams' leaders are
+#      printed), still serve the retained messages published before the loss, and store new ones
+#      (the MQTT streams have 3 replicas: 2 of 3 are a quorum); node 2, restarted on its ports and
+#      store, serves them all again and delivers to node 1.
+#   e. client ids (checked before d, while the three nodes are up): two clients with one id on
+#      nodes 1 and 3 close each other's connection, again and again (every replica needs its own).
+# The times taken (JetStream's failover, the restart) are printed. Bounded: 20-45 s here, and
 # every wait has a limit (the whole under 90 s). Prints one line per check and a summary; exit 0
 # pass, 1 fail, 77 skipped (no nats-server or no mosquitto clients: scripts/setup.sh installs them).
 #   tests/cluster/nats_broker.sh          (ctest -R cluster.nats_broker)
-#   env: NIDS=50 KEEPALIVE=5 FROZEN_KEEPALIVE=5 (mosquitto's clients take 5 at least) NATS_WAIT=60 (per node, to serve MQTT at start)
+#   env: NIDS=50 KEEPALIVE=5 FROZEN_KEEPALIVE=5 (mosquitto's clients take 5 s at least)
+#        NATS_WAIT=60 (s, for each node to serve MQTT at start)
 #        KEEP=DIR (keep the nodes' configurations and logs and the subscribers' output there)
 # Every process it starts is stopped by its PID; everything listens on 127.0.0.1 only.
 set -euo pipefail
@@ -261,6 +265,28 @@ if will_client replica-frozen "$FROZEN_KEEPALIVE"; then
 else
   fail "c. the frozen client with a will did not come up on node 2"
 fi
+
+# --- e. client ids are cluster-wide --------------------------------------------------------------
+# Two clients with one id, on nodes 1 and 3 (as two replicas given the same client_id would be).
+mosquitto_sub -h 127.0.0.1 -p "${NATS_MQTT_PORTS[1]}" -i twind-same-id -t twind/test/e1 \
+  >/dev/null 2>>"$work/sub.err" &
+e1=$!
+pids+=("$e1")
+sleep 1
+mosquitto_sub -h 127.0.0.1 -p "${NATS_MQTT_PORTS[3]}" -i twind-same-id -t twind/test/e3 \
+  >/dev/null 2>>"$work/sub.err" &
+e3=$!
+pids+=("$e3")
+sleep 4
+closed=$(cat "${NATS_LOG[@]}" | grep -c 'remote connection has started with the same client ID: "twind-same-id"' || true)
+if ((closed > 0)); then
+  ok "e. a client id is cluster-wide: two clients with one id on nodes 1 and 3 closed each other" \
+    "$closed times in 4 s (each reconnects and takes it back)"
+else
+  fail "e. two clients with one id on nodes 1 and 3 ran side by side for 4 s"
+fi
+stop_pid "$e1" || true
+stop_pid "$e3" || true
 
 # --- d. the loss of node 2 -----------------------------------------------------------------------
 pub 1 twind/test/kept -r -m k1 || true
