@@ -35,6 +35,9 @@
 #                           does that and nats_wait_mqtt
 #   nats_set_partitions P   rewrites every node's mappings for P partitions and makes the running
 #                           nodes reload them (SIGHUP); each node maps what its own clients publish
+#                           (so while they reload, two nodes may partition differently). The users
+#                           have explicit permissions: nats-server 2.9.10 crashes reloading MQTT
+#                           and users without them.
 #   nats_stop_cluster       stops every running node (SIGTERM, by PID)
 #   nats_partition ID P     prints FNV-1a 32(ID) mod P: the partition the mapping gives ID
 
@@ -163,7 +166,8 @@ nats_set_partitions() {
 nats_ports_taken() {
   local i
   for ((i = 1; i <= NATS_N; i++)); do
-    if ! kill -0 "${NATS_PIDS[i]}" 2>/dev/null && grep -q 'address already in use' "${NATS_LOG[i]}"; then
+    if ! kill -0 "${NATS_PIDS[i]}" 2>/dev/null &&
+      grep -q 'address already in use' "${NATS_LOG[i]}"; then
       return 0
     fi
   done
