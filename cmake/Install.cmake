@@ -8,9 +8,11 @@
 #   P/bin/twind, P/bin/twin-sim
 #   P/lib/systemd/system/twind.service   (TWIND_SYSTEMD_UNIT_DIR; systemd searches both
 #                                         /usr/lib/systemd/system and /usr/local/lib/systemd/system)
+#   P/lib/systemd/system/twind@.service  the template unit of a cluster's replicas (twind@<member>)
 #   SYSCONFDIR/twind/twind.yaml          (/etc when P is /usr or /, /etc/opt/X when P is /opt/X,
 #                                         else P/etc; never overwrites an edited file: the new one
 #                                         is installed beside it as twind.yaml.new)
+#   SYSCONFDIR/twind/cluster.yaml        twind@.service's configuration, installed the same way
 #   P/share/doc/twind/                   README.md, docs/*.md, examples/*.yaml
 include(GNUInstallDirs)
 
@@ -34,8 +36,8 @@ install(DIRECTORY "${_twind_repo}/config/" DESTINATION ${_twind_docdir}/examples
 # /usr/local/bin/twind in a unit installed under /usr. So both are placed by install-time code
 # that derives the absolute directories from the prefix in force, by GNUInstallDirs' own rules.
 install(CODE "
-set(_twind_template [[${_twind_repo}/systemd/twind.service.in]])
-set(_twind_config [[${_twind_repo}/config/twind.yaml]])
+set(_twind_systemd [[${_twind_repo}/systemd]])
+set(_twind_configs [[${_twind_repo}/config]])
 set(_twind_stage [[${CMAKE_CURRENT_BINARY_DIR}/twind-install]])
 set(_twind_bindir [[${CMAKE_INSTALL_BINDIR}]])
 set(_twind_sysconfdir [[${CMAKE_INSTALL_SYSCONFDIR}]])
@@ -65,24 +67,30 @@ else()
 endif()
 string(REGEX REPLACE "/+$" "" CMAKE_INSTALL_FULL_SYSCONFDIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}")
 
-configure_file("${_twind_template}" "${_twind_stage}/twind.service" @ONLY)
-file(INSTALL DESTINATION "${_twind_unit_full}" TYPE FILE
-     PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-     FILES "${_twind_stage}/twind.service")
+# The daemon's unit, and the template unit of a cluster's replicas (twind@<member>).
+foreach(_twind_unit twind.service twind@.service)
+  configure_file("${_twind_systemd}/${_twind_unit}.in" "${_twind_stage}/${_twind_unit}" @ONLY)
+  file(INSTALL DESTINATION "${_twind_unit_full}" TYPE FILE
+       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+       FILES "${_twind_stage}/${_twind_unit}")
+endforeach()
 
 # World-readable: the service runs as a DynamicUser, not root. Secrets go in separate files.
+# twind.yaml for twind.service, cluster.yaml for twind@.service.
 set(_twind_conf_dir "${CMAKE_INSTALL_FULL_SYSCONFDIR}/twind")
-set(_twind_conf_name twind.yaml)
-if(EXISTS "$ENV{DESTDIR}${_twind_conf_dir}/twind.yaml")
-  file(SHA256 "$ENV{DESTDIR}${_twind_conf_dir}/twind.yaml" _twind_have)
-  file(SHA256 "${_twind_config}" _twind_ship)
-  if(NOT _twind_have STREQUAL _twind_ship)
-    set(_twind_conf_name twind.yaml.new)
-    message(STATUS "Keeping the edited $ENV{DESTDIR}${_twind_conf_dir}/twind.yaml; "
-                   "the shipped one is installed beside it as twind.yaml.new")
+foreach(_twind_conf twind.yaml cluster.yaml)
+  set(_twind_conf_name ${_twind_conf})
+  if(EXISTS "$ENV{DESTDIR}${_twind_conf_dir}/${_twind_conf}")
+    file(SHA256 "$ENV{DESTDIR}${_twind_conf_dir}/${_twind_conf}" _twind_have)
+    file(SHA256 "${_twind_configs}/${_twind_conf}" _twind_ship)
+    if(NOT _twind_have STREQUAL _twind_ship)
+      set(_twind_conf_name ${_twind_conf}.new)
+      message(STATUS "Keeping the edited $ENV{DESTDIR}${_twind_conf_dir}/${_twind_conf}; "
+                     "the shipped one is installed beside it as ${_twind_conf}.new")
+    endif()
   endif()
-endif()
-file(INSTALL DESTINATION "${_twind_conf_dir}" TYPE FILE RENAME "${_twind_conf_name}"
-     PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-     FILES "${_twind_config}")
+  file(INSTALL DESTINATION "${_twind_conf_dir}" TYPE FILE RENAME "${_twind_conf_name}"
+       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+       FILES "${_twind_configs}/${_twind_conf}")
+endforeach()
 ]])

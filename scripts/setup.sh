@@ -27,9 +27,11 @@ RUNTIME_PKGS=(mosquitto mosquitto-clients)
 # prometheus-node-exporter, whose default port is twind's); Node.js and npm run the JavaScript
 # tests (tests/web: MQTT.js over WebSockets, the dashboard in a browser), whose npm packages are
 # installed below; chromium is the browser they drive, headless; gdb prints the stacks of a twind
-# that a chaos run finds stuck (tests/chaos).
+# that a chaos run finds stuck (tests/chaos); nats-server is the NATS cluster whose MQTT listeners
+# are the broker of several twind replicas (tests/cluster, scripts/lib/nats.sh: each test starts
+# its own nodes on free loopback ports; the package's service is not started, see policy-rc.d).
 TEST_PKGS=(libgtest-dev libgmock-dev libbenchmark-dev ccache systemd openssl clang libclang-rt-14-dev
-           python3 prometheus nodejs npm chromium gdb)
+           python3 prometheus nodejs npm chromium gdb nats-server)
 
 want=("${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}")
 case "${1:-}" in
@@ -60,9 +62,9 @@ else
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  # policy-rc.d keeps the mosquitto and prometheus packages from starting their system services
-  # on install where no systemd runs (their init scripts would take ports 1883 and 9090): tests
-  # and the demo start their own on free loopback ports.
+  # policy-rc.d keeps the mosquitto, prometheus and nats-server packages from starting their
+  # system services on install where no systemd runs (their init scripts would take ports 1883,
+  # 9090 and 4222): tests and the demo start their own on free loopback ports.
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d

@@ -48,6 +48,15 @@ check_layout() {
   expect_mode "$unit" 644
   expect_same "$repo/config/twind.yaml" "$d$etc/twind/twind.yaml"
   expect_mode "$d$etc/twind/twind.yaml" 644
+  # The template unit of a cluster's replicas, and its configuration.
+  local replica=$d$unitdir/twind@.service
+  expect_line "$replica" "ExecStart=$bin/twind run -c $etc/twind/cluster.yaml --member %i --http \${TWIND_HTTP} \$TWIND_BROKER"
+  expect_line "$replica" "ExecStartPre=$bin/twind check -c $etc/twind/cluster.yaml"
+  expect_line "$replica" "EnvironmentFile=-$etc/twind/%i.env"
+  if grep -n '@[A-Z_]*@' "$replica"; then fail "$replica: placeholders left unconfigured"; fi
+  expect_mode "$replica" 644
+  expect_same "$repo/config/cluster.yaml" "$d$etc/twind/cluster.yaml"
+  expect_mode "$d$etc/twind/cluster.yaml" 644
   expect_same "$repo/README.md" "$d$doc/README.md"
   for f in "$repo"/docs/*.md; do expect_same "$f" "$d$doc/$(basename "$f")"; done
   expect_same "$repo/config/twind.yaml" "$d$doc/examples/twind.yaml"
@@ -78,6 +87,9 @@ cp "$usr/etc/twind/twind.yaml" "$tmp/edited.yaml"
 stage usr /usr again
 expect_same "$tmp/edited.yaml" "$usr/etc/twind/twind.yaml"
 expect_same "$repo/config/twind.yaml" "$usr/etc/twind/twind.yaml.new"
+# The cluster's configuration was not edited: replaced in place, with no .new beside it.
+expect_same "$repo/config/cluster.yaml" "$usr/etc/twind/cluster.yaml"
+[[ ! -e $usr/etc/twind/cluster.yaml.new ]] || fail "an unedited cluster.yaml got a cluster.yaml.new"
 
 if ((failures > 0)); then
   echo "$failures failure(s)"
