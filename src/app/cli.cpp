@@ -232,6 +232,9 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--broker", run_opts.broker_override,
                       "Broker URI, overriding the file's broker.uri, e.g. tcp://127.0.0.1:1883; "
                       "a cluster's nodes separated by commas");
+  run_cmd->add_option("--member", run_opts.member,
+                      "A replica's name, overriding the file's cluster.member (default: the host "
+                      "name)");
   run_cmd
       ->add_option("--http", run_opts.http_listen,
                    "host:port for the dashboard, /state, /metrics and /healthz, or 'off'")

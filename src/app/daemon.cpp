@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <random>
 #include <thread>
 
+#include "twind/app/cluster_link.hpp"
 #include "twind/app/connection_report.hpp"
 #include "twind/app/diagnosis_worker.hpp"
 #include "twind/app/live_feed.hpp"
 #include "twind/app/live_publisher.hpp"
 #include "twind/app/publisher.hpp"
+#include "twind/core/cluster.hpp"
 #include "twind/core/engine.hpp"
 #include "twind/core/tick_schedule.hpp"
 #include "twind/json/writer.hpp"
@@ -53,6 +57,9 @@ struct Daemon::Loop {
   double delay_at = 0.0;     // when it was measured
   bool behind = false;       // the lag is past a tick period (logged and published on each change)
   bool stopped = false;
+  // A replica's: who holds which partition, and where the replicas announce themselves.
+  std::optional<core::Ownership> ownership;
+  std::uint64_t run_id = 0;
 };
 
 Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions options)
@@ -64,6 +71,12 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
   l.engine.set_diagnosis_deferred(true);
   l.sink.feed(options_.feed);
   client.subscribe(l.engine.topics(), 1);
+  if (l.config.cluster) {
+    l.ownership.emplace(l.config.cluster->member, l.config.cluster->partitions);
+    std::random_device seed;
+    l.run_id = (static_cast<std::uint64_t>(seed()) << 32U) ^ seed();
+    client.subscribe({members_filter(l.config.cluster->members)}, 1);
+  }
   // broker.check_publish: the status topic and the first asset known now; with discovery only,
   // the first one discovered (LivePublisher::discovered).
   l.publisher.watch(l.config.topics.status);
@@ -195,6 +208,13 @@ void Daemon::send_diagnoses() {
 
 void Daemon::message(std::string_view topic, std::string_view payload, double arrival) {
   Loop& l = *loop_;
+  if (l.ownership) {
+    if (const auto member = member_of(l.config.cluster->members, topic)) {
+      l.publisher.echo(topic, payload);  // its own, evidence for the check too
+      announcement(*member, payload, arrival);
+      return;
+    }
+  }
   // twind's own messages, back from the broker: evidence for the check, not telemetry.
   if (l.publisher.echo(topic, payload)) return;
   if (options_.recorder != nullptr) options_.recorder->record(arrival, topic, payload);
@@ -208,7 +228,61 @@ void Daemon::connected(const event::Connected& c) {
   log_line(LogLevel::info,
            l.connection.connected(l.engine.topics().size(), l.client.connected_uri()).text);
   l.publisher.connection_changed();
+  if (l.ownership) {
+    // While it was away the others may have taken its partitions: it starts again from none,
+    // announces itself and decides once its announcement has come back.
+    l.ownership->restart();
+    apply_ownership();
+  }
   publish_status(c.at);
+}
+
+void Daemon::announcement(std::string_view member, std::string_view payload, double now) {
+  Loop& l = *loop_;
+  core::Ownership& own = *l.ownership;
+  const std::optional<core::MemberAnnouncement> a = parse_announcement(payload);
+  if (!a) {
+    spdlog::warn("cluster: the announcement of {} is not one; ignored", member);
+    return;
+  }
+  if (member == own.self()) {
+    // Its own, back; one of an earlier process of the same name is not.
+    if (a->online && a->run == l.run_id) own.echoed(a->seq);
+  } else {
+    own.on_member(member, *a);
+  }
+  if (own.decide()) {
+    apply_ownership();
+    publish_status(now);
+  }
+}
+
+void Daemon::apply_ownership() {
+  Loop& l = *loop_;
+  const core::Ownership& own = *l.ownership;
+  const std::vector<std::string> before = l.engine.topics();
+  const std::size_t dropped = l.engine.set_partitions(own.subscribed(), own.held());
+  const std::vector<std::string>& after = l.engine.topics();
+  std::vector<std::string> added;
+  std::vector<std::string> removed;
+  for (const std::string& t : after) {
+    if (std::find(before.begin(), before.end(), t) == before.end()) added.push_back(t);
+  }
+  for (const std::string& t : before) {
+    if (std::find(after.begin(), after.end(), t) == after.end()) removed.push_back(t);
+  }
+  if (!added.empty()) l.client.subscribe(added, 1);
+  if (!removed.empty()) l.client.unsubscribe(removed);
+  const auto list = [](const std::vector<bool>& v) {
+    std::string out;
+    for (std::size_t p = 0; p < v.size(); ++p) {
+      if (v[p]) out += (out.empty() ? "" : ",") + std::to_string(p);
+    }
+    return out.empty() ? std::string("none") : out;
+  };
+  spdlog::info("cluster: {} of {} member(s) holds partitions {}, takes {}{}", own.self(),
+               own.members().size(), list(own.held()), list(own.taking()),
+               dropped > 0 ? fmt::format(" ({} twin(s) let go)", dropped) : std::string());
 }
 
 void Daemon::disconnected(const event::Disconnected& d) {
@@ -231,6 +305,9 @@ void Daemon::apply(config::Config& next, double now) {
   }
   if (next.broker != l.config.broker) {
     spdlog::warn("reload: broker settings changed; they take effect at the next restart");
+  }
+  if (next.cluster != l.config.cluster) {
+    spdlog::warn("reload: cluster settings changed; they take effect at the next restart");
   }
   for (const std::string& c : changes) spdlog::info("reload: {}", c);
   if (changes.empty()) spdlog::info("reload: nothing changed");
@@ -305,11 +382,19 @@ void Daemon::note_lag(double now, double due) {
   publish_status(now);
 }
 
-// The retained status while running: `online`, or `behind` while the daemon lags its input.
+// The retained status while running: `online`, or `behind` while the daemon lags its input; a
+// replica's carries its announcement.
 void Daemon::publish_status(double at) {
   Loop& l = *loop_;
-  l.publisher.publish(l.config.topics.status, status_payload(l.behind ? "behind" : "online", at), 1,
-                      true, at);
+  const char* state = l.behind ? "behind" : "online";
+  if (l.ownership) {
+    core::MemberAnnouncement a = l.ownership->announce();
+    a.run = l.run_id;
+    l.publisher.publish(l.config.topics.status,
+                        announcement_payload(state, l.ownership->self(), &a, at), 1, true, at);
+    return;
+  }
+  l.publisher.publish(l.config.topics.status, status_payload(state, at), 1, true, at);
 }
 
 void Daemon::take_snapshot(double ts, bool period_complete) {

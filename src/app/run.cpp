@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "twind/app/cluster_link.hpp"
 #include "twind/app/daemon.hpp"
 #include "twind/app/http_server.hpp"
 #include "twind/app/live_feed.hpp"
@@ -93,6 +94,11 @@ void override_broker(config::BrokerSpec& broker, const std::string& list) {
   broker.failover_uris.assign(uris.begin() + 1, uris.end());
 }
 
+std::string offline_payload(const config::Config& c, double ts) {
+  return c.cluster ? announcement_payload("offline", c.cluster->member, nullptr, ts)
+                   : Daemon::status_payload("offline", ts);
+}
+
 mqtt::ConnectOptions connect_options(const config::Config& c, std::string password) {
   mqtt::ConnectOptions o;
   o.uri = c.broker.uri;
@@ -105,7 +111,7 @@ mqtt::ConnectOptions connect_options(const config::Config& c, std::string passwo
   if (c.broker.tls) {
     o.tls = mqtt::Tls{c.broker.tls->ca_file, c.broker.tls->cert_file, c.broker.tls->key_file};
   }
-  o.will = mqtt::Will{c.topics.status, Daemon::status_payload("offline", 0.0), 1, true};
+  o.will = mqtt::Will{c.topics.status, offline_payload(c, 0.0), 1, true};
   return o;
 }
 
@@ -197,7 +203,11 @@ void handle_signals(const sigset_t& signals, const RunOptions& options, Daemon& 
       if (auto next = load_config(options.config_path, false)) {
         if (!options.broker_override.empty())
           override_broker(next->broker, options.broker_override);
-        daemon.reload(std::move(*next));
+        if (const std::string problem = resolve_member(*next, options.member); !problem.empty()) {
+          spdlog::error("reload refused, the running configuration stays: {}", problem);
+        } else {
+          daemon.reload(std::move(*next));
+        }
       }
       notify_ready();
     }
@@ -228,9 +238,8 @@ std::string brokers_text(const config::BrokerSpec& b) {
 
 // Publishes `offline` (a clean disconnect suppresses the will), gives in-flight alerts a bounded
 // time to be acknowledged (the whole stop stays under 2 s), and says what the run did.
-void shut_down(mqtt::Client& client, const Daemon& daemon, const std::string& status_topic) {
-  const mqtt::Will offline{status_topic, Daemon::status_payload("offline", wall_clock_now()), 1,
-                           true};
+void shut_down(mqtt::Client& client, const Daemon& daemon, const config::Config& c) {
+  const mqtt::Will offline{c.topics.status, offline_payload(c, wall_clock_now()), 1, true};
   const bool flushed = client.stop(offline, std::chrono::milliseconds(1500));
   const mqtt::ClientStats stats = client.stats();
   const auto snap = daemon.snapshot();
@@ -248,6 +257,10 @@ int run_daemon(const RunOptions& options) {
   auto config = load_config(options.config_path, true);
   if (!config) return kBadConfig;
   if (!options.broker_override.empty()) override_broker(config->broker, options.broker_override);
+  if (const std::string problem = resolve_member(*config, options.member); !problem.empty()) {
+    spdlog::error("not starting: {}", problem);
+    return kBadConfig;
+  }
   auto password = resolve_password(config->broker);
   if (!password) return kBadConfig;
 
@@ -355,7 +368,7 @@ int run_daemon(const RunOptions& options) {
     spdlog::info("recording {}: {} lines written, {} dropped, {} lost to write errors",
                  options.record_path, r.lines, r.dropped, r.errors);
   }
-  shut_down(*client, *daemon, config->topics.status);
+  shut_down(*client, *daemon, *config);
   return code;
 }
 

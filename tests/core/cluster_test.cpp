@@ -53,7 +53,7 @@ TEST(Ownership, TheLoadSplitsEvenly) {
     for (const std::size_t n : {1U, 2U, 3U, 5U}) {
       Ownership sut("replica-0", partitions);
       for (std::size_t i = 1; i < n; ++i) {
-        sut.on_member("replica-" + std::to_string(i), {true, 1, {}, {}});
+        sut.on_member("replica-" + std::to_string(i), {true, 1, 0, {}, {}});
       }
       sut.decide();
       std::map<std::string, std::uint32_t> load;
@@ -73,11 +73,11 @@ TEST(Ownership, TheLoadSplitsEvenly) {
 // A member that leaves moves its own partitions and few others.
 TEST(Ownership, AMemberLeavingMovesLittleBesidesItsOwn) {
   Ownership three("a", 60);
-  three.on_member("b", {true, 1, {}, {}});
-  three.on_member("c", {true, 1, {}, {}});
+  three.on_member("b", {true, 1, 0, {}, {}});
+  three.on_member("c", {true, 1, 0, {}, {}});
   three.decide();
   Ownership two("a", 60);
-  two.on_member("b", {true, 1, {}, {}});
+  two.on_member("b", {true, 1, 0, {}, {}});
   two.decide();
   int moved = 0;
   for (std::uint32_t p = 0; p < 60; ++p) {
@@ -209,7 +209,7 @@ TEST(Ownership, JoinsAndDeathsNeverLetTwoMembersHoldOnePartition) {
 // A member reconnecting starts from nothing held and takes its share back from whoever took it.
 TEST(Ownership, AMemberReconnectingStartsFromNothingAndTakesItsShareBack) {
   Ownership sut("r1", 6);
-  sut.on_member("r2", {true, 1, {}, {}});
+  sut.on_member("r2", {true, 1, 0, {}, {}});
   sut.echoed(sut.announce().seq);
   sut.decide();
   sut.echoed(sut.announce().seq);
@@ -221,7 +221,7 @@ TEST(Ownership, AMemberReconnectingStartsFromNothingAndTakesItsShareBack) {
   const std::uint64_t hello = sut.announce().seq;
   EXPECT_FALSE(sut.decide());  // its announcement has not come back yet
   // Meanwhile r2 took everything (r1's will had fired).
-  sut.on_member("r2", {true, 5, {0, 1, 2, 3, 4, 5}, {}});
+  sut.on_member("r2", {true, 5, 0, {0, 1, 2, 3, 4, 5}, {}});
   sut.echoed(hello);
   EXPECT_TRUE(sut.decide());
   EXPECT_EQ(std::count(sut.held().begin(), sut.held().end(), true), 0);  // r2 holds them
@@ -233,7 +233,7 @@ TEST(Ownership, AMemberReconnectingStartsFromNothingAndTakesItsShareBack) {
   for (std::uint32_t p = 0; p < 6; ++p) {
     if (!mine[p]) r2_keeps.push_back(p);
   }
-  sut.on_member("r2", {true, 6, r2_keeps, {}});
+  sut.on_member("r2", {true, 6, 0, r2_keeps, {}});
   EXPECT_TRUE(sut.decide());
   EXPECT_EQ(sut.held(), mine);
 }

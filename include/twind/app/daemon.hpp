@@ -123,6 +123,9 @@ class Daemon final : public mqtt::Handler {
 
   void handle(Event& e, double now);
   void connected(const event::Connected& c);
+  // A replica's: another member's announcement (or its own, back), and what it then holds.
+  void announcement(std::string_view member, std::string_view payload, double now);
+  void apply_ownership();
   void disconnected(const event::Disconnected& d);
   void message(std::string_view topic, std::string_view payload, double arrival);
   void run_driven();

@@ -18,6 +18,7 @@ struct DaemonSnapshot;
 struct RunOptions {
   std::string config_path;
   std::string broker_override;                 ///< replaces broker.uri when set
+  std::string member;                          ///< replaces cluster.member when set
   std::string http_listen = "127.0.0.1:9100";  ///< host:port for /state, /metrics, /healthz; "off"
   /// --http-history: states kept per asset for the dashboard's first draw (0: none).
   std::size_t http_history = 240;
@@ -39,6 +40,8 @@ struct RunOptions {
 /// Replaces broker.uri (and its fail-over list) with `--broker`'s: one URI or several separated by
 /// commas, checked when the client is made.
 void override_broker(config::BrokerSpec& broker, const std::string& list);
+/// The retained `offline` status (a replica's names it), for the will and the clean stop.
+[[nodiscard]] std::string offline_payload(const config::Config& c, double ts);
 /// The connection the configuration's broker settings describe, with the daemon's will
 /// (`offline`, retained, on topics.status).
 [[nodiscard]] mqtt::ConnectOptions connect_options(const config::Config& c, std::string password);

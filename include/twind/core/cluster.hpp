@@ -41,6 +41,7 @@ namespace twind::core {
 struct MemberAnnouncement {
   bool online = false;
   std::uint64_t seq = 0;              ///< counts the member's announcements
+  std::uint64_t run = 0;              ///< the member's process (random): tells its own apart
   std::vector<std::uint32_t> holds;   ///< partitions it processes
   std::vector<std::uint32_t> taking;  ///< partitions it has subscribed to, waiting to hold them
 };

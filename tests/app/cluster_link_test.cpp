@@ -1,0 +1,67 @@
+// A replica's identity and announcements on the wire (app/cluster_link).
+#include "twind/app/cluster_link.hpp"
+
+#include <gtest/gtest.h>
+
+#include "../support/fixtures.hpp"
+
+namespace twind::app {
+namespace {
+
+config::Config replica_config() {
+  config::Config c = testing::fleet_config();
+  c.cluster = config::ClusterSpec{3, "", "twind/members/{member}"};
+  return c;
+}
+
+TEST(ClusterLink, AMemberGetsItsOwnClientIdAndStatusTopic) {
+  config::Config c = replica_config();
+  c.broker.client_id = "twind";
+  ASSERT_EQ(resolve_member(c, "replica-2"), "");
+  EXPECT_EQ(c.cluster->member, "replica-2");
+  EXPECT_EQ(c.broker.client_id, "twind-replica-2");
+  EXPECT_EQ(c.topics.status, "twind/members/replica-2");
+
+  config::Config d = replica_config();
+  d.cluster->member = "r9";
+  d.broker.client_id = "plant-{member}-twin";
+  ASSERT_EQ(resolve_member(d, ""), "");
+  EXPECT_EQ(d.broker.client_id, "plant-r9-twin");
+
+  config::Config bad = replica_config();
+  EXPECT_NE(resolve_member(bad, "a.b"), "");
+  config::Config alone = testing::fleet_config();
+  EXPECT_NE(resolve_member(alone, "r1"), "");  // --member without a cluster
+  EXPECT_EQ(resolve_member(alone, ""), "");
+}
+
+TEST(ClusterLink, MembersAreReadFromTheirTopic) {
+  const std::string pattern = "twind/members/{member}";
+  EXPECT_EQ(members_filter(pattern), "twind/members/+");
+  EXPECT_EQ(member_of(pattern, "twind/members/r1"), "r1");
+  EXPECT_FALSE(member_of(pattern, "twind/members/"));
+  EXPECT_FALSE(member_of(pattern, "twind/members/a/b"));
+  EXPECT_FALSE(member_of(pattern, "twin/p1/state"));
+}
+
+TEST(ClusterLink, AnAnnouncementReadsBackAsWritten) {
+  core::MemberAnnouncement a{true, 7, 12345678901234567890ULL, {0, 2}, {5}};
+  const auto back = parse_announcement(announcement_payload("behind", "r1", &a, 1.5));
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->online);
+  EXPECT_EQ(back->seq, 7u);
+  EXPECT_EQ(back->run, a.run);
+  EXPECT_EQ(back->holds, a.holds);
+  EXPECT_EQ(back->taking, a.taking);
+  // Offline (the last will), and a cleared retained message, are gone; anything else is none.
+  const auto offline = parse_announcement(announcement_payload("offline", "r1", nullptr, 0.0));
+  ASSERT_TRUE(offline);
+  EXPECT_FALSE(offline->online);
+  ASSERT_TRUE(parse_announcement(""));
+  EXPECT_FALSE(parse_announcement("")->online);
+  EXPECT_FALSE(parse_announcement("{\"state\": 3}"));
+  EXPECT_FALSE(parse_announcement("not json"));
+}
+
+}  // namespace
+}  // namespace twind::app
