@@ -4,11 +4,12 @@
 # once more under ThreadSanitizer (build-tsan/). The README's second command and what CI
 # (.ci/run) runs.
 #   scripts/test.sh             everything: in build/ every test, the broker chaos run (label
-#                               chaos, ~9 min), the 60 s soak (label soak) and the container
-#                               run (label container) last and one at a time, since they measure
-#                               or are heavy; in build-asan/ every test but those three; in
-#                               build-tsan/ the unit and integration tests
-#   scripts/test.sh --quick     the warnings-as-errors build only, without chaos, soak, container
+#                               chaos, ~9 min), the 60 s soak (label soak), the container run
+#                               (label container) and the NATS cluster runs (label cluster, ~5
+#                               min) last and one at a time, since they measure or are heavy; in
+#                               build-asan/ every test but those four; in build-tsan/ the unit
+#                               and integration tests
+#   scripts/test.sh --quick     the warnings-as-errors build only, without the long runs
 #   scripts/test.sh -L unit     pass ctest arguments (here: only the unit label), in every build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ scripts/setup.sh
 jobs=$(nproc)
 # The long, measuring runs: kept out of the parallel runs and out of --quick. `container` builds
 # the image and runs the compose file with podman (see the containers block below).
-long='chaos|soak|container'
+long='chaos|soak|container|cluster'
 
 # ctest_in DIR [with-long]: the tests of DIR, or those given on the command line.
 ctest_in() {

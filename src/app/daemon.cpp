@@ -26,6 +26,10 @@ namespace twind::app {
 namespace {
 // While behind, each asset's state goes out on one period in at most this many.
 constexpr double kMaxStateStride = 8.0;
+// A replica announces itself again this often, seconds, unchanged or not: an announcement the
+// broker lost on the way to a member (a NATS cluster under load was seen to lose a QoS 1 message
+// between nodes) would otherwise leave that member waiting for a hand-over for good.
+constexpr double kAnnounceEvery = 5.0;
 }  // namespace
 
 // Everything the engine thread owns.
@@ -60,6 +64,7 @@ struct Daemon::Loop {
   // A replica's: who holds which partition, and where the replicas announce themselves.
   std::optional<core::Ownership> ownership;
   std::uint64_t run_id = 0;
+  double announced_at = 0.0;  // the last announcement
 };
 
 Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions options)
@@ -165,6 +170,9 @@ bool Daemon::poll(double now, std::size_t max_events) {
   // posted before `now` has been read. A driven client's are read in run_driven().
   if (!driven_ && l.batch.empty()) l.heard_until = now;
   take_ticks(now);
+  if (l.ownership && now - l.announced_at >= kAnnounceEvery && l.client.connected()) {
+    publish_status(now);
+  }
   l.counters.publish_denied_topics = l.publisher.poll_check(now);
   if (options_.feed != nullptr) options_.feed->flush();
   return true;
@@ -390,6 +398,7 @@ void Daemon::publish_status(double at) {
   if (l.ownership) {
     core::MemberAnnouncement a = l.ownership->announce();
     a.run = l.run_id;
+    l.announced_at = at;
     l.publisher.publish(l.config.topics.status,
                         announcement_payload(state, l.ownership->self(), &a, at), 1, true, at);
     return;

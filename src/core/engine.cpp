@@ -63,21 +63,21 @@ std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
   held_ = held;
   subscribed_.resize(partitions_, false);
   held_.resize(partitions_, false);
-  std::vector<Entry> entries(fleet_.entries().begin(), fleet_.entries().end());
-  for (Entry& e : entries) e.discovered = 0;
-  Fleet kept(std::move(entries));
+  const auto keep = [&](std::size_t i) {
+    return held_[partition_of(fleet_.twin(i).id(), partitions_)];
+  };
   std::size_t dropped = 0;
-  for (std::size_t i = 0; i < fleet_.size(); ++i) {
-    AssetTwin& twin = fleet_.twin(i);
-    if (held_[partition_of(twin.id(), partitions_)]) {
+  for (std::size_t i = 0; i < fleet_.size(); ++i) dropped += keep(i) ? 0U : 1U;
+  if (dropped > 0) {
+    std::vector<Entry> entries(fleet_.entries().begin(), fleet_.entries().end());
+    for (Entry& e : entries) e.discovered = 0;
+    Fleet kept(std::move(entries));
+    for (std::size_t i = 0; i < fleet_.size(); ++i) {
+      if (!keep(i)) continue;
       const std::uint32_t e = fleet_.entry_of(i);
       ++kept.entry(e).discovered;
-      kept.add(std::move(twin), e);
-    } else {
-      ++dropped;
+      kept.add(std::move(fleet_.twin(i)), e);
     }
-  }
-  if (dropped > 0) {
     fleet_ = std::move(kept);
     set_schedule();
   }

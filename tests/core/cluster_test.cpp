@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "../support/recording_sink.hpp"
+#include "twind/config/loader.hpp"
+#include "twind/core/engine.hpp"
+
 namespace twind::core {
 namespace {
 
@@ -236,6 +240,89 @@ TEST(Ownership, AMemberReconnectingStartsFromNothingAndTakesItsShareBack) {
   sut.on_member("r2", {true, 6, 0, r2_keeps, {}});
   EXPECT_TRUE(sut.decide());
   EXPECT_EQ(sut.held(), mine);
+}
+
+}  // namespace
+}  // namespace twind::core
+
+namespace twind::core {
+namespace {
+
+// A replica's engine: the share it holds of a partitioned fleet.
+config::Config replica_config() {
+  const config::LoadResult r = config::load_string(R"(
+cluster: {partitions: 3, member: r1}
+assets:
+  - template: plant
+    discover: true
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input}
+      - {name: y, role: output, threshold: 0.15}
+    frames:
+      - twin_in/{partition}/plant/{asset}/frame
+)",
+                                                   "replica.yaml");
+  EXPECT_TRUE(r.ok());
+  return *r.config;
+}
+
+std::string topic_of(const std::string& id) {
+  return "twin_in/" + std::to_string(partition_of(id, 3)) + "/plant/" + id + "/frame";
+}
+
+TEST(ReplicaEngine, SubscribesToItsShareProcessesWhatItHoldsAndLetsGoOfTheRest) {
+  Engine sut(replica_config(), 0.0);
+  testing::CollectingSink sink;
+  EXPECT_EQ(sut.partitions(), 3u);
+  // Nothing held yet: only the command topic.
+  EXPECT_EQ(sut.topics(), std::vector<std::string>{"twin/+/cmd"});
+  EXPECT_EQ(sut.set_partitions({true, true, false}, {true, false, false}), 0u);
+  EXPECT_EQ(sut.topics(), (std::vector<std::string>{"twin_in/0/plant/+/frame",
+                                                    "twin_in/1/plant/+/frame", "twin/+/cmd"}));
+  const std::vector<std::string> ids{"a1", "a2", "a3", "a4", "a5", "a6"};  // 1 0 2 0 2 1
+  const auto feed = [&](double t) {
+    for (const std::string& id : ids) {
+      sut.on_message(topic_of(id), R"({"ts": )" + std::to_string(t) + R"(, "u": 1, "y": 0})", t,
+                     sink);
+    }
+  };
+  feed(1.0);
+  // Partition 0 held: a2 and a4; partition 1 taken, not held: counted; partition 2 not even
+  // subscribed (a broker would not deliver it): not held either.
+  EXPECT_EQ(sut.size(), 2u);
+  EXPECT_EQ(sut.counters().not_held, 4u);
+  // Taking more keeps the twins it has.
+  EXPECT_EQ(sut.set_partitions({true, true, true}, {true, true, true}), 0u);
+  feed(1.1);
+  EXPECT_EQ(sut.size(), 6u);
+  ASSERT_NE(sut.find("a2"), nullptr);
+  EXPECT_EQ(sut.find("a2")->signal(1).event_time, 1.1);
+  // Letting go of partition 1 drops a1 and a6; the others go on.
+  EXPECT_EQ(sut.set_partitions({true, false, true}, {true, false, true}), 2u);
+  EXPECT_EQ(sut.find("a1"), nullptr);
+  EXPECT_EQ(sut.find("a6"), nullptr);
+  feed(1.2);
+  EXPECT_EQ(sut.size(), 4u);
+  EXPECT_EQ(sut.find("a5")->signal(1).event_time, 1.2);
+  sut.tick(1.5, sink);  // every remaining twin ticks
+  // A command to an asset of a partition it does not hold is its holder's to answer.
+  const std::size_t replies = sink.replies.size();
+  sut.on_message("twin/a1/cmd", R"({"cmd": "status"})", 1.3, sink);
+  EXPECT_EQ(sink.replies.size(), replies);
+  sut.on_message("twin/a2/cmd", R"({"cmd": "status"})", 1.3, sink);
+  EXPECT_EQ(sink.replies.size(), replies + 1);
+}
+
+// A topic whose partition is not its asset's: the broker partitions otherwise than the file says.
+TEST(ReplicaEngine, AnAssetOnAnotherPartitionIsRefusedAsWrongPartition) {
+  Engine sut(replica_config(), 0.0);
+  testing::CollectingSink sink;
+  sut.set_partitions({true, true, true}, {true, true, true});
+  sut.on_message("twin_in/0/plant/a1/frame", R"({"ts": 1, "u": 1, "y": 0})", 1.0, sink);
+  sut.on_message("twin_in/7/plant/a1/frame", R"({"ts": 1, "u": 1, "y": 0})", 1.0, sink);
+  EXPECT_EQ(sut.counters().rejected[static_cast<std::size_t>(Reject::wrong_partition)], 2u);
+  EXPECT_EQ(sut.size(), 0u);
 }
 
 }  // namespace
