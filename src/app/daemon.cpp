@@ -65,6 +65,7 @@ struct Daemon::Loop {
   std::optional<core::Ownership> ownership;
   std::uint64_t run_id = 0;
   double announced_at = 0.0;  // the last announcement
+  int inbound_qos = 1;        // of its subscriptions
 };
 
 Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions options)
@@ -75,12 +76,18 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
   // Diagnoses are computed on a thread of their own (made at the first), never within a tick.
   l.engine.set_diagnosis_deferred(true);
   l.sink.feed(options_.feed);
-  client.subscribe(l.engine.topics(), 1);
+  // A replica's subscriptions are QoS 0: NATS makes each QoS 1 subscription of an MQTT client a
+  // JetStream consumer, which a node's loss stalls for seconds (new leaders) and a fleet's
+  // partitions multiply; plants publish their telemetry at QoS 0 anyway, and what is delivered
+  // is at the lower of the two.
+  l.inbound_qos = l.config.cluster ? 0 : 1;
+  l.publisher.set_watch_qos(l.inbound_qos);
+  client.subscribe(l.engine.topics(), l.inbound_qos);
   if (l.config.cluster) {
     l.ownership.emplace(l.config.cluster->member, l.config.cluster->partitions);
     std::random_device seed;
     l.run_id = (static_cast<std::uint64_t>(seed()) << 32U) ^ seed();
-    client.subscribe({members_filter(l.config.cluster->members)}, 1);
+    client.subscribe({members_filter(l.config.cluster->members)}, l.inbound_qos);
   }
   // broker.check_publish: the status topic and the first asset known now; with discovery only,
   // the first one discovered (LivePublisher::discovered).
@@ -279,7 +286,7 @@ void Daemon::apply_ownership() {
   for (const std::string& t : before) {
     if (std::find(after.begin(), after.end(), t) == after.end()) removed.push_back(t);
   }
-  if (!added.empty()) l.client.subscribe(added, 1);
+  if (!added.empty()) l.client.subscribe(added, l.inbound_qos);
   if (!removed.empty()) l.client.unsubscribe(removed);
   const auto list = [](const std::vector<bool>& v) {
     std::string out;
@@ -321,7 +328,7 @@ void Daemon::apply(config::Config& next, double now) {
   if (changes.empty()) spdlog::info("reload: nothing changed");
   // New topics are subscribed now; the connection is kept. Topics no longer configured stay
   // subscribed until the next restart and their messages are counted as unknown_topic.
-  l.client.subscribe(l.engine.topics(), 1);
+  l.client.subscribe(l.engine.topics(), l.inbound_qos);
   l.ticks.reschedule(l.engine.tick_interval(), l.engine.slots(), now);
   l.config = std::move(next);
   ++l.counters.reloads;

@@ -26,7 +26,7 @@ LivePublisher::LivePublisher(mqtt::Client& client, bool check, double timeout)
 void LivePublisher::watch(const std::string& topic) {
   if (!check_) return;
   watch_.watch(topic);
-  client_.subscribe_optional({topic}, 1);
+  client_.subscribe_optional({topic}, watch_qos_);
 }
 
 void LivePublisher::watch_asset(const core::AssetTwin& twin) {
@@ -36,7 +36,7 @@ void LivePublisher::watch_asset(const core::AssetTwin& twin) {
   const std::string alert = twin.topic(twin.def().alert_topic);
   watch_.watch(state);
   watch_.watch(alert);
-  client_.subscribe_optional({state, alert}, 1);
+  client_.subscribe_optional({state, alert}, watch_qos_);
 }
 
 bool LivePublisher::publish(std::string_view topic, std::string_view payload, int qos,

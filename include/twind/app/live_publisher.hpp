@@ -24,6 +24,8 @@ class LivePublisher final : public Publisher {
   /// `check`: broker.check_publish; `timeout`: seconds a watched message may take to come back.
   LivePublisher(mqtt::Client& client, bool check, double timeout);
 
+  /// The QoS of its subscriptions (default 1).
+  void set_watch_qos(int qos) { watch_qos_ = qos; }
   /// Watches `topic` (the status topic) and subscribes to it. Nothing without the check.
   void watch(const std::string& topic);
   /// Watches the state and alert topics of `twin`, the first asset only: later calls do nothing.
@@ -50,6 +52,7 @@ class LivePublisher final : public Publisher {
  private:
   mqtt::Client& client_;
   const bool check_;
+  int watch_qos_ = 1;
   const double timeout_;
   bool asset_watched_ = false;
   double now_ = 0.0;
