@@ -73,6 +73,17 @@ void engine_series(const core::Engine& engine, Exposition& m) {
              "reason=\"" + std::string(to_string(static_cast<Reject>(i))) + "\"");
   }
   m.counter("twind_states_total", "twin/state messages produced.", c.states);
+  if (engine.partitions() > 0) {
+    m.gauge("twind_cluster_partitions", "A replica's partitions (cluster.partitions).",
+            static_cast<double>(engine.partitions()));
+    m.gauge("twind_cluster_partitions_held",
+            "Partitions this replica holds: it twins their assets.",
+            static_cast<double>(engine.partitions_held()));
+    m.counter("twind_cluster_not_held_total",
+              "Messages of partitions this replica subscribes to but does not hold (while taking "
+              "or letting go), and commands to assets of partitions it does not hold.",
+              c.not_held);
+  }
   m.counter("twind_alerts_total", "Alert transitions produced.", c.alerts);
 }
 

@@ -57,6 +57,10 @@ std::vector<std::string> Engine::reconfigure(const config::Config& next, double 
   return std::move(plan.changes);
 }
 
+std::size_t Engine::partitions_held() const noexcept {
+  return static_cast<std::size_t>(std::count(held_.begin(), held_.end(), true));
+}
+
 std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
                                    const std::vector<bool>& held) {
   subscribed_ = subscribed;

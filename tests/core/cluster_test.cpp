@@ -292,6 +292,7 @@ TEST(ReplicaEngine, SubscribesToItsShareProcessesWhatItHoldsAndLetsGoOfTheRest) 
   // subscribed (a broker would not deliver it): not held either.
   EXPECT_EQ(sut.size(), 2u);
   EXPECT_EQ(sut.counters().not_held, 4u);
+  EXPECT_EQ(sut.partitions_held(), 1u);
   // Taking more keeps the twins it has.
   EXPECT_EQ(sut.set_partitions({true, true, true}, {true, true, true}), 0u);
   feed(1.1);

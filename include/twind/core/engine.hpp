@@ -130,6 +130,8 @@ class Engine {
 
   /// A replica's partitions (cluster.partitions; 0 when not a replica).
   [[nodiscard]] std::uint32_t partitions() const noexcept { return partitions_; }
+  /// How many of them it holds.
+  [[nodiscard]] std::size_t partitions_held() const noexcept;
   /// A replica's share (core::Ownership): the partitions whose topics to subscribe to (topics()
   /// then lists them) and those whose messages to process. The twins of partitions no longer
   /// held are dropped without a word (their new holder starts them again from the next
