@@ -12,6 +12,19 @@ cpu_ticks() {
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 now() { date +%s.%N; }
+# since T0: seconds since T0 (a now() reading), two decimals.
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
+# wait_for SECONDS CMD...: runs CMD every WAIT_EVERY s (default 0.1) until it succeeds; 1 after
+# SECONDS.
+wait_for() {
+  local deadline
+  deadline=$(awk -v t="$(now)" -v s="$1" 'BEGIN {printf "%.3f", t + s}')
+  shift
+  until "$@"; do
+    awk -v t="$(now)" -v d="$deadline" 'BEGIN {exit !(t > d)}' && return 1
+    sleep "${WAIT_EVERY:-0.1}"
+  done
+}
 alive() { kill -0 "$1" 2>/dev/null; }
 # metric NAME FILE: the sum of NAME's samples (all label sets) in a /metrics dump, or "?".
 metric() {

@@ -66,7 +66,6 @@ scan_logs() {
 }
 die() { echo "FAIL: $*"; scan_logs; keep; exit 1; }
 started=$(now)
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
 # left SECONDS T0: what remains of SECONDS since T0 (0 if past).
 left() { awk -v s="$1" -v a="$2" -v b="$(now)" 'BEGIN {v = s - (b - a); printf "%.2f", (v > 0 ? v : 0)}'; }
 
@@ -110,16 +109,6 @@ mval() { metric "$1" "$work/metrics.txt"; }
 alerts_file="$work/alerts.log"
 distinct() { sort -u "$alerts_file" | wc -l; }
 received() { wc -l <"$alerts_file"; }
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; 1 after SECONDS.
-wait_for() {
-  local deadline
-  deadline=$(awk -v t="$(now)" -v s="$1" 'BEGIN {printf "%.3f", t + s}')
-  shift
-  until "$@"; do
-    awk -v t="$(now)" -v d="$deadline" 'BEGIN {exit !(t > d)}' && return 1
-    sleep 0.1
-  done
-}
 is_connected() { [[ $(m twind_mqtt_connected) == 1 ]]; }
 is_disconnected() { [[ $(m twind_mqtt_connected) == 0 ]]; }
 tried_to_connect() { [[ $(m twind_mqtt_connect_failures_total) =~ ^[1-9] ]]; }

@@ -63,7 +63,6 @@ on_exit() {
 }
 trap on_exit EXIT
 started=$(now)
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
 
 # pub NODE TOPIC ARGS...: mosquitto_pub on node NODE, QoS 1 (a PUBACK: the node took it); a
 # failure is logged in $work/pub.err with the node and the topic.
@@ -81,16 +80,9 @@ retained() {
   timeout 10 mosquitto_sub -h 127.0.0.1 -p "${NATS_MQTT_PORTS[$1]}" -t "$2" -C 1 -W 2 \
     --retained-only 2>/dev/null || true
 }
-# until_true SECONDS CMD...: CMD every 0.05 s until it succeeds; 1 after SECONDS.
-until_true() {
-  local deadline
-  deadline=$(awk -v t="$(now)" -v s="$1" 'BEGIN {printf "%.3f", t + s}')
-  shift
-  until "$@"; do
-    awk -v t="$(now)" -v d="$deadline" 'BEGIN {exit !(t > d)}' && return 1
-    sleep 0.05
-  done
-}
+# wait_for (measure.sh) polls every 0.05 s: the delays it prints are to that.
+# shellcheck disable=SC2034
+WAIT_EVERY=0.05
 has_line() { grep -qxF -- "$2" "$1"; }
 # lines_at_least FILE STRING N: FILE has N lines or more holding STRING.
 lines_at_least() { (($(grep -cF -- "$2" "$1" || true) >= $3)); }
@@ -113,7 +105,7 @@ ready() {
   while ((SECONDS < deadline)); do
     marker=$((marker + 1))
     pub "$2" "$3" -m "m$marker" || true
-    if until_true 1 has_line "$1" "${4:-$3} m$marker"; then return 0; fi
+    if wait_for 1 has_line "$1" "${4:-$3} m$marker"; then return 0; fi
   done
   return 1
 }
@@ -163,7 +155,7 @@ publish_ids() {
 compare_ids() {
   local sub=$1 tag=$2 line id seen
   bad=0 missing=0
-  until_true 10 lines_at_least "$sub" " $tag:" "${#ids[@]}" || true
+  wait_for 10 lines_at_least "$sub" " $tag:" "${#ids[@]}" || true
   while read -r line; do
     id=${line##*:}
     seen=$(grep -F " $tag:$id" "$sub" | grep -E " $tag:$id\$" | head -1 || true)
@@ -200,11 +192,11 @@ reloaded() {
   done
 }
 nats_set_partitions 7
-until_true 10 reloaded 1 || fail "a. not every node logged the reload of its configuration"
+wait_for 10 reloaded 1 || fail "a. not every node logged the reload of its configuration"
 echo "a. mappings reloaded for P=7 on the 3 nodes (SIGHUP) in $(since "$t") s"
 check_partitions 7 3 "$n1" 1
 nats_set_partitions 3
-until_true 10 reloaded 2 || fail "a. not every node logged the second reload of its configuration"
+wait_for 10 reloaded 2 || fail "a. not every node logged the second reload of its configuration"
 # QoS 1 end to end (as twind's alerts to a QoS 1 subscriber): through JetStream ($MQTT_msgs and
 # a consumer per subscription). Counted, not checked: in some runs on a loaded machine a few of
 # 50 acknowledged messages never reached the subscriber on the other node.
@@ -223,7 +215,7 @@ fi
 # --- b. retained ---------------------------------------------------------------------------------
 t=$(now)
 pub 1 twind/test/retained -r -m r1 || true
-if until_true 10 retained_is 3 twind/test/retained r1; then
+if wait_for 10 retained_is 3 twind/test/retained r1; then
   ok "b. a retained message published on node 1 is read on node 3 ($(since "$t") s)"
 else
   fail "b. the retained message published on node 1 is not read on node 3" \
@@ -231,7 +223,7 @@ else
 fi
 t=$(now)
 pub 1 twind/test/retained -r -n || true
-if until_true 10 retained_is 3 twind/test/retained ""; then
+if wait_for 10 retained_is 3 twind/test/retained ""; then
   ok "b. an empty retained payload on node 1 clears it for node 3 ($(since "$t") s)"
 else
   fail "b. after an empty retained payload on node 1, node 3 still has" \
@@ -251,7 +243,7 @@ will_client() {
   pids+=("$WILL_PID")
   ready "$out" 2 "twind/test/ping/$name" || return 1
   pub 2 "twind/members/$name" -r -m online
-  until_true 10 has_line "$n1" "twind/members/$name online"
+  wait_for 10 has_line "$n1" "twind/members/$name online"
 }
 # will_arrived NAME: node 1's subscriber has NAME's will.
 will_arrived() { has_line "$n1" "twind/members/$1 offline"; }
@@ -260,14 +252,14 @@ if will_client replica-killed "$KEEPALIVE"; then
   kill -KILL "$WILL_PID"
   wait "$WILL_PID" 2>/dev/null || true
   forget_pid "$WILL_PID"
-  if until_true 20 will_arrived replica-killed; then
+  if wait_for 20 will_arrived replica-killed; then
     d=$(since "$t")
     ok "c. the will of a client on node 2 killed with SIGKILL reached node 1 in $d s (keepalive" \
       "$KEEPALIVE s: the kernel closes the socket, the server sees it at once)"
   else
     fail "c. no will on node 1 within 20 s of the SIGKILL of its client on node 2"
   fi
-  if until_true 10 retained_is 3 twind/members/replica-killed offline; then
+  if wait_for 10 retained_is 3 twind/members/replica-killed offline; then
     ok "c. the will is retained: node 3 serves 'offline' for the killed client"
   else
     fail "c. node 3 serves '$(retained 3 twind/members/replica-killed)' for the killed client," \
@@ -279,7 +271,7 @@ fi
 if will_client replica-frozen "$FROZEN_KEEPALIVE"; then
   t=$(now)
   kill -STOP "$WILL_PID"
-  if until_true $((FROZEN_KEEPALIVE * 3 + 5)) will_arrived replica-frozen; then
+  if wait_for $((FROZEN_KEEPALIVE * 3 + 5)) will_arrived replica-frozen; then
     d=$(since "$t")
     ok "c. the will of a client frozen (SIGSTOP) on node 2 reached node 1 in $d s (keepalive" \
       "$FROZEN_KEEPALIVE s; MQTT allows 1.5 keepalives: $(awk -v k="$FROZEN_KEEPALIVE" \
@@ -319,7 +311,7 @@ stop_pid "$e3" || true
 
 # --- d. the loss of node 2 -----------------------------------------------------------------------
 pub 1 twind/test/kept -r -m k1 || true
-until_true 10 retained_is 3 twind/test/kept k1 ||
+wait_for 10 retained_is 3 twind/test/kept k1 ||
   fail "d. node 3 does not serve 'kept' before the loss"
 # leader STREAM: the node whose log last announced itself leader of the MQTT stream STREAM.
 leader() {
@@ -337,13 +329,13 @@ echo "d. node 2 killed (SIGKILL)"
 delivered_1_to_3() {
   marker=$((marker + 1))
   pub 1 plant/after-loss/frame -q "$1" -m "m$marker" || return 1
-  until_true 1 has_line "$n3" "twin_in/$(nats_partition after-loss 3)/plant/after-loss/frame m$marker"
+  wait_for 1 has_line "$n3" "twin_in/$(nats_partition after-loss 3)/plant/after-loss/frame m$marker"
 }
 # QoS 0 first: it goes through no stream, but its connection does (the session is stored in
 # $MQTT_sess). QoS 1 to a QoS 1 subscription is stored in $MQTT_msgs, and waits for that stream's
 # leader too.
 for qos in 0 1; do
-  if until_true 20 delivered_1_to_3 "$qos"; then
+  if wait_for 20 delivered_1_to_3 "$qos"; then
     ok "d. without node 2, a QoS $qos frame published on node 1 reaches node 3" \
       "($(since "$t_kill") s after the kill)"
   else
@@ -351,7 +343,7 @@ for qos in 0 1; do
   fi
 done
 for node in 1 3; do
-  if until_true 20 retained_is "$node" twind/test/kept k1; then
+  if wait_for 20 retained_is "$node" twind/test/kept k1; then
     ok "d. without node 2, node $node serves the retained message published before the loss" \
       "($(since "$t_kill") s after the kill)"
   else
@@ -360,7 +352,7 @@ for node in 1 3; do
 done
 # stored_during: a retained publish on node 3 during the loss is read on node 1.
 stored_during() { pub 3 twind/test/during -r -m d1 && retained_is 1 twind/test/during d1; }
-if until_true 30 stored_during; then
+if wait_for 30 stored_during; then
   ok "d. without node 2, a retained message published on node 3 is stored and read on node 1" \
     "($(since "$t_kill") s after the kill)"
 else
@@ -371,7 +363,7 @@ if nats_restart_node 2 30; then
   ok "d. node 2 restarted on its ports and store: serving MQTT in $(since "$t") s"
   for topic_value in kept:k1 during:d1; do
     topic=twind/test/${topic_value%%:*} value=${topic_value#*:}
-    if until_true 20 retained_is 2 "$topic" "$value"; then
+    if wait_for 20 retained_is 2 "$topic" "$value"; then
       ok "d. restarted node 2 serves $topic = $value ($(since "$t") s after its start)"
     else
       fail "d. restarted node 2 serves $topic = '$(retained 2 "$topic")', not '$value'"
@@ -380,9 +372,9 @@ if nats_restart_node 2 30; then
   delivered_2_to_1() {
     marker=$((marker + 1))
     pub 2 plant/after-restart/frame -m "m$marker" || return 1
-    until_true 1 has_line "$n1" "twin_in/$(nats_partition after-restart 3)/plant/after-restart/frame m$marker"
+    wait_for 1 has_line "$n1" "twin_in/$(nats_partition after-restart 3)/plant/after-restart/frame m$marker"
   }
-  if until_true 20 delivered_2_to_1; then
+  if wait_for 20 delivered_2_to_1; then
     ok "d. restarted node 2 delivers to node 1 ($(since "$t") s after its start)"
   else
     fail "d. nothing published on restarted node 2 reaches node 1 within 20 s"

@@ -49,17 +49,9 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # The logs and configurations (JetStream's stores change under cp: whatever can be copied).
 keep() { [[ -z ${KEEP:-} ]] || { mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP/" 2>/dev/null || true; }; }
 die() { echo "FAIL: $*"; keep; exit 1; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }
-# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds; 1 after SECONDS.
-wait_for() {
-  local deadline
-  deadline=$(awk -v t="$(now)" -v s="$1" 'BEGIN {printf "%.3f", t + s}')
-  shift
-  until "$@"; do
-    awk -v t="$(now)" -v d="$deadline" 'BEGIN {exit !(t > d)}' && return 1
-    sleep 0.2
-  done
-}
+# wait_for (measure.sh) polls every 0.2 s: each poll reads three replicas' /state.
+# shellcheck disable=SC2034
+WAIT_EVERY=0.2
 
 nats_cluster_start 3 3
 echo "cluster: 3 nats-server nodes, 3 partitions: $NATS_BROKERS"
