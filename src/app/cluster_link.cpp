@@ -28,10 +28,6 @@ std::string replaced(std::string s, std::string_view from, std::string_view to) 
   return s;
 }
 
-bool valid_member(std::string_view name) {
-  return config::is_asset_id(name) && name.find('.') == std::string_view::npos;
-}
-
 }  // namespace
 
 std::string resolve_member(config::Config& c, const std::string& member) {
@@ -40,7 +36,7 @@ std::string resolve_member(config::Config& c, const std::string& member) {
   }
   std::string name = !member.empty() ? member : c.cluster->member;
   if (name.empty()) name = host_name();
-  if (!valid_member(name)) {
+  if (!config::is_member_name(name)) {
     return "the member name \"" + name +
            "\" is not 1 to 64 letters, digits, _ and -; give one with --member";
   }

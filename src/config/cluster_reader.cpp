@@ -18,8 +18,7 @@ std::optional<ClusterSpec> read_cluster(Reader& r, const Value& v) {
   }  // else reported by fields(): the key table says it is required
   if (const Value* e = find(f, "member")) {
     if (const auto s = r.as_string(*e)) {
-      // No `.`: NATS's MQTT listener closes a connection that publishes a topic holding one.
-      if (!s->empty() && (!is_asset_id(*s) || s->find('.') != std::string::npos)) {
+      if (!s->empty() && !is_member_name(*s)) {
         r.expected(*e, "a name of 1 to 64 letters, digits, _ and - (it is a topic level)");
       } else {
         c.member = *s;

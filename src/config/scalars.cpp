@@ -357,4 +357,8 @@ bool is_asset_id(std::string_view text) noexcept {
   });
 }
 
+bool is_member_name(std::string_view text) noexcept {
+  return is_asset_id(text) && text.find('.') == std::string_view::npos;
+}
+
 }  // namespace twind::config

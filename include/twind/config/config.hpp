@@ -176,6 +176,10 @@ struct Config {
 /// file's ids and the engine to ids discovered in topics.
 [[nodiscard]] bool is_asset_id(std::string_view text) noexcept;
 
+/// Whether `text` may name a replica (cluster.member, --member): 1 to 64 of [A-Za-z0-9_-]. No `.`:
+/// NATS's MQTT listener closes a connection that publishes a topic holding one.
+[[nodiscard]] bool is_member_name(std::string_view text) noexcept;
+
 /// The reply topic of a command topic.
 [[nodiscard]] inline std::string reply_topic(std::string_view command_topic) {
   return std::string(command_topic) + "/reply";
