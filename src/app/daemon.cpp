@@ -308,6 +308,15 @@ void Daemon::disconnected(const event::Disconnected& d) {
 
 void Daemon::apply(config::Config& next, double now) {
   Loop& l = *loop_;
+  // A replica's ownership, status topic and subscriptions are built on its cluster section.
+  if (next.cluster != l.config.cluster) {
+    spdlog::error(
+        "reload refused, the running configuration stays: the cluster section changed (a "
+        "replica's partitions, name and announcements change at a restart only)");
+    ++l.counters.reloads_refused;
+    take_snapshot(l.last_tick, false);
+    return;
+  }
   std::vector<std::string> changes;
   l.sink.at(now);
   try {
@@ -320,9 +329,6 @@ void Daemon::apply(config::Config& next, double now) {
   }
   if (next.broker != l.config.broker) {
     spdlog::warn("reload: broker settings changed; they take effect at the next restart");
-  }
-  if (next.cluster != l.config.cluster) {
-    spdlog::warn("reload: cluster settings changed; they take effect at the next restart");
   }
   for (const std::string& c : changes) spdlog::info("reload: {}", c);
   if (changes.empty()) spdlog::info("reload: nothing changed");

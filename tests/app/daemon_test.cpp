@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "../support/fixtures.hpp"
+#include "twind/app/cluster_link.hpp"
 #include "twind/app/run.hpp"
+#include "twind/config/loader.hpp"
 #include "twind/mqtt/fake.hpp"
 
 namespace twind::app {
@@ -322,6 +324,44 @@ TEST(Daemon, ReloadWithAnUnbuildableModelIsRefusedAndTheOldConfigurationKeepsRun
   f.broker.publish("plant/y", "1");
   f.broker.publish("plant/y", "3");
   ASSERT_TRUE(f.advance_until([&] { return !f.broker.messages_on("twin/alert").empty(); }));
+}
+
+// A replica's ownership, status topic and subscriptions stand on its cluster section: a reload
+// that changes it is refused, and the replica goes on reading the others' announcements.
+TEST(Daemon, AReloadThatChangesTheClusterSectionIsRefused) {
+  config::LoadResult r = config::load_string(R"(
+tick: 50ms
+cluster: {partitions: 3, member: r1}
+assets:
+  - template: plant
+    discover: true
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input}
+      - {name: y, role: output}
+    frames:
+      - twin_in/{partition}/plant/{asset}/frame
+)",
+                                             "replica.yaml");
+  ASSERT_TRUE(r.ok());
+  config::Config replica = *r.config;
+  ASSERT_EQ(resolve_member(replica, ""), "");
+  Driven f(replica);
+  f.advance(0.1);
+  ASSERT_TRUE(f.broker.retained("twin/members/r1"));
+  config::Config alone = replica;
+  alone.cluster.reset();
+  f.sut.reload(alone);
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().reloads_refused == 1; }));
+  EXPECT_EQ(f.sut.counters().reloads, 0u);
+  // Still a replica: another member taking partitions is read as one, and r1 lets go of those
+  // that are r2's (with two members, one or two of the three) and says so.
+  const std::size_t before = f.broker.messages_on("twin/members/r1").size();
+  f.broker.publish(
+      "twin/members/r2",
+      R"({"state":"online","member":"r2","seq":1,"run":7,"holds":[],"taking":[0,1,2]})", 1, true);
+  ASSERT_TRUE(
+      f.advance_until([&] { return f.broker.messages_on("twin/members/r1").size() > before; }));
 }
 
 TEST(Daemon, AReloadToAnotherTickRestartsTheGridAtTheNewPeriod) {
