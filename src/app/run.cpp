@@ -152,7 +152,7 @@ std::optional<std::pair<std::string, int>> parse_listen(const std::string& s) {
 HttpSnapshot http_view(const std::shared_ptr<const DaemonSnapshot>& s, double now) {
   HttpSnapshot h;
   h.states = std::shared_ptr<const StateList>(s, &s->states);  // shares the snapshot
-  h.metrics = s->metrics;
+  h.metrics = std::shared_ptr<const std::string>(s, &s->metrics);
   const double age = now - s->ts;
   if (!s->connected) {
     h.health_detail = "not connected to the broker";

@@ -116,10 +116,10 @@ HttpSnapshot two_assets() {
   s.states = std::make_shared<StateList>(
       StateList{{"pump", R"({"asset":"pump","seq":17,"status":"ok","divergence":0.01})"},
                 {"fan", R"({"asset":"fan","seq":3,"status":"alert","active_alerts":[]})"}});
-  s.metrics =
+  s.metrics = std::make_shared<const std::string>(
       "# HELP twind_messages_total Messages received.\n"
       "# TYPE twind_messages_total counter\n"
-      "twind_messages_total{asset=\"pump\"} 42\n";
+      "twind_messages_total{asset=\"pump\"} 42\n");
   s.healthy = true;
   return s;
 }
@@ -175,6 +175,26 @@ TEST_F(HttpServerTest, StateWithNoAssetsIsAnEmptyJsonArray) {
   EXPECT_EQ(json::parse(res->body), json::array());
 }
 
+TEST_F(HttpServerTest, StateOfAFleetIsSentWholeAndInOrder) {
+  // 3,000 payloads of ~1 kB: a body of megabytes, written from the shared list piece by piece.
+  auto list = std::make_shared<StateList>();
+  for (int i = 0; i < 3000; ++i) {
+    const std::string id = "a" + std::to_string(i);
+    list->emplace_back(id, R"({"asset":")" + id + R"(","pad":")" + std::string(1000, 'x') + "\"}");
+  }
+  HttpSnapshot snap;
+  snap.states = list;
+  source_.set(snap);
+
+  const auto res = client().Get("/state");
+
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Length"), std::to_string(snap.state_array().size()));
+  EXPECT_EQ(res->body, snap.state_array());
+  EXPECT_EQ(json::parse(res->body).size(), 3000u);
+}
+
 TEST_F(HttpServerTest, AssetStateIsThatAssetsPayloadVerbatim) {
   const auto res = client().Get("/state/fan");
 
@@ -222,7 +242,7 @@ TEST_F(HttpServerTest, MetricsAreTheExpositionVerbatimAsPrometheusText) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u)
       << res->get_header_value("Content-Type");
-  EXPECT_EQ(res->body, two_assets().metrics);
+  EXPECT_EQ(res->body, *two_assets().metrics);
 }
 
 TEST_F(HttpServerTest, HealthzIsOkWhenHealthy) {
@@ -277,7 +297,7 @@ TEST_F(HttpServerTest, HeadAnswersLikeGetWithoutTheBody) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_TRUE(res->body.empty());
-  EXPECT_EQ(res->get_header_value("Content-Length"), std::to_string(two_assets().metrics.size()));
+  EXPECT_EQ(res->get_header_value("Content-Length"), std::to_string(two_assets().metrics->size()));
 }
 
 TEST_F(HttpServerTest, ResponsesAreNotCachedAndCloseTheConnection) {
@@ -415,7 +435,7 @@ TEST(HttpServer, FixedPortIsBoundAsGiven) {
     const SilentListener probe;  // borrow a port the kernel just handed out
     free_port = probe.port();
   }
-  HttpServer sut("127.0.0.1", free_port, [] { return HttpSnapshot{{}, "", true, ""}; });
+  HttpServer sut("127.0.0.1", free_port, [] { return HttpSnapshot{{}, {}, true, ""}; });
 
   sut.start();
 
@@ -535,7 +555,7 @@ TEST(HttpHealthProbe, ServerThatNeverAnswersTimesOutAsOne) {
 }
 
 TEST(HttpHealthProbe, Ipv6LoopbackInBracketsIsReached) {
-  HttpServer server("::1", 0, [] { return HttpSnapshot{{}, "", true, ""}; });
+  HttpServer server("::1", 0, [] { return HttpSnapshot{{}, {}, true, ""}; });
   try {
     server.start();
   } catch (const std::runtime_error& e) {

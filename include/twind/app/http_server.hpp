@@ -47,8 +47,10 @@ struct HttpSnapshot {
   /// GET /state/{asset} answers 404 for it. Shared, not copied: a fleet's states are megabytes,
   /// and /healthz is asked every few seconds. Null: no states.
   std::shared_ptr<const StateList> states;
-  /// The Prometheus text exposition served on GET /metrics, verbatim.
-  std::string metrics;
+  /// The Prometheus text exposition served on GET /metrics, verbatim. Shared, not copied: a
+  /// fleet's is hundreds of kilobytes, and a copy per scrape, made on whichever of the server's
+  /// threads answers, leaves each thread's allocator arena holding that much more. Null: empty.
+  std::shared_ptr<const std::string> metrics;
   /// GET /healthz: 200 when true, with health_detail as the body ("ok" when empty: a non-empty
   /// one says what is degraded), else 503 with health_detail as the body.
   bool healthy = false;
