@@ -108,4 +108,40 @@ std::optional<core::MemberAnnouncement> parse_announcement(std::string_view payl
   return a;
 }
 
+std::optional<AlertRecord> parse_alert_record(std::string_view payload) {
+  AlertRecord r;
+  if (payload.empty()) return r;
+  const nlohmann::json j = nlohmann::json::parse(payload, nullptr, false);
+  if (!j.is_object() || !j.contains("member") || !j["member"].is_string() ||
+      !j.contains("active_alerts") || !j["active_alerts"].is_array()) {
+    return std::nullopt;
+  }
+  r.member = j["member"].get<std::string>();
+  if (j.contains("run") && j["run"].is_number_unsigned()) r.run = j["run"].get<std::uint64_t>();
+  for (const auto& a : j["active_alerts"]) {
+    if (!a.is_object() || !a.contains("id") || !a["id"].is_string() || !a.contains("signal") ||
+        !a["signal"].is_string() || !a.contains("since") || !a["since"].is_number()) {
+      return std::nullopt;
+    }
+    core::HandedRecord h;
+    const std::string id = a["id"].get<std::string>();
+    if (id == to_string(AlertId::divergence)) {
+      h.id = AlertId::divergence;
+    } else if (id == to_string(AlertId::stale)) {
+      h.id = AlertId::stale;
+    } else if (id == to_string(AlertId::model_diverged)) {
+      h.id = AlertId::model_diverged;
+    } else {
+      continue;  // a later version's: not for this one to settle
+    }
+    h.signal = a["signal"].get<std::string>();
+    h.since = a["since"].get<double>();
+    if (a.contains("detector") && a["detector"] == to_string(core::Detector::cusum)) {
+      h.detector = core::Detector::cusum;
+    }
+    r.alerts.push_back(std::move(h));
+  }
+  return r;
+}
+
 }  // namespace twind::app

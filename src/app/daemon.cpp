@@ -66,6 +66,9 @@ struct Daemon::Loop {
   std::uint64_t run_id = 0;
   double announced_at = 0.0;  // the last announcement
   int inbound_qos = 1;        // of its subscriptions
+  // cluster.active_alerts, and its filters for the partitions subscribed to.
+  core::Pattern records;
+  std::vector<std::string> record_filters;
 };
 
 Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions options)
@@ -85,9 +88,9 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
   client.subscribe(l.engine.topics(), l.inbound_qos);
   if (l.config.cluster) {
     l.ownership.emplace(l.config.cluster->member, l.config.cluster->partitions);
-    std::random_device seed;
-    l.run_id = (static_cast<std::uint64_t>(seed()) << 32U) ^ seed();
     client.subscribe({members_filter(l.config.cluster->members)}, l.inbound_qos);
+    l.records = core::Pattern::of(l.config.cluster->active_alerts, 0, 0);
+    new_run();
   }
   // broker.check_publish: the status topic and the first asset known now; with discovery only,
   // the first one discovered (LivePublisher::discovered).
@@ -229,6 +232,12 @@ void Daemon::message(std::string_view topic, std::string_view payload, double ar
       announcement(*member, payload, arrival);
       return;
     }
+    std::string_view asset;
+    std::uint32_t partition = 0;
+    if (l.records.match(topic, asset, partition)) {
+      alert_record(asset, payload, arrival);
+      return;
+    }
   }
   // twind's own messages, back from the broker: evidence for the check, not telemetry.
   if (l.publisher.echo(topic, payload)) return;
@@ -245,7 +254,10 @@ void Daemon::connected(const event::Connected& c) {
   l.publisher.connection_changed();
   if (l.ownership) {
     // While it was away the others may have taken its partitions: it starts again from none,
-    // announces itself and decides once its announcement has come back.
+    // announces itself and decides once its announcement has come back. It does so as a new
+    // run: the alert records it wrote before are those of twins it has let go, for the twins it
+    // takes now to settle like anyone else's.
+    new_run();
     l.ownership->restart();
     apply_ownership();
   }
@@ -272,12 +284,41 @@ void Daemon::announcement(std::string_view member, std::string_view payload, dou
   }
 }
 
+void Daemon::new_run() {
+  Loop& l = *loop_;
+  std::random_device seed;
+  l.run_id = (static_cast<std::uint64_t>(seed()) << 32U) ^ seed();
+  l.sink.alert_records(l.config.cluster->active_alerts, l.config.cluster->partitions,
+                       l.config.cluster->member, l.run_id);
+}
+
+void Daemon::alert_record(std::string_view asset, std::string_view payload, double arrival) {
+  Loop& l = *loop_;
+  std::optional<AlertRecord> r = parse_alert_record(payload);
+  if (!r) {
+    spdlog::warn("cluster: the alert record of {} is not one; ignored", printable(asset));
+    return;
+  }
+  // Its own, back (a record of an earlier process of the same name is not).
+  if (r->member == l.ownership->self() && r->run == l.run_id) return;
+  l.sink.message_at(arrival);
+  l.engine.take_over(asset, std::move(r->alerts), arrival, l.sink);
+}
+
 void Daemon::apply_ownership() {
   Loop& l = *loop_;
   const core::Ownership& own = *l.ownership;
-  const std::vector<std::string> before = l.engine.topics();
+  std::vector<std::string> before = l.engine.topics();
+  before.insert(before.end(), l.record_filters.begin(), l.record_filters.end());
   const std::size_t dropped = l.engine.set_partitions(own.subscribed(), own.held());
-  const std::vector<std::string>& after = l.engine.topics();
+  // The records of the alerts raised on the assets of the partitions it subscribes to: those
+  // retained come with the subscription, before it holds the partition.
+  l.record_filters.clear();
+  for (std::uint32_t p = 0; p < own.subscribed().size(); ++p) {
+    if (own.subscribed()[p]) l.record_filters.push_back(l.records.with("+", std::to_string(p)));
+  }
+  std::vector<std::string> after = l.engine.topics();
+  after.insert(after.end(), l.record_filters.begin(), l.record_filters.end());
   std::vector<std::string> added;
   std::vector<std::string> removed;
   for (const std::string& t : after) {

@@ -1,6 +1,7 @@
 #include "twind/app/publisher.hpp"
 
 #include "twind/app/live_feed.hpp"
+#include "twind/core/cluster.hpp"
 #include "twind/core/encode.hpp"
 
 namespace twind::app {
@@ -47,6 +48,39 @@ void PublishingSink::on_alert(const core::AssetTwin& twin, const core::AlertEven
   if (feed_ != nullptr) feed_->alert(twin, payload_);
   out_.log(LineKind::alert, event.raised ? LogLevel::warning : LogLevel::info,
            core::console_line(twin, event, started_ ? now_ - origin_ : 0.0));
+  if (partitions_ > 0) publish_record(twin);
+}
+
+void PublishingSink::alert_records(std::string pattern, std::uint32_t partitions,
+                                   std::string member, std::uint64_t run) {
+  constexpr std::string_view kPartition = "{partition}";
+  constexpr std::string_view kAsset = "{asset}";
+  const std::size_t p = pattern.find(kPartition);
+  const std::size_t a = pattern.find(kAsset);
+  record_prefix_ = pattern.substr(0, p);
+  record_mid_ = pattern.substr(p + kPartition.size(), a - p - kPartition.size());
+  record_suffix_ = pattern.substr(a + kAsset.size());
+  partitions_ = partitions;
+  member_ = std::move(member);
+  run_ = run;
+}
+
+void PublishingSink::on_handed_over(const core::AssetTwin& twin) {
+  if (partitions_ > 0) publish_record(twin);
+}
+
+void PublishingSink::publish_record(const core::AssetTwin& twin) {
+  std::string topic = record_prefix_;
+  topic += std::to_string(core::partition_of(twin.id(), partitions_));
+  topic += record_mid_;
+  topic += twin.id();
+  topic += record_suffix_;
+  payload_.clear();
+  // None raised: the retained record goes (an empty retained message clears the topic's).
+  if (twin.active_alerts() > 0 || !twin.handed_over().empty()) {
+    core::encode_active_alerts(twin, now_, member_, run_, payload_);
+  }
+  if (!out_.publish(topic, payload_, 1, true, now_)) ++failed_;
 }
 
 void PublishingSink::on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) {

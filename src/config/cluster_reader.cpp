@@ -7,7 +7,9 @@
 namespace twind::config::detail {
 
 std::optional<ClusterSpec> read_cluster(Reader& r, const Value& v) {
-  if (!r.expect_map(v, "a mapping (partitions, member, members)")) return std::nullopt;
+  if (!r.expect_map(v, "a mapping (partitions, member, members, active_alerts, handover_settle)")) {
+    return std::nullopt;
+  }
   const std::size_t errors_before = r.errors();
   const Fields f = r.fields(v, "cluster");
   ClusterSpec c;
@@ -35,6 +37,28 @@ std::optional<ClusterSpec> read_cluster(Reader& r, const Value& v) {
                    "twin/members/{member}");
       } else {
         c.members = *s;
+      }
+    }
+  }
+  if (const Value* e = find(f, "active_alerts")) {
+    if (const auto s = r.as_string(*e)) {
+      if (const auto problem = topic_problem(*s)) {
+        r.expected(*e, *problem);
+      } else if (!is_partitioned_pattern(*s)) {
+        r.expected(*e,
+                   "a topic with {partition} and then {asset}, each once as a whole level, like "
+                   "twin/active_alerts/{partition}/{asset}");
+      } else {
+        c.active_alerts = *s;
+      }
+    }
+  }
+  if (const Value* e = find(f, "handover_settle")) {
+    if (const auto d = r.as_duration(*e)) {
+      if (*d < 0.0 || *d > 3600.0) {
+        r.expected(*e, "a duration from 0s to 1h");
+      } else {
+        c.handover_settle = *d;
       }
     }
   }

@@ -91,6 +91,18 @@ const std::vector<KeyDoc>& key_table() {
        "its last will), read by every replica to agree on who owns what. Replaces topics.status "
        "for a replica.",
        "no + or #; `{member}` once, as a whole level"},
+      {"cluster.active_alerts", "string", "twin/active_alerts/{partition}/{asset}",
+       "Each asset's record of the alerts raised on it and not cleared (retained): written by "
+       "the replica that holds the asset at each change, read by the one that takes it over, "
+       "which settles them (docs/scaling.md).",
+       "no + or #; `{partition}` and then `{asset}`, each once as a whole level"},
+      {"cluster.handover_settle", "duration", "10s",
+       "How long a twin that took an asset over must agree with it, comparison after comparison "
+       "(event time), before it clears a divergence or model_diverged alert handed over with it: "
+       "a twin started from the measurements agrees with them at first, worn machine or not. "
+       "Give slow models (a thermal time constant of minutes) about three of their time "
+       "constants.",
+       "0s to 1h"},
       {"topics", "mapping", "(all defaults)", "Topics twind publishes to.", ""},
       {"topics.state", "string",
        "twin/state (twin/{asset}/state with several assets or a template)",

@@ -47,6 +47,74 @@ void write_comparison(json::Writer& w, bool has_value, double value, bool has_pr
 
 }  // namespace
 
+namespace {
+
+void write_active_alert(json::Writer& w, const AssetTwin& twin, AlertId id, std::size_t signal,
+                        double since, Detector detector, bool handed_over) {
+  const AssetDef& def = twin.def();
+  w.begin_object();
+  w.key("id").value(to_string(id));
+  w.key("signal").value(def.signals[signal].name);
+  w.key("severity").value(to_string(id == AlertId::stale ? def.stale_severity : def.severity));
+  w.key("since").value(since);
+  w.key("alert_id").value(alert_id(twin.id(), def.signals[signal].name, id, since));
+  if (id == AlertId::divergence) w.key("detector").value(to_string(detector));
+  if (handed_over) w.key("handed_over").value(true);
+  w.end_object();
+}
+
+// `active_alerts`: the twin's own, the same order on every tick (model_diverged, then by
+// signal, divergence before stale), then those handed over to it and not settled yet.
+void write_active_alerts(json::Writer& w, const AssetTwin& twin) {
+  const AssetDef& def = twin.def();
+  w.key("active_alerts").begin_array();
+  if (twin.model_diverged()) {
+    write_active_alert(w, twin, AlertId::model_diverged, def.n_inputs, twin.model_diverged_since(),
+                       Detector::threshold, false);
+  }
+  for (std::size_t i = 0; i < def.signals.size(); ++i) {
+    const SignalView& sv = twin.signal(i);
+    if (sv.divergence_active) {
+      write_active_alert(w, twin, AlertId::divergence, i, sv.divergence_since,
+                         sv.divergence_detector, false);
+    }
+    if (sv.stale_active) {
+      write_active_alert(w, twin, AlertId::stale, i, sv.stale_since, Detector::threshold, false);
+    }
+  }
+  for (const HandedAlert& h : twin.handed_over()) {
+    write_active_alert(w, twin, h.id, h.signal, h.since, h.detector, true);
+  }
+  w.end_array();
+}
+
+}  // namespace
+
+std::string alert_id(std::string_view asset, std::string_view signal, AlertId id, double since) {
+  std::string out;
+  out.reserve(asset.size() + signal.size() + 32);
+  out += asset;
+  out += '/';
+  out += signal;
+  out += '/';
+  out += to_string(id);
+  out += '/';
+  out += std::to_string(std::llround(since * 1000.0));
+  return out;
+}
+
+void encode_active_alerts(const AssetTwin& twin, double ts, std::string_view member,
+                          std::uint64_t run, std::string& out) {
+  json::Writer w(out);
+  w.begin_object();
+  w.key("asset").value(twin.id());
+  w.key("ts").value(ts);
+  w.key("member").value(member);
+  w.key("run").value(run);
+  write_active_alerts(w, twin);
+  w.end_object();
+}
+
 void encode_state(const AssetTwin& twin, double ts, std::string& out) {
   const AssetDef& def = twin.def();
   json::Writer w(out);
@@ -90,36 +158,7 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out) {
                  divergence ? divergence->threshold : 0.0);
   w.key("status").value(to_string(twin.status()));
 
-  w.key("active_alerts").begin_array();
-  if (twin.model_diverged()) {
-    w.begin_object();
-    w.key("id").value(to_string(AlertId::model_diverged));
-    w.key("signal").value(def.signals[def.n_inputs].name);
-    w.key("severity").value(to_string(def.severity));
-    w.key("since").value(twin.model_diverged_since());
-    w.end_object();
-  }
-  for (std::size_t i = 0; i < def.signals.size(); ++i) {
-    const SignalView& sv = twin.signal(i);
-    // Same order on every tick: by signal, divergence before stale.
-    if (sv.divergence_active) {
-      w.begin_object();
-      w.key("id").value(to_string(AlertId::divergence));
-      w.key("signal").value(def.signals[i].name);
-      w.key("severity").value(to_string(def.severity));
-      w.key("since").value(sv.divergence_since);
-      w.end_object();
-    }
-    if (sv.stale_active) {
-      w.begin_object();
-      w.key("id").value(to_string(AlertId::stale));
-      w.key("signal").value(def.signals[i].name);
-      w.key("severity").value(to_string(def.stale_severity));
-      w.key("since").value(sv.stale_since);
-      w.end_object();
-    }
-  }
-  w.end_array();
+  write_active_alerts(w, twin);
   // The divergence's cause as last published (topics.diagnosis), while the alert lasts.
   if (const DiagnosisMark& m = twin.diagnosis_mark(); twin.diagnosing() && m.any) {
     w.key("diagnosis").begin_object();
@@ -163,40 +202,46 @@ std::string console_line(const AssetTwin& twin, const AlertEvent& e, double t) {
 std::string alert_message(const AssetTwin& twin, const AlertEvent& e) {
   const std::string& signal = twin.def().signals[e.signal].name;
   std::string m;
+  if (e.handed_over && !e.raised && e.value == 0.0 && e.threshold == 0.0 &&
+      !(e.id == AlertId::divergence && e.detector == Detector::cusum)) {
+    // Cleared as superseded (AssetTwin::take_over), by a reload or a rebaseline.
+    return "handed over, cleared: " + std::string(to_string(e.id)) + " on " + signal;
+  }
+  if (e.handed_over) m = e.raised ? "handed over, confirmed: " : "handed over, cleared: ";
   if (e.id == AlertId::model_diverged) {
     if (e.raised) {
-      m = "model state beyond ";
+      m += "model state beyond ";
       append_short(m, e.threshold);
       m += ": re-initialised from the measurements";
     } else {
-      m = "model back within bounds";
+      m += "model back within bounds";
     }
   } else if (e.id == AlertId::divergence && e.detector == Detector::cusum) {
     if (e.raised) {
-      m = "cusum ";
+      m += "cusum ";
       append_short(m, e.value);
       m += " > ";
       append_short(m, e.threshold);
       m += " on ";
     } else {
-      m = "cusum back to 0 on ";
+      m += "cusum back to 0 on ";
     }
     m += signal;
   } else if (e.id == AlertId::divergence) {
-    m = "divergence ";
+    m += "divergence ";
     append_short(m, e.value);
     m += e.raised ? " > " : " < ";
     append_short(m, e.threshold);
     m += " on ";
     m += signal;
   } else if (e.raised) {
-    m = "no " + signal + " for ";
+    m += "no " + signal + " for ";
     append_short(m, e.value);
     m += " s (stale after ";
     append_short(m, e.threshold);
     m += " s)";
   } else {
-    m = signal + " arriving again";
+    m += signal + " arriving again";
   }
   return m;
 }
@@ -208,8 +253,10 @@ void encode_alert(const AssetTwin& twin, const AlertEvent& e, std::string& out) 
   w.key("asset").value(twin.id());
   w.key("ts").value(e.ts);
   w.key("id").value(to_string(e.id));
+  w.key("alert_id").value(alert_id(twin.id(), def.signals[e.signal].name, e.id, e.since));
   w.key("signal").value(def.signals[e.signal].name);
   w.key("state").value(e.raised ? "raised" : "cleared");
+  if (e.handed_over) w.key("handed_over").value(true);
   w.key("severity").value(to_string(e.severity));
   w.key("value").value(e.value);
   w.key("threshold").value(e.threshold);

@@ -32,6 +32,7 @@ std::uint64_t Counters::rejected_total() const noexcept {
 Engine::Engine(const config::Config& config, double start)
     : settings_(EngineSettings::of(config)),
       partitions_(config.cluster ? config.cluster->partitions : 0),
+      handover_settle_(config.cluster ? config.cluster->handover_settle : 0.0),
       subscribed_(partitions_, false),
       held_(partitions_, false),
       fleet_(build_entries(config), start),
@@ -85,8 +86,45 @@ std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
     fleet_ = std::move(kept);
     set_schedule();
   }
+  std::erase_if(book_,
+                [&](const auto& r) { return !subscribed_[partition_of(r.first, partitions_)]; });
   router_ = Router(fleet_, settings_.topics.command, subscribed_);
   return dropped;
+}
+
+bool Engine::take_over(std::string_view id, std::vector<HandedRecord> alerts, double now,
+                       Sink& sink) {
+  if (partitions_ == 0 || !subscribed_[partition_of(id, partitions_)]) return false;
+  if (alerts.empty()) {
+    if (const auto it = book_.find(id); it != book_.end()) book_.erase(it);
+  } else {
+    book_.insert_or_assign(std::string(id), std::move(alerts));
+  }
+  if (const std::optional<std::uint32_t> a = fleet_.index_of(id)) {
+    const auto it = book_.find(id);
+    if (held_[partition_of(id, partitions_)]) {
+      CountingSink counting(sink, counters_);
+      AssetTwin& twin = fleet_.twin(*a);
+      std::vector<HandedAlert> handed;
+      if (it != book_.end()) {
+        for (const HandedRecord& r : it->second) {
+          const std::size_t s = twin.def().find_signal(r.signal);
+          if (s < twin.def().signals.size()) handed.push_back({r.id, s, r.since, r.detector});
+        }
+      }
+      if (twin.take_over(handed, now, counting, handover_settle_)) sink.on_handed_over(twin);
+    }
+  }
+  return true;
+}
+
+void Engine::hand_over(std::size_t i, double now, Sink& sink) {
+  if (book_.empty()) return;
+  AssetTwin& twin = fleet_.twin(i);
+  const auto it = book_.find(twin.id());
+  if (it == book_.end()) return;
+  std::vector<HandedRecord> record = it->second;
+  take_over(twin.id(), std::move(record), now, sink);
 }
 
 void Engine::set_diagnosis() {
@@ -213,6 +251,7 @@ void Engine::on_template_topic(const Pattern& pattern, std::string_view id, std:
   ++counters_.discovered;
   add_twin(AssetTwin(std::string(id), entry.def, arrival), pattern.entry);
   sink.on_discovered(fleet_.twin(a));
+  hand_over(a, arrival, sink);
   deliver(Route{a, pattern.signal}, topic, arrival, sink);
 }
 

@@ -66,6 +66,12 @@ std::optional<Reject> AssetTwin::on_sample(std::size_t signal, double value, dou
   const bool back_from_stale = sv.stale_active;
   // Stale is decided on the arrival clock, so the arrival (not the stamped ts) clears it.
   if (back_from_stale) end_stale(signal, arrival, 0.0, sd.stale_after, sink);
+  if (!handed_.empty()) {
+    if (const auto h = take_handed(AlertId::stale, signal)) {
+      clear_handed(sink, {AlertId::stale, signal, false, arrival, 0.0, sd.stale_after,
+                          def_->stale_severity, Detector::threshold, h->since, true});
+    }
+  }
   if (sv.has_value) {
     const double gap = ts - sv.event_time;
     if (input_lossy) {
@@ -150,8 +156,10 @@ void AssetTwin::on_model_diverged(double ts, double magnitude, AlertSink& sink) 
   if (diverged_) return;
   diverged_ = true;
   diverged_since_ = ts;
-  emit(sink,
-       {AlertId::model_diverged, def_->n_inputs, true, ts, magnitude, kStateLimit, def_->severity});
+  const auto h = take_handed(AlertId::model_diverged, def_->n_inputs);
+  if (h) diverged_since_ = h->since;  // confirms it
+  emit(sink, {AlertId::model_diverged, def_->n_inputs, true, ts, magnitude, kStateLimit,
+              def_->severity, Detector::threshold, diverged_since_, h.has_value()});
 }
 
 void AssetTwin::clear_model_diverged(double ts, AlertSink& sink) {
@@ -265,14 +273,17 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
       sd.has_cusum,     sd.cusum_sigma, sd.cusum_k,         sd.cusum_h};
   const DivergenceDetector::Decision d = detectors_[signal].update(sv.residual, settings);
   switch (d.transition) {
-    case Transition::raised:
+    case Transition::raised: {
       sv.divergence_active = true;
       sv.divergence_since = ts;
+      const auto h = take_handed(AlertId::divergence, signal);
+      if (h) sv.divergence_since = h->since;  // confirms it
       hold(ts);
       sv.divergence_detector = d.by;
-      emit(sink,
-           {AlertId::divergence, signal, true, ts, d.value, d.threshold, def_->severity, d.by});
+      emit(sink, {AlertId::divergence, signal, true, ts, d.value, d.threshold, def_->severity, d.by,
+                  sv.divergence_since, h.has_value()});
       break;
+    }
     case Transition::cleared:
       sv.divergence_active = false;
       emit(sink,
@@ -282,6 +293,7 @@ void AssetTwin::compare(std::size_t signal, double ts, AlertSink& sink) {
     case Transition::none:
       break;
   }
+  if (!handed_.empty()) settle_handed(signal, ts, sink);
 }
 
 void AssetTwin::rebind(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink) {
@@ -324,6 +336,15 @@ void AssetTwin::rebaseline(std::shared_ptr<const AssetDef> def, double now, Aler
     detectors_[i].reset();
     end_divergence(i, now, def_->signals[i].clear_threshold, sink);
   }
+  for (std::size_t k = handed_.size(); k-- > 0;) {
+    const HandedAlert h = handed_[k];
+    if (h.id == AlertId::stale) continue;
+    handed_.erase(handed_.begin() + static_cast<std::ptrdiff_t>(k));
+    calm_.erase(calm_.begin() + static_cast<std::ptrdiff_t>(k));
+    calm_since_.erase(calm_since_.begin() + static_cast<std::ptrdiff_t>(k));
+    clear_handed(sink,
+                 {h.id, h.signal, false, now, 0.0, 0.0, def_->severity, h.detector, h.since, true});
+  }
   reinitialise();
 }
 
@@ -335,6 +356,142 @@ void AssetTwin::clear_alerts(double now, AlertSink& sink) {
     detectors_[i].reset();
     end_divergence(i, now, sd.clear_threshold, sink);
     if (sv.stale_active) end_stale(i, now, now - sv.last_arrival, sd.stale_after, sink);
+  }
+  const std::vector<HandedAlert> handed = std::exchange(handed_, {});
+  calm_.clear();
+  calm_since_.clear();
+  for (const HandedAlert& h : handed) {
+    clear_handed(sink, {h.id, h.signal, false, now, 0.0, 0.0,
+                        h.id == AlertId::stale ? def_->stale_severity : def_->severity, h.detector,
+                        h.since, true});
+  }
+}
+
+bool AssetTwin::take_over(std::span<const HandedAlert> alerts, double now, AlertSink& sink,
+                          double settle) {
+  settle_ = settle;
+  bool changed = false;
+  std::vector<HandedAlert> next;
+  for (const HandedAlert& a : alerts) {
+    if (a.signal >= signals_.size()) continue;
+    SignalView& sv = signals_[a.signal];
+    std::optional<double> own;  // the since of this twin's alert of the same kind, if raised
+    switch (a.id) {
+      case AlertId::divergence:
+        if (sv.divergence_active) own = sv.divergence_since;
+        break;
+      case AlertId::stale:
+        if (sv.stale_active) own = sv.stale_since;
+        break;
+      case AlertId::model_diverged:
+        if (diverged_) own = diverged_since_;
+        break;
+    }
+    const Severity severity = a.id == AlertId::stale ? def_->stale_severity : def_->severity;
+    if (!own) {
+      next.push_back(a);
+    } else if (a.since < *own) {
+      // The record came after this twin raised the same alert itself: the older one, which
+      // subscribers saw first, stands. The twin's own is cleared in its favour and the handed
+      // one confirmed; from here on the twin's alert is the handed one.
+      const SignalDef& sd = def_->signals[a.signal];
+      AlertEvent confirm{a.id, a.signal, true, now, 0.0, 0.0, severity, a.detector, a.since, true};
+      switch (a.id) {
+        case AlertId::divergence:
+          confirm.detector = sv.divergence_detector;
+          confirm.value = confirm.detector == Detector::cusum ? detectors_[a.signal].cusum()
+                                                              : std::abs(sv.residual);
+          confirm.threshold = confirm.detector == Detector::cusum ? sd.cusum_h : sd.threshold;
+          sv.divergence_since = a.since;
+          break;
+        case AlertId::stale:
+          confirm.value = now - sv.last_arrival;
+          confirm.threshold = sd.stale_after;
+          sv.stale_since = a.since;
+          break;
+        case AlertId::model_diverged:
+          confirm.value = kStateLimit;
+          confirm.threshold = kStateLimit;
+          diverged_since_ = a.since;
+          break;
+      }
+      clear_handed(sink,
+                   {a.id, a.signal, false, now, 0.0, 0.0, severity, confirm.detector, *own, true});
+      sink.on_alert(*this, confirm);  // still one alert of this twin's: not counted again
+      changed = true;
+    } else if (*own != a.since) {
+      // This twin's own alert is older: the handed one ends here, superseded.
+      clear_handed(sink,
+                   {a.id, a.signal, false, now, 0.0, 0.0, severity, a.detector, a.since, true});
+    }  // else it is that very alert, confirmed already
+  }
+  if (next == handed_) return changed;
+  std::vector<std::uint32_t> calm(next.size(), 0);
+  std::vector<double> since(next.size(), 0.0);
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    const auto was = std::find(handed_.begin(), handed_.end(), next[i]);
+    if (was == handed_.end()) continue;
+    const auto k = static_cast<std::size_t>(was - handed_.begin());
+    calm[i] = calm_[k];
+    since[i] = calm_since_[k];
+  }
+  handed_ = std::move(next);
+  calm_ = std::move(calm);
+  calm_since_ = std::move(since);
+  return true;
+}
+
+std::optional<HandedAlert> AssetTwin::take_handed(AlertId id, std::size_t signal) {
+  for (std::size_t k = 0; k < handed_.size(); ++k) {
+    if (handed_[k].id != id || handed_[k].signal != signal) continue;
+    const HandedAlert h = handed_[k];
+    handed_.erase(handed_.begin() + static_cast<std::ptrdiff_t>(k));
+    calm_.erase(calm_.begin() + static_cast<std::ptrdiff_t>(k));
+    calm_since_.erase(calm_since_.begin() + static_cast<std::ptrdiff_t>(k));
+    return h;
+  }
+  return std::nullopt;
+}
+
+void AssetTwin::clear_handed(AlertSink& sink, AlertEvent e) {
+  e.raised = false;
+  e.handed_over = true;
+  sink.on_alert(*this, e);  // never counted in active_alerts_: this twin did not raise it
+}
+
+void AssetTwin::settle_handed(std::size_t signal, double ts, AlertSink& sink) {
+  const SignalDef& sd = def_->signals[signal];
+  const SignalView& sv = signals_[signal];
+  const double magnitude = std::abs(sv.residual);
+  const bool calm = (!sd.has_threshold || magnitude < sd.clear_threshold) &&
+                    (!sd.has_cusum || detectors_[signal].cusum() == 0.0);
+  for (std::size_t k = handed_.size(); k-- > 0;) {
+    const HandedAlert h = handed_[k];
+    std::uint32_t needed = 0;
+    bool calm_here = calm;
+    if (h.id == AlertId::divergence && h.signal == signal && !sv.divergence_active) {
+      needed = static_cast<std::uint32_t>(std::max(def_->clear_after, 1));
+    } else if (h.id == AlertId::model_diverged && !diverged_) {
+      calm_here = true;  // a comparison within bounds
+      needed = kDivergedClearSamples;
+    } else {
+      continue;
+    }
+    if (!calm_here) {
+      calm_[k] = 0;
+      continue;
+    }
+    if (calm_[k]++ == 0) calm_since_[k] = ts;
+    if (calm_[k] < needed || ts - calm_since_[k] < settle_) continue;
+    handed_.erase(handed_.begin() + static_cast<std::ptrdiff_t>(k));
+    calm_.erase(calm_.begin() + static_cast<std::ptrdiff_t>(k));
+    calm_since_.erase(calm_since_.begin() + static_cast<std::ptrdiff_t>(k));
+    const bool by_threshold = h.id == AlertId::divergence && h.detector == Detector::threshold;
+    clear_handed(sink, {h.id, h.signal, false, ts, by_threshold ? magnitude : 0.0,
+                        by_threshold                      ? sd.clear_threshold
+                        : h.id == AlertId::model_diverged ? kStateLimit
+                                                          : 0.0,
+                        def_->severity, h.detector, h.since, true});
   }
 }
 
@@ -381,8 +538,11 @@ void AssetTwin::check_stale(double now, AlertSink& sink) {
     if (silent > sd.stale_after) {
       sv.stale_active = true;
       sv.stale_since = now;
+      const auto h = take_handed(AlertId::stale, i);
+      if (h) sv.stale_since = h->since;  // confirms it
       ++stale_count_;
-      emit(sink, {AlertId::stale, i, true, now, silent, sd.stale_after, def_->stale_severity});
+      emit(sink, {AlertId::stale, i, true, now, silent, sd.stale_after, def_->stale_severity,
+                  Detector::threshold, sv.stale_since, h.has_value()});
     }
   }
 }
@@ -496,13 +656,27 @@ void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {
   } else {
     --active_alerts_;
   }
-  sink.on_alert(*this, e);
+  if (e.handed_over) {
+    sink.on_alert(*this, e);
+    return;
+  }
+  AlertEvent named = e;  // named by its raise
+  if (e.raised) {
+    named.since = e.ts;
+  } else if (e.id == AlertId::divergence) {
+    named.since = signals_[e.signal].divergence_since;
+  } else if (e.id == AlertId::stale) {
+    named.since = signals_[e.signal].stale_since;
+  } else {
+    named.since = diverged_since_;
+  }
+  sink.on_alert(*this, named);
 }
 
 Status AssetTwin::status() const noexcept {
   if (stale_count_ > 0) return Status::stale;
   if (!initialised_) return Status::starting;
-  if (active_alerts_ > 0) return Status::alert;
+  if (active_alerts_ > 0 || !handed_.empty()) return Status::alert;
   return Status::ok;
 }
 

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "../support/fixtures.hpp"
+#include "../support/recording_sink.hpp"
+#include "twind/core/encode.hpp"
 
 namespace twind::app {
 namespace {
@@ -61,6 +63,41 @@ TEST(ClusterLink, AnAnnouncementReadsBackAsWritten) {
   EXPECT_FALSE(parse_announcement("")->online);
   EXPECT_FALSE(parse_announcement("{\"state\": 3}"));
   EXPECT_FALSE(parse_announcement("not json"));
+}
+
+TEST(ClusterLink, AnAlertRecordReadsBackAsWritten) {
+  const config::Config c = testing::seed_config();
+  core::AssetTwin twin(c.assets[0].id, core::compile_asset(c.assets[0], c.topics), 0.0);
+  testing::CollectingSink sink;
+  twin.take_over(
+      std::vector<core::HandedAlert>{{AlertId::divergence, 1, 12.5, core::Detector::cusum},
+                                     {AlertId::stale, 0, 13.0}},
+      14.0, sink);
+  std::string payload;
+  core::encode_active_alerts(twin, 14.0, "replica-2", 18446744073709551557ULL, payload);
+
+  const std::optional<AlertRecord> r = parse_alert_record(payload);
+
+  ASSERT_TRUE(r) << payload;
+  EXPECT_EQ(r->member, "replica-2");
+  EXPECT_EQ(r->run, 18446744073709551557ULL);  // all 64 bits
+  EXPECT_EQ(r->alerts, (std::vector<core::HandedRecord>{
+                           {AlertId::divergence, "y", 12.5, core::Detector::cusum},
+                           {AlertId::stale, "u", 13.0, core::Detector::threshold}}));
+}
+
+TEST(ClusterLink, AnEmptyAlertRecordHasNoAlertsAndAnyOtherPayloadIsNone) {
+  const std::optional<AlertRecord> cleared = parse_alert_record("");
+  ASSERT_TRUE(cleared);
+  EXPECT_TRUE(cleared->alerts.empty());
+  EXPECT_FALSE(parse_alert_record("not json"));
+  EXPECT_FALSE(parse_alert_record(R"({"member":"r1"})"));
+  EXPECT_FALSE(parse_alert_record(R"({"member":"r1","active_alerts":[{"id":"stale"}]})"));
+  // An id of a later version is left for it to settle.
+  const auto later = parse_alert_record(
+      R"({"member":"r1","active_alerts":[{"id":"drift","signal":"y","since":1}]})");
+  ASSERT_TRUE(later);
+  EXPECT_TRUE(later->alerts.empty());
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ TEST(ClusterConfig, DefaultsAreTheHostNameAndTwinMembers) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->cluster->member, "");
   EXPECT_EQ(r.config->cluster->members, "twin/members/{member}");
+  EXPECT_EQ(r.config->cluster->active_alerts, "twin/active_alerts/{partition}/{asset}");
   EXPECT_FALSE(load_string(replica("", "plant/{asset}/frame"), "c.yaml").config->cluster);
 }
 
@@ -71,6 +72,14 @@ TEST(ClusterConfig, EachMistakeIsRefusedWhereItIs) {
                 .find("c.yaml:3:12: cluster.members: got \"twin/members\", expected a topic with "
                       "{member} once"),
             std::string::npos);
+  EXPECT_EQ(
+      error_of(replica("cluster:\n  partitions: 3\n  active_alerts: twin/alerts/{asset}\n", part)),
+      "c.yaml:3:18: cluster.active_alerts: got \"twin/alerts/{asset}\", expected a topic with "
+      "{partition} and then {asset}, each once as a whole level, like "
+      "twin/active_alerts/{partition}/{asset}");
+  EXPECT_EQ(error_of(replica("cluster:\n  partitions: 3\n  active_alerts: a/{partition}/{asset}\n",
+                             part)),
+            "accepted");
   // The broker puts the partition in the topic: a replica's topics must take it.
   EXPECT_NE(error_of(replica("cluster:\n  partitions: 3\n", "plant/{asset}/frame"))
                 .find("assets[0].frames[0]: got \"plant/{asset}/frame\", expected a topic with "

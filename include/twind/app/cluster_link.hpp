@@ -3,12 +3,15 @@
 // The decisions are core::Ownership's; this is their wording on the wire.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "twind/config/config.hpp"
 #include "twind/core/cluster.hpp"
+#include "twind/core/engine.hpp"
 
 namespace twind::app {
 
@@ -32,5 +35,16 @@ namespace twind::app {
 /// Reads an announcement: offline (or an empty retained payload) gives online = false; nullopt
 /// for a payload that is none.
 [[nodiscard]] std::optional<core::MemberAnnouncement> parse_announcement(std::string_view payload);
+
+/// A replica's record of the alerts raised on one asset (cluster.active_alerts,
+/// core::encode_active_alerts).
+struct AlertRecord {
+  std::string member;
+  std::uint64_t run = 0;
+  std::vector<core::HandedRecord> alerts;
+};
+/// Reads a record: an empty payload (a cleared retained record) gives one with no alerts and no
+/// member; nullopt for a payload that is none. Entries of unknown ids are left out.
+[[nodiscard]] std::optional<AlertRecord> parse_alert_record(std::string_view payload);
 
 }  // namespace twind::app

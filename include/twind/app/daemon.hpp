@@ -125,6 +125,10 @@ class Daemon final : public mqtt::Handler {
   void connected(const event::Connected& c);
   // A replica's: another member's announcement (or its own, back), and what it then holds.
   void announcement(std::string_view member, std::string_view payload, double now);
+  void alert_record(std::string_view asset, std::string_view payload, double arrival);
+  // A replica's run: a new id, at start and at each connection (its announcements and alert
+  // records carry it).
+  void new_run();
   void apply_ownership();
   void disconnected(const event::Disconnected& d);
   void message(std::string_view topic, std::string_view payload, double arrival);

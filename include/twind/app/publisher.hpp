@@ -66,6 +66,12 @@ class PublishingSink final : public core::Sink {
 
   /// Also hand every state, alert and diagnosis to `feed` (the browser dashboard's); null: none.
   void feed(LiveFeed* feed) noexcept { feed_ = feed; }
+  /// A replica: after each alert transition of an asset, and each change of the alerts handed
+  /// over to it, publish the asset's record of its raised alerts (core::encode_active_alerts),
+  /// QoS 1 and retained, on `pattern` ({partition} and {asset} filled in; of `partitions`), as
+  /// `member` in its run `run`; an empty retained message once none is raised.
+  void alert_records(std::string pattern, std::uint32_t partitions, std::string member,
+                     std::uint64_t run);
 
   /// Messages the publisher refused.
   [[nodiscard]] std::uint64_t publish_failed() const noexcept { return failed_; }
@@ -78,11 +84,13 @@ class PublishingSink final : public core::Sink {
   void on_diagnosis(const core::AssetTwin& twin, const core::DiagnosisReport& report) override;
   void on_reply(const core::CommandReply& reply) override;
   void on_discovered(const core::AssetTwin& twin) override;
+  void on_handed_over(const core::AssetTwin& twin) override;
   void on_reject(std::string_view topic, Reject reason, double arrival) override;
   void on_trace(const core::AssetTwin& twin, const core::TraceSample& sample) override;
 
  private:
   void publish(const std::string& topic, int qos, double ts);
+  void publish_record(const core::AssetTwin& twin);
 
   Publisher& out_;
   bool keep_states_;
@@ -94,6 +102,13 @@ class PublishingSink final : public core::Sink {
   std::string payload_;
   std::vector<std::pair<std::string, std::string>> states_;
   core::RateLimiter limiter_;
+  // alert_records(): the record topic with {partition} filled in up to {asset}, around it.
+  std::string record_prefix_;
+  std::string record_mid_;
+  std::string record_suffix_;
+  std::uint32_t partitions_ = 0;
+  std::string member_;
+  std::uint64_t run_ = 0;
 };
 
 }  // namespace twind::app

@@ -155,6 +155,14 @@ struct ClusterSpec {
   /// Each replica's retained announcement (its status: online with the partitions it holds, or
   /// offline in its last will), with {member} as a whole level.
   std::string members = "twin/members/{member}";
+  /// Each asset's record of the alerts raised on it and not cleared, retained, written by the
+  /// replica that holds it and read by the next one (docs/scaling.md, "Alerts across a
+  /// hand-over"), with {partition} and then {asset} as whole levels.
+  std::string active_alerts = "twin/active_alerts/{partition}/{asset}";
+  /// Seconds of event time a twin that took an asset over must have agreed with it, comparison
+  /// after comparison, before it clears a divergence or model_diverged alert handed over with it:
+  /// a twin started from the measurements agrees with them at first, worn machine or not.
+  double handover_settle = 10.0;
   friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };
 

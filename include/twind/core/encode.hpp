@@ -17,6 +17,18 @@ void encode_state(const AssetTwin& twin, double ts, std::string& out);
 /// Appends the `twin/alert` payload of one transition to `out`.
 void encode_alert(const AssetTwin& twin, const AlertEvent& event, std::string& out);
 
+/// An alert's `alert_id`: `{asset}/{signal}/{id}/{since}`, since being the raise's event time in
+/// whole milliseconds. The same on its raise and its clearing, and on the settling of it by
+/// another replica (HandedAlert).
+[[nodiscard]] std::string alert_id(std::string_view asset, std::string_view signal, AlertId id,
+                                   double since);
+
+/// Appends a replica's record of the alerts raised on `twin` and not cleared (its own and those
+/// handed over to it), published retained on cluster.active_alerts at each change:
+/// `{"asset","ts","member","run","active_alerts":[...]}`, the array as in `twin/state`.
+void encode_active_alerts(const AssetTwin& twin, double ts, std::string_view member,
+                          std::uint64_t run, std::string& out);
+
 /// Appends the model-topic payload of one model change to `out`:
 /// `{"asset", "ts", "cause", "model": {name, version}, "previous": {...}, "state"}`.
 void encode_model_change(const AssetTwin& twin, const ModelChange& change, std::string& out);

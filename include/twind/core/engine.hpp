@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,15 @@
 #include "twind/core/twin.hpp"
 
 namespace twind::core {
+
+/// One alert of another replica's record of an asset (cluster.active_alerts), by signal name.
+struct HandedRecord {
+  AlertId id = AlertId::divergence;
+  std::string signal;
+  double since = 0.0;
+  Detector detector = Detector::threshold;
+  friend bool operator==(const HandedRecord&, const HandedRecord&) = default;
+};
 
 class Engine {
  public:
@@ -139,6 +149,16 @@ class Engine {
   /// left alone, as are commands to their assets. Returns how many twins were dropped.
   std::size_t set_partitions(const std::vector<bool>& subscribed, const std::vector<bool>& held);
 
+  /// A replica: another replica's latest record of the alerts raised on asset `id` and not
+  /// cleared (empty: none). Kept while `id`'s partition is subscribed to; once it is held, the
+  /// asset's twin (when it has one, or as soon as it is made) takes the alerts over and settles
+  /// them (AssetTwin::take_over); the sink hears of each change of what it has to settle
+  /// (Sink::on_handed_over). Records of partitions not subscribed to are ignored. Returns whether
+  /// the record was kept.
+  bool take_over(std::string_view id, std::vector<HandedRecord> alerts, double now, Sink& sink);
+  /// Records kept (assets of subscribed partitions with alerts another replica raised).
+  [[nodiscard]] std::size_t handed_records() const noexcept { return book_.size(); }
+
  private:
   void add_twin(AssetTwin twin, std::uint32_t entry);
   void reject(std::string_view topic, Reject reason, double arrival, Sink& sink);
@@ -149,6 +169,8 @@ class Engine {
                          std::string_view payload, double arrival, Sink& sink);
   void on_command(std::string_view asset, std::string_view payload, double arrival, Sink& sink);
   void set_schedule();
+  // Hands the record of twin i's asset, if any, to the twin.
+  void hand_over(std::size_t i, double now, Sink& sink);
   // Cuts twin's job (its key noted on the twin), or returns nullopt when there is nothing to
   // diagnose yet (no sample before the alert).
   std::optional<DiagnosisJob> cut_diagnosis(AssetTwin& twin, double now);
@@ -160,6 +182,7 @@ class Engine {
 
   EngineSettings settings_;
   std::uint32_t partitions_ = 0;  // a replica's cluster.partitions; 0: not a replica
+  double handover_settle_ = 0.0;  // a replica's cluster.handover_settle
   std::vector<bool> subscribed_;  // by partition: subscribed to (held or being taken)
   std::vector<bool> held_;        // by partition: processed
   std::uint32_t slots_ = 1;
@@ -180,6 +203,9 @@ class Engine {
   std::uint64_t diagnosis_keys_ = 0;  // the last key given to a job
   std::size_t in_flight_ = 0;
   std::vector<DiagnosisJob> jobs_;  // deferred: cut, not yet taken
+  // A replica's: other replicas' records of the alerts they raised, by asset, for the assets of
+  // the partitions it subscribes to (at most one per asset of those partitions).
+  std::map<std::string, std::vector<HandedRecord>, std::less<>> book_;
 };
 
 }  // namespace twind::core

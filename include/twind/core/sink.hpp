@@ -100,6 +100,9 @@ class Sink : public AlertSink {
   }
   /// A twin was made for an asset first seen on a template's topics.
   virtual void on_discovered(const AssetTwin& twin) { (void)twin; }
+  /// A replica: the alerts handed over to `twin` and not settled yet (AssetTwin::handed_over)
+  /// changed otherwise than by an alert transition (which on_alert reports).
+  virtual void on_handed_over(const AssetTwin& twin) { (void)twin; }
   /// A message, or one value in a frame, was refused. `arrival` lets the driver rate-limit its
   /// log line per topic. Default: ignore (the engine counts every rejection anyway).
   virtual void on_reject(std::string_view topic, Reject reason, double arrival) {

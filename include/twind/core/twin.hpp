@@ -40,6 +40,28 @@ struct AlertEvent {
   Severity severity = Severity::critical;
   /// Divergence: the detector that raised the alert (also on its clearing).
   Detector detector = Detector::threshold;
+  /// The event time of the alert's raise (the raise's `ts`; on its clearing, the raise's): with
+  /// the asset, signal and id, what names the alert (its `alert_id`). 0: the twin fills it in.
+  double since = 0.0;
+  /// The transition settles an alert another replica raised on this asset before its partition
+  /// was handed over (see HandedAlert): a `cleared`, or a `raised` that confirms it.
+  bool handed_over = false;
+};
+
+/// An alert that another replica raised on this asset and had not cleared when the asset's
+/// partition changed hands (a replica of a cluster: docs/scaling.md). The twin that takes the
+/// asset over settles it by its own judgement, under the same alert id (the same since):
+/// divergence: confirmed by a raise of its own on the signal, cleared once clear_after judged
+/// comparisons in a row are within the clear threshold (and the CUSUM at 0); stale: cleared by
+/// a sample of the signal, confirmed when it finds the signal stale too; model_diverged:
+/// confirmed if its model diverges, cleared after kDivergedClearSamples comparisons within
+/// bounds.
+struct HandedAlert {
+  AlertId id = AlertId::divergence;
+  std::size_t signal = 0;  ///< index into AssetDef::signals
+  double since = 0.0;      ///< the raise's event time
+  Detector detector = Detector::threshold;
+  friend bool operator==(const HandedAlert&, const HandedAlert&) = default;
 };
 
 /// One sample a twin accepted, as it took it: what a trace of the twin shows (`twind replay
@@ -248,8 +270,24 @@ class AssetTwin {
   /// latest measurements.
   void rebaseline(std::shared_ptr<const AssetDef> def, double now, AlertSink& sink);
 
-  /// Clears every active alert at `now` (the twin is going away, or starts again).
+  /// Clears every active alert at `now` (the twin is going away, or starts again), handed-over
+  /// ones too.
   void clear_alerts(double now, AlertSink& sink);
+
+  /// Alerts another replica raised on this asset and has not cleared, as its latest record says
+  /// (`alerts`: the whole record; empty: none), for this twin to settle (see HandedAlert). They
+  /// replace those handed over before and not yet settled. Where this twin has raised the same
+  /// alert itself (same id and signal) the older of the two stands: a handed one raised before
+  /// the twin's own is confirmed at once and the twin's own cleared in its favour (both with
+  /// value and threshold 0 on the clearing), the twin's alert then going on under the handed
+  /// one's id; a handed one raised after it is cleared as superseded. Returns whether the alerts
+  /// waiting to be settled, or the ids of the twin's own, changed.
+  /// `settle`: the event time for which a handed divergence or model_diverged alert must have
+  /// been calm, comparison after comparison, on top of their count, before it is cleared.
+  bool take_over(std::span<const HandedAlert> alerts, double now, AlertSink& sink,
+                 double settle = 0.0);
+  /// Handed-over alerts not settled yet.
+  [[nodiscard]] std::span<const HandedAlert> handed_over() const noexcept { return handed_; }
 
   /// Numbers the next state publication: 1 on the first call, then 2, 3, ...
   std::uint64_t next_seq() noexcept { return ++seq_; }
@@ -386,6 +424,13 @@ class AssetTwin {
   // which may lead that clock.
   void end_divergence(std::size_t signal, double now, double threshold, AlertSink& sink);
   void emit(AlertSink& sink, const AlertEvent& e);
+  // Takes the handed-over alert `id` on `signal` out of those waiting, if there is one.
+  std::optional<HandedAlert> take_handed(AlertId id, std::size_t signal);
+  // Publishes the clearing of a handed-over alert (not counted among this twin's own).
+  void clear_handed(AlertSink& sink, AlertEvent e);
+  // After a judged comparison of output `signal`: counts it towards clearing handed-over
+  // divergence and model_diverged alerts.
+  void settle_handed(std::size_t signal, double ts, AlertSink& sink);
   void remember(double t, std::size_t signal, double value);
   void hold(double alert_ts);
   // Back to the ring once no divergence is active.
@@ -428,6 +473,10 @@ class AssetTwin {
   std::uint64_t pending_key_ = 0;
   DiagnosisMark mark_;
   Following following_;
+  std::vector<HandedAlert> handed_;  // see HandedAlert
+  std::vector<std::uint32_t> calm_;  // by handed_ entry: comparisons towards its clearing
+  std::vector<double> calm_since_;   // by handed_ entry: the first of those comparisons' ts
+  double settle_ = 0.0;              // take_over()'s
   // Lets go of the oldest `n` kept samples while diagnosing.
   void forget_oldest(std::size_t n);
   // The smallest transit of the current window (since transit_window_ts_) and of the one before.
