@@ -5,7 +5,7 @@
 # (.ci/run) runs.
 #   scripts/test.sh             everything: in build/ every test, the broker chaos run (label
 #                               chaos, ~9 min), the 60 s soak (label soak), the container run
-#                               (label container) and the NATS cluster runs (label cluster, ~5
+#                               (label container) and the NATS cluster runs (label cluster, ~9
 #                               min) last and one at a time, since they measure or are heavy; in
 #                               build-asan/ every test but those four; in build-tsan/ the unit
 #                               and integration tests

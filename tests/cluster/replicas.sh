@@ -36,7 +36,7 @@
 #      divergence at the subscriber; the ids still raised after the node's loss are printed, not
 #      checked (a retained record may be held up by JetStream's new leaders meanwhile).
 # Prints one line per step with the times measured and a summary; exit 0 pass, 1 fail, 77 skipped
-# (no nats-server: scripts/setup.sh installs it). About 3 minutes.
+# (no nats-server: scripts/setup.sh installs it). About 8 minutes.
 #   tests/cluster/replicas.sh TWIND TWIN_SIM ALERT_LOG       (ctest -L cluster)
 #   env: ASSETS=3000 RATE=2 WEAR=30 WEAR_AT=45 INJECT=10 KILLS=10 RESUME=30 NODE_RESUME=90
 #        SETTLE=60 KEEP=DIR
