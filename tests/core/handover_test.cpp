@@ -61,7 +61,7 @@ TEST(HandOver, AHandedDivergenceIsClearedAfterClearAfterCalmComparisonsUnderItsI
   frame(twin, 1.4, 1.02, sink);
 
   ASSERT_EQ(sink.alerts.size(), 1u);
-  const AlertEvent& e = sink.alerts[0].event;
+  const AlertEvent e = sink.alerts[0].event;
   EXPECT_EQ(e.id, AlertId::divergence);
   EXPECT_EQ(e.signal, kY);
   EXPECT_FALSE(e.raised);
@@ -124,7 +124,7 @@ TEST(HandOver, AHandedDivergenceIsConfirmedByTheTwinsOwnRaiseUnderItsId) {
   frame(twin, 1.2, 1.3, sink);  // |residual| 0.3 > 0.15
 
   ASSERT_EQ(sink.alerts.size(), 1u);
-  const AlertEvent& raised = sink.alerts[0].event;
+  const AlertEvent raised = sink.alerts[0].event;
   EXPECT_TRUE(raised.raised);
   EXPECT_TRUE(raised.handed_over);
   EXPECT_EQ(raised.since, kRaisedBefore);
@@ -136,7 +136,7 @@ TEST(HandOver, AHandedDivergenceIsConfirmedByTheTwinsOwnRaiseUnderItsId) {
   // Its clearing, later, is this twin's own, under the same id.
   for (int k = 0; k < 3; ++k) frame(twin, 1.3 + 0.1 * k, 1.0, sink);
   ASSERT_EQ(sink.alerts.size(), 2u);
-  const AlertEvent& cleared = sink.alerts[1].event;
+  const AlertEvent cleared = sink.alerts[1].event;
   EXPECT_FALSE(cleared.raised);
   EXPECT_FALSE(cleared.handed_over);
   EXPECT_EQ(cleared.since, kRaisedBefore);
@@ -154,7 +154,7 @@ TEST(HandOver, AHandedStaleIsClearedByASampleOfItsSignal) {
   ASSERT_FALSE(twin.on_sample(kY, 1.0, 1.2, 1.2, sink).has_value());
 
   ASSERT_EQ(sink.alerts.size(), 1u);
-  const AlertEvent& e = sink.alerts[0].event;
+  const AlertEvent e = sink.alerts[0].event;
   EXPECT_EQ(e.id, AlertId::stale);
   EXPECT_FALSE(e.raised);
   EXPECT_TRUE(e.handed_over);
@@ -171,7 +171,7 @@ TEST(HandOver, AHandedStaleIsConfirmedWhenTheSignalIsSilentHereToo) {
   twin.check_stale(2.7, sink);
 
   ASSERT_EQ(sink.alerts.size(), 1u);
-  const AlertEvent& e = sink.alerts[0].event;
+  const AlertEvent e = sink.alerts[0].event;
   EXPECT_EQ(e.id, AlertId::stale);
   EXPECT_TRUE(e.raised);
   EXPECT_TRUE(e.handed_over);
@@ -188,7 +188,7 @@ TEST(HandOver, AnAlertTheTwinRaisedItselfBeforeTheHandedOneSupersedesIt) {
   EXPECT_FALSE(twin.take_over(kHandedDivergence, 1.25, sink));
 
   ASSERT_EQ(sink.alerts.size(), 2u);
-  const AlertEvent& e = sink.alerts[1].event;
+  const AlertEvent e = sink.alerts[1].event;
   EXPECT_FALSE(e.raised);
   EXPECT_TRUE(e.handed_over);
   EXPECT_EQ(e.since, kRaisedBefore);
@@ -213,11 +213,11 @@ TEST(HandOver, AnOlderHandedAlertTakesOverTheTwinsOwnUnderItsId) {
   EXPECT_TRUE(twin.take_over(older, 1.25, sink));
 
   ASSERT_EQ(sink.alerts.size(), 3u);
-  const AlertEvent& own_cleared = sink.alerts[1].event;
+  const AlertEvent own_cleared = sink.alerts[1].event;
   EXPECT_FALSE(own_cleared.raised);
   EXPECT_EQ(own_cleared.since, 1.2);
   EXPECT_TRUE(own_cleared.handed_over);
-  const AlertEvent& confirmed = sink.alerts[2].event;
+  const AlertEvent confirmed = sink.alerts[2].event;
   EXPECT_TRUE(confirmed.raised);
   EXPECT_TRUE(confirmed.handed_over);
   EXPECT_EQ(confirmed.since, 0.5);
