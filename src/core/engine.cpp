@@ -113,6 +113,7 @@ bool Engine::take_over(std::string_view id, std::vector<HandedRecord> alerts, do
         }
       }
       if (twin.take_over(handed, now, counting, handover_settle_)) sink.on_handed_over(twin);
+      if (it != book_.end()) book_.erase(it);  // the twin has it now
     }
   }
   return true;

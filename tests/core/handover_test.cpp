@@ -323,6 +323,7 @@ TEST(HandOverEngine, ARecordWaitsForTheTwinAndIsHandedToItWhenItIsMade) {
   ASSERT_EQ(sut.find("a1")->handed_over().size(), 1u);
   EXPECT_EQ(sut.find("a1")->handed_over()[0].since, kRaisedBefore);
   EXPECT_EQ(sink.handed, std::vector<std::string>{"a1"});
+  EXPECT_EQ(sut.handed_records(), 0u);  // the twin has it now
   // Started from its first frame, it says alert until it has settled what it was handed.
   EXPECT_EQ(sut.find("a1")->status(), Status::alert);
 }

@@ -156,7 +156,7 @@ class Engine {
   /// (Sink::on_handed_over). Records of partitions not subscribed to are ignored. Returns whether
   /// the record was kept.
   bool take_over(std::string_view id, std::vector<HandedRecord> alerts, double now, Sink& sink);
-  /// Records kept (assets of subscribed partitions with alerts another replica raised).
+  /// Records kept: those of assets of subscribed partitions that have no twin held here yet.
   [[nodiscard]] std::size_t handed_records() const noexcept { return book_.size(); }
 
  private:
