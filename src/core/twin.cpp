@@ -337,11 +337,8 @@ void AssetTwin::rebaseline(std::shared_ptr<const AssetDef> def, double now, Aler
     end_divergence(i, now, def_->signals[i].clear_threshold, sink);
   }
   for (std::size_t k = handed_.size(); k-- > 0;) {
-    const HandedAlert h = handed_[k];
-    if (h.id == AlertId::stale) continue;
-    handed_.erase(handed_.begin() + static_cast<std::ptrdiff_t>(k));
-    calm_.erase(calm_.begin() + static_cast<std::ptrdiff_t>(k));
-    calm_since_.erase(calm_since_.begin() + static_cast<std::ptrdiff_t>(k));
+    if (handed_[k].id == AlertId::stale) continue;
+    const HandedAlert h = drop_handed(k);
     clear_handed(sink,
                  {h.id, h.signal, false, now, 0.0, 0.0, def_->severity, h.detector, h.since, true});
   }
@@ -359,7 +356,6 @@ void AssetTwin::clear_alerts(double now, AlertSink& sink) {
   }
   const std::vector<HandedAlert> handed = std::exchange(handed_, {});
   calm_.clear();
-  calm_since_.clear();
   for (const HandedAlert& h : handed) {
     clear_handed(sink, {h.id, h.signal, false, now, 0.0, 0.0,
                         h.id == AlertId::stale ? def_->stale_severity : def_->severity, h.detector,
@@ -426,31 +422,28 @@ bool AssetTwin::take_over(std::span<const HandedAlert> alerts, double now, Alert
     }  // else it is that very alert, confirmed already
   }
   if (next == handed_) return changed;
-  std::vector<std::uint32_t> calm(next.size(), 0);
-  std::vector<double> since(next.size(), 0.0);
+  std::vector<CalmRun> calm(next.size());
   for (std::size_t i = 0; i < next.size(); ++i) {
     const auto was = std::find(handed_.begin(), handed_.end(), next[i]);
-    if (was == handed_.end()) continue;
-    const auto k = static_cast<std::size_t>(was - handed_.begin());
-    calm[i] = calm_[k];
-    since[i] = calm_since_[k];
+    if (was != handed_.end()) calm[i] = calm_[static_cast<std::size_t>(was - handed_.begin())];
   }
   handed_ = std::move(next);
   calm_ = std::move(calm);
-  calm_since_ = std::move(since);
   return true;
 }
 
 std::optional<HandedAlert> AssetTwin::take_handed(AlertId id, std::size_t signal) {
   for (std::size_t k = 0; k < handed_.size(); ++k) {
-    if (handed_[k].id != id || handed_[k].signal != signal) continue;
-    const HandedAlert h = handed_[k];
-    handed_.erase(handed_.begin() + static_cast<std::ptrdiff_t>(k));
-    calm_.erase(calm_.begin() + static_cast<std::ptrdiff_t>(k));
-    calm_since_.erase(calm_since_.begin() + static_cast<std::ptrdiff_t>(k));
-    return h;
+    if (handed_[k].id == id && handed_[k].signal == signal) return drop_handed(k);
   }
   return std::nullopt;
+}
+
+HandedAlert AssetTwin::drop_handed(std::size_t k) {
+  const HandedAlert h = handed_[k];
+  handed_.erase(handed_.begin() + static_cast<std::ptrdiff_t>(k));
+  calm_.erase(calm_.begin() + static_cast<std::ptrdiff_t>(k));
+  return h;
 }
 
 void AssetTwin::clear_handed(AlertSink& sink, AlertEvent e) {
@@ -477,15 +470,14 @@ void AssetTwin::settle_handed(std::size_t signal, double ts, AlertSink& sink) {
     } else {
       continue;
     }
+    CalmRun& run = calm_[k];
     if (!calm_here) {
-      calm_[k] = 0;
+      run.count = 0;
       continue;
     }
-    if (calm_[k]++ == 0) calm_since_[k] = ts;
-    if (calm_[k] < needed || ts - calm_since_[k] < settle_) continue;
-    handed_.erase(handed_.begin() + static_cast<std::ptrdiff_t>(k));
-    calm_.erase(calm_.begin() + static_cast<std::ptrdiff_t>(k));
-    calm_since_.erase(calm_since_.begin() + static_cast<std::ptrdiff_t>(k));
+    if (run.count++ == 0) run.since = ts;
+    if (run.count < needed || ts - run.since < settle_) continue;
+    drop_handed(k);
     const bool by_threshold = h.id == AlertId::divergence && h.detector == Detector::threshold;
     clear_handed(sink, {h.id, h.signal, false, ts, by_threshold ? magnitude : 0.0,
                         by_threshold                      ? sd.clear_threshold

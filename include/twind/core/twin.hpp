@@ -426,6 +426,8 @@ class AssetTwin {
   void emit(AlertSink& sink, const AlertEvent& e);
   // Takes the handed-over alert `id` on `signal` out of those waiting, if there is one.
   std::optional<HandedAlert> take_handed(AlertId id, std::size_t signal);
+  // Takes handed_[k] (and its calm run) out of those waiting.
+  HandedAlert drop_handed(std::size_t k);
   // Publishes the clearing of a handed-over alert (not counted among this twin's own).
   void clear_handed(AlertSink& sink, AlertEvent e);
   // After a judged comparison of output `signal`: counts it towards clearing handed-over
@@ -474,9 +476,13 @@ class AssetTwin {
   DiagnosisMark mark_;
   Following following_;
   std::vector<HandedAlert> handed_;  // see HandedAlert
-  std::vector<std::uint32_t> calm_;  // by handed_ entry: comparisons towards its clearing
-  std::vector<double> calm_since_;   // by handed_ entry: the first of those comparisons' ts
-  double settle_ = 0.0;              // take_over()'s
+  // By handed_ entry: the calm comparisons in a row towards its clearing, and the first one's ts.
+  struct CalmRun {
+    std::uint32_t count = 0;
+    double since = 0.0;
+  };
+  std::vector<CalmRun> calm_;
+  double settle_ = 0.0;  // take_over()'s
   // Lets go of the oldest `n` kept samples while diagnosing.
   void forget_oldest(std::size_t n);
   // The smallest transit of the current window (since transit_window_ts_) and of the one before.
