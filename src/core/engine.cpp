@@ -94,29 +94,29 @@ std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
 
 bool Engine::take_over(std::string_view id, std::vector<HandedRecord> alerts, double now,
                        Sink& sink) {
-  if (partitions_ == 0 || !subscribed_[partition_of(id, partitions_)]) return false;
-  if (alerts.empty()) {
+  const std::uint32_t p = partitions_ == 0 ? 0 : partition_of(id, partitions_);
+  if (partitions_ == 0 || !subscribed_[p]) return false;
+  const std::optional<std::uint32_t> a = fleet_.index_of(id);
+  if (a && held_[p]) {
+    install(fleet_.twin(*a), alerts, now, sink);  // the twin has it now
+    if (const auto it = book_.find(id); it != book_.end()) book_.erase(it);
+  } else if (alerts.empty()) {
     if (const auto it = book_.find(id); it != book_.end()) book_.erase(it);
   } else {
     book_.insert_or_assign(std::string(id), std::move(alerts));
   }
-  if (const std::optional<std::uint32_t> a = fleet_.index_of(id)) {
-    const auto it = book_.find(id);
-    if (held_[partition_of(id, partitions_)]) {
-      CountingSink counting(sink, counters_);
-      AssetTwin& twin = fleet_.twin(*a);
-      std::vector<HandedAlert> handed;
-      if (it != book_.end()) {
-        for (const HandedRecord& r : it->second) {
-          const std::size_t s = twin.def().find_signal(r.signal);
-          if (s < twin.def().signals.size()) handed.push_back({r.id, s, r.since, r.detector});
-        }
-      }
-      if (twin.take_over(handed, now, counting, handover_settle_)) sink.on_handed_over(twin);
-      if (it != book_.end()) book_.erase(it);  // the twin has it now
-    }
-  }
   return true;
+}
+
+void Engine::install(AssetTwin& twin, const std::vector<HandedRecord>& alerts, double now,
+                     Sink& sink) {
+  std::vector<HandedAlert> handed;
+  for (const HandedRecord& r : alerts) {
+    const std::size_t s = twin.def().find_signal(r.signal);
+    if (s < twin.def().signals.size()) handed.push_back({r.id, s, r.since, r.detector});
+  }
+  CountingSink counting(sink, counters_);
+  if (twin.take_over(handed, now, counting, handover_settle_)) sink.on_handed_over(twin);
 }
 
 void Engine::hand_over(std::size_t i, double now, Sink& sink) {
@@ -124,8 +124,8 @@ void Engine::hand_over(std::size_t i, double now, Sink& sink) {
   AssetTwin& twin = fleet_.twin(i);
   const auto it = book_.find(twin.id());
   if (it == book_.end()) return;
-  std::vector<HandedRecord> record = it->second;
-  take_over(twin.id(), std::move(record), now, sink);
+  install(twin, it->second, now, sink);
+  book_.erase(it);
 }
 
 void Engine::set_diagnosis() {

@@ -169,8 +169,11 @@ class Engine {
                          std::string_view payload, double arrival, Sink& sink);
   void on_command(std::string_view asset, std::string_view payload, double arrival, Sink& sink);
   void set_schedule();
-  // Hands the record of twin i's asset, if any, to the twin.
+  // Hands the record of twin i's asset, if any, to the twin (a twin just made in a held
+  // partition), and forgets it.
   void hand_over(std::size_t i, double now, Sink& sink);
+  // Hands `alerts`, another replica's record, to `twin` to settle.
+  void install(AssetTwin& twin, const std::vector<HandedRecord>& alerts, double now, Sink& sink);
   // Cuts twin's job (its key noted on the twin), or returns nullopt when there is nothing to
   // diagnose yet (no sample before the alert).
   std::optional<DiagnosisJob> cut_diagnosis(AssetTwin& twin, double now);
