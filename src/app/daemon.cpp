@@ -288,8 +288,7 @@ void Daemon::new_run() {
   Loop& l = *loop_;
   std::random_device seed;
   l.run_id = (static_cast<std::uint64_t>(seed()) << 32U) ^ seed();
-  l.sink.alert_records(l.config.cluster->active_alerts, l.config.cluster->partitions,
-                       l.config.cluster->member, l.run_id);
+  l.sink.alert_records(l.records, l.config.cluster->partitions, l.config.cluster->member, l.run_id);
 }
 
 void Daemon::alert_record(std::string_view asset, std::string_view payload, double arrival) {

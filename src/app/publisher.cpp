@@ -51,15 +51,9 @@ void PublishingSink::on_alert(const core::AssetTwin& twin, const core::AlertEven
   if (partitions_ > 0) publish_record(twin);
 }
 
-void PublishingSink::alert_records(std::string pattern, std::uint32_t partitions,
+void PublishingSink::alert_records(core::Pattern topic, std::uint32_t partitions,
                                    std::string member, std::uint64_t run) {
-  constexpr std::string_view kPartition = "{partition}";
-  constexpr std::string_view kAsset = "{asset}";
-  const std::size_t p = pattern.find(kPartition);
-  const std::size_t a = pattern.find(kAsset);
-  record_prefix_ = pattern.substr(0, p);
-  record_mid_ = pattern.substr(p + kPartition.size(), a - p - kPartition.size());
-  record_suffix_ = pattern.substr(a + kAsset.size());
+  record_topic_ = std::move(topic);
   partitions_ = partitions;
   member_ = std::move(member);
   run_ = run;
@@ -70,11 +64,8 @@ void PublishingSink::on_handed_over(const core::AssetTwin& twin) {
 }
 
 void PublishingSink::publish_record(const core::AssetTwin& twin) {
-  std::string topic = record_prefix_;
-  topic += std::to_string(core::partition_of(twin.id(), partitions_));
-  topic += record_mid_;
-  topic += twin.id();
-  topic += record_suffix_;
+  const std::string topic =
+      record_topic_.with(twin.id(), std::to_string(core::partition_of(twin.id(), partitions_)));
   payload_.clear();
   // None raised: the retained record goes (an empty retained message clears the topic's).
   if (twin.active_alerts() > 0 || !twin.handed_over().empty()) {

@@ -5,6 +5,7 @@
 
 #include "../support/fixtures.hpp"
 #include "../support/recording_sink.hpp"
+#include "twind/app/publisher.hpp"
 #include "twind/core/encode.hpp"
 
 namespace twind::app {
@@ -98,6 +99,56 @@ TEST(ClusterLink, AnEmptyAlertRecordHasNoAlertsAndAnyOtherPayloadIsNone) {
       R"({"member":"r1","active_alerts":[{"id":"drift","signal":"y","since":1}]})");
   ASSERT_TRUE(later);
   EXPECT_TRUE(later->alerts.empty());
+}
+
+// A Publisher that keeps what it is handed.
+class Kept final : public Publisher {
+ public:
+  struct Message {
+    std::string topic;
+    std::string payload;
+    int qos = 0;
+    bool retained = false;
+  };
+  bool publish(std::string_view topic, std::string_view payload, int qos, bool retained,
+               double) override {
+    messages.push_back({std::string(topic), std::string(payload), qos, retained});
+    return true;
+  }
+  void log(LineKind, LogLevel, const std::string&) override {}
+  std::vector<Message> messages;
+};
+
+TEST(ClusterLink, EachAlertTransitionRewritesTheAssetsRetainedRecordOnItsPartitionsTopic) {
+  const config::Config c = testing::seed_config();
+  core::AssetTwin twin(c.assets[0].id, core::compile_asset(c.assets[0], c.topics), 0.0);
+  Kept out;
+  PublishingSink sut(out);
+  sut.alert_records(core::Pattern::of("twin/active_alerts/{partition}/{asset}", 0, 0), 7,
+                    "replica-1", 42);
+  const std::string topic =
+      "twin/active_alerts/" + std::to_string(core::partition_of("plant", 7)) + "/plant";
+
+  twin.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
+  ASSERT_EQ(out.messages.size(), 0u);  // take_over is no transition; the engine says the rest
+  sut.on_handed_over(twin);
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_EQ(out.messages[0].topic, topic);
+  EXPECT_EQ(out.messages[0].qos, 1);
+  EXPECT_TRUE(out.messages[0].retained);
+  const std::optional<AlertRecord> r = parse_alert_record(out.messages[0].payload);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->member, "replica-1");
+  EXPECT_EQ(r->run, 42u);
+  ASSERT_EQ(r->alerts.size(), 1u);
+
+  // A sample of y clears the handed stale alert: the alert, then the record, empty: none left.
+  ASSERT_FALSE(twin.on_sample(1, 1.0, 15.0, 15.0, sut).has_value());
+  ASSERT_EQ(out.messages.size(), 3u);
+  EXPECT_EQ(out.messages[1].topic, "twin/alert");
+  EXPECT_EQ(out.messages[2].topic, topic);
+  EXPECT_TRUE(out.messages[2].retained);
+  EXPECT_EQ(out.messages[2].payload, "");
 }
 
 }  // namespace

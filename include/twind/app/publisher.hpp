@@ -68,9 +68,10 @@ class PublishingSink final : public core::Sink {
   void feed(LiveFeed* feed) noexcept { feed_ = feed; }
   /// A replica: after each alert transition of an asset, and each change of the alerts handed
   /// over to it, publish the asset's record of its raised alerts (core::encode_active_alerts),
-  /// QoS 1 and retained, on `pattern` ({partition} and {asset} filled in; of `partitions`), as
-  /// `member` in its run `run`; an empty retained message once none is raised.
-  void alert_records(std::string pattern, std::uint32_t partitions, std::string member,
+  /// QoS 1 and retained, on `topic` (cluster.active_alerts: {partition} and {asset} filled in;
+  /// of `partitions`), as `member` in its run `run`; an empty retained message once none is
+  /// raised.
+  void alert_records(core::Pattern topic, std::uint32_t partitions, std::string member,
                      std::uint64_t run);
 
   /// Messages the publisher refused.
@@ -102,10 +103,8 @@ class PublishingSink final : public core::Sink {
   std::string payload_;
   std::vector<std::pair<std::string, std::string>> states_;
   core::RateLimiter limiter_;
-  // alert_records(): the record topic with {partition} filled in up to {asset}, around it.
-  std::string record_prefix_;
-  std::string record_mid_;
-  std::string record_suffix_;
+  // alert_records()'s.
+  core::Pattern record_topic_;
   std::uint32_t partitions_ = 0;
   std::string member_;
   std::uint64_t run_ = 0;
