@@ -326,5 +326,63 @@ TEST(ReplicaEngine, AnAssetOnAnotherPartitionIsRefusedAsWrongPartition) {
   EXPECT_EQ(sut.size(), 0u);
 }
 
+// Alerts across a hand-over: records kept for the partitions subscribed to, handed to the twins
+// held (the twin's part: handover_test.cpp).
+constexpr double kRaisedBefore = 100.25;  // the other replica's raise
+const std::vector<HandedRecord> kRecord{{AlertId::divergence, "y", kRaisedBefore}};
+
+TEST(HandOverEngine, ARecordWaitsForTheTwinAndIsHandedToItWhenItIsMade) {
+  Engine sut(replica_config(), 0.0);
+  testing::CollectingSink sink;
+  const std::uint32_t p = partition_of("a1", 3);
+  std::vector<bool> taking(3, false);
+  taking[p] = true;
+  sut.set_partitions(taking, std::vector<bool>(3, false));  // subscribed, not held yet
+  EXPECT_TRUE(sut.take_over("a1", kRecord, 1.0, sink));
+  EXPECT_EQ(sut.handed_records(), 1u);
+  EXPECT_EQ(sut.size(), 0u);
+
+  sut.set_partitions(taking, taking);  // held
+  sut.on_message(topic_of("a1"), R"({"ts": 2, "u": 1, "y": 1})", 2.0, sink);
+
+  ASSERT_NE(sut.find("a1"), nullptr);
+  ASSERT_EQ(sut.find("a1")->handed_over().size(), 1u);
+  EXPECT_EQ(sut.find("a1")->handed_over()[0].since, kRaisedBefore);
+  EXPECT_EQ(sink.handed, std::vector<std::string>{"a1"});
+  EXPECT_EQ(sut.handed_records(), 0u);  // the twin has it now
+  // Started from its first frame, it says alert until it has settled what it was handed.
+  EXPECT_EQ(sut.find("a1")->status(), Status::alert);
+}
+
+TEST(HandOverEngine, ARecordForAHeldTwinIsHandedAtOnceAndAnEmptyOneWithdrawsIt) {
+  Engine sut(replica_config(), 0.0);
+  testing::CollectingSink sink;
+  sut.set_partitions({true, true, true}, {true, true, true});
+  sut.on_message(topic_of("a1"), R"({"ts": 2, "u": 1, "y": 1})", 2.0, sink);
+  ASSERT_NE(sut.find("a1"), nullptr);
+
+  sut.take_over("a1", kRecord, 2.1, sink);
+  EXPECT_EQ(sut.find("a1")->handed_over().size(), 1u);
+  sut.take_over("a1", {}, 2.2, sink);
+  EXPECT_TRUE(sut.find("a1")->handed_over().empty());
+  EXPECT_EQ(sut.handed_records(), 0u);
+  EXPECT_EQ(sink.handed, (std::vector<std::string>{"a1", "a1"}));
+}
+
+TEST(HandOverEngine, RecordsOfPartitionsNotSubscribedToAreIgnoredAndLetGoWithThem) {
+  Engine sut(replica_config(), 0.0);
+  testing::CollectingSink sink;
+  const std::uint32_t p = partition_of("a1", 3);
+  std::vector<bool> none(3, false);
+  EXPECT_FALSE(sut.take_over("a1", kRecord, 1.0, sink));
+  std::vector<bool> taking(3, false);
+  taking[p] = true;
+  sut.set_partitions(taking, none);
+  EXPECT_TRUE(sut.take_over("a1", kRecord, 1.0, sink));
+  EXPECT_EQ(sut.handed_records(), 1u);
+  sut.set_partitions(none, none);
+  EXPECT_EQ(sut.handed_records(), 0u);
+}
+
 }  // namespace
 }  // namespace twind::core

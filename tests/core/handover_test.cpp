@@ -1,6 +1,7 @@
 // Alerts across a hand-over: a twin settles the alerts another replica raised on its asset
-// (AssetTwin::take_over), under their ids; the engine keeps other replicas' records until it
-// holds the asset (Engine::take_over).
+// (AssetTwin::take_over), under their ids. The engine's part, keeping other replicas' records
+// until it holds the asset (Engine::take_over), is tested with the replica's engine in
+// cluster_test.cpp.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,7 +9,6 @@
 
 #include "../support/fixtures.hpp"
 #include "../support/recording_sink.hpp"
-#include "twind/config/loader.hpp"
 #include "twind/core/cluster.hpp"
 #include "twind/core/encode.hpp"
 #include "twind/core/engine.hpp"
@@ -277,85 +277,6 @@ TEST(HandOver, AnAlertIdNamesTheAssetSignalConditionAndRaiseInMilliseconds) {
   EXPECT_EQ(alert_id("pump7", "y", AlertId::divergence, 1732200003.06),
             "pump7/y/divergence/1732200003060");
   EXPECT_EQ(alert_id("a", "temperature", AlertId::stale, 0.0), "a/temperature/stale/0");
-}
-
-// --- the engine: records kept for the partitions subscribed to, handed to twins held ---------
-
-config::Config replica_config() {
-  const config::LoadResult r = config::load_string(R"(
-cluster: {partitions: 3, member: r1}
-assets:
-  - template: plant
-    discover: true
-    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
-    signals:
-      - {name: u, role: input}
-      - {name: y, role: output, threshold: 0.15}
-    frames:
-      - twin_in/{partition}/plant/{asset}/frame
-)",
-                                                   "replica.yaml");
-  EXPECT_TRUE(r.ok());
-  return *r.config;
-}
-
-std::string topic_of(const std::string& id) {
-  return "twin_in/" + std::to_string(partition_of(id, 3)) + "/plant/" + id + "/frame";
-}
-
-const std::vector<HandedRecord> kRecord{{AlertId::divergence, "y", kRaisedBefore}};
-
-TEST(HandOverEngine, ARecordWaitsForTheTwinAndIsHandedToItWhenItIsMade) {
-  Engine sut(replica_config(), 0.0);
-  CollectingSink sink;
-  const std::uint32_t p = partition_of("a1", 3);
-  std::vector<bool> taking(3, false);
-  taking[p] = true;
-  sut.set_partitions(taking, std::vector<bool>(3, false));  // subscribed, not held yet
-  EXPECT_TRUE(sut.take_over("a1", kRecord, 1.0, sink));
-  EXPECT_EQ(sut.handed_records(), 1u);
-  EXPECT_EQ(sut.size(), 0u);
-
-  sut.set_partitions(taking, taking);  // held
-  sut.on_message(topic_of("a1"), R"({"ts": 2, "u": 1, "y": 1})", 2.0, sink);
-
-  ASSERT_NE(sut.find("a1"), nullptr);
-  ASSERT_EQ(sut.find("a1")->handed_over().size(), 1u);
-  EXPECT_EQ(sut.find("a1")->handed_over()[0].since, kRaisedBefore);
-  EXPECT_EQ(sink.handed, std::vector<std::string>{"a1"});
-  EXPECT_EQ(sut.handed_records(), 0u);  // the twin has it now
-  // Started from its first frame, it says alert until it has settled what it was handed.
-  EXPECT_EQ(sut.find("a1")->status(), Status::alert);
-}
-
-TEST(HandOverEngine, ARecordForAHeldTwinIsHandedAtOnceAndAnEmptyOneWithdrawsIt) {
-  Engine sut(replica_config(), 0.0);
-  CollectingSink sink;
-  sut.set_partitions({true, true, true}, {true, true, true});
-  sut.on_message(topic_of("a1"), R"({"ts": 2, "u": 1, "y": 1})", 2.0, sink);
-  ASSERT_NE(sut.find("a1"), nullptr);
-
-  sut.take_over("a1", kRecord, 2.1, sink);
-  EXPECT_EQ(sut.find("a1")->handed_over().size(), 1u);
-  sut.take_over("a1", {}, 2.2, sink);
-  EXPECT_TRUE(sut.find("a1")->handed_over().empty());
-  EXPECT_EQ(sut.handed_records(), 0u);
-  EXPECT_EQ(sink.handed, (std::vector<std::string>{"a1", "a1"}));
-}
-
-TEST(HandOverEngine, RecordsOfPartitionsNotSubscribedToAreIgnoredAndLetGoWithThem) {
-  Engine sut(replica_config(), 0.0);
-  CollectingSink sink;
-  const std::uint32_t p = partition_of("a1", 3);
-  std::vector<bool> none(3, false);
-  EXPECT_FALSE(sut.take_over("a1", kRecord, 1.0, sink));
-  std::vector<bool> taking(3, false);
-  taking[p] = true;
-  sut.set_partitions(taking, none);
-  EXPECT_TRUE(sut.take_over("a1", kRecord, 1.0, sink));
-  EXPECT_EQ(sut.handed_records(), 1u);
-  sut.set_partitions(none, none);
-  EXPECT_EQ(sut.handed_records(), 0u);
 }
 
 }  // namespace
