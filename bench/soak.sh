@@ -80,26 +80,7 @@ start_twind_http "$(dirname "$TWIND")" config/fleet.yaml "127.0.0.1:$http_port" 
 sim_pid=$!
 pids+=("$sim_pid")
 
-# The injector: one mosquitto_pub -l per plant, fed through a FIFO by one loop that writes an
-# outlier stamped with the wall clock ($EPOCHREALTIME, no fork) every second.
-inject_ids=()
-for ((k = 0; k < INJECT; k++)); do
-  id=$(printf 'p%05d' $((ASSETS - 1 - k)))
-  inject_ids+=("$id")
-  mkfifo "$work/inject.$k"
-  mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t "plant/$id/y" -l <"$work/inject.$k" \
-    2>"$work/inject.$k.err" &
-  pids+=("$!")
-done
-(
-  fds=()
-  for ((k = 0; k < INJECT; k++)); do exec {fd}>"$work/inject.$k"; fds+=("$fd"); done
-  while true; do
-    sleep 1
-    for fd in "${fds[@]}"; do printf '{"value":50,"ts":%s}\n' "$EPOCHREALTIME" >&"$fd"; done
-  done
-) &
-pids+=("$!")
+start_outliers "$BROKER_PORT" "$ASSETS" "$INJECT"
 
 sleep "$WARMUP"
 "$PROBE" "$BROKER_URI" "$DURATION" "$ASSETS" 0 "$WINDOW" >"$work/probe.jsonl" 2>"$work/probe.err" &

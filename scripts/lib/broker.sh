@@ -138,6 +138,32 @@ start_twind_http() {
   return 1
 }
 
+# start_outliers PORT ASSETS COUNT: every second, an outlier y (50, far past any threshold, stamped
+# with the wall clock) for each of the last COUNT plants of a fleet of ASSETS (p<ASSETS-1>, ...),
+# on plant/<id>/y of the MQTT listener on 127.0.0.1:PORT: one mosquitto_pub -l per plant, fed
+# through a FIFO in $work by one loop ($EPOCHREALTIME, no fork). Sets OUTLIERS_PID (the loop; the
+# publishers exit when it stops) and adds every PID to `pids`.
+start_outliers() {
+  local port=$1 assets=$2 count=$3 k id
+  for ((k = 0; k < count; k++)); do
+    id=$(printf 'p%05d' $((assets - 1 - k)))
+    mkfifo "$work/inject.$k"
+    mosquitto_pub -h 127.0.0.1 -p "$port" -i "inject-$k" -t "plant/$id/y" -l \
+      <"$work/inject.$k" 2>"$work/inject.$k.err" &
+    pids+=("$!")
+  done
+  (
+    fds=()
+    for ((k = 0; k < count; k++)); do exec {fd}>"$work/inject.$k"; fds+=("$fd"); done
+    while true; do
+      sleep 1
+      for fd in "${fds[@]}"; do printf '{"value":50,"ts":%s}\n' "$EPOCHREALTIME" >&"$fd"; done
+    done
+  ) &
+  OUTLIERS_PID=$!
+  pids+=("$OUTLIERS_PID")
+}
+
 # stop_pid PID: stops one process started here (SIGTERM, then SIGKILL after 10 s, said on stderr),
 # waits for it and removes it from `pids` (so that cleanup never signals a reused PID). Returns its
 # exit status (143 when SIGTERM ended it without a handler, 137 after SIGKILL).

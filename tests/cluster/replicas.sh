@@ -200,25 +200,8 @@ start_repair() {
 }
 start_repair 20 worn
 
-# The injector: one mosquitto_pub -l per plant on node 1, fed through a FIFO by one loop that
-# writes an outlier stamped with the wall clock ($EPOCHREALTIME, no fork) every second.
-for ((k = 0; k < INJECT; k++)); do
-  id=$(printf 'p%05d' $((ASSETS - 1 - k)))
-  mkfifo "$work/inject.$k"
-  mosquitto_pub -h 127.0.0.1 -p "${NATS_MQTT_PORTS[1]}" -i "inject-$k" -t "plant/$id/y" -l \
-    <"$work/inject.$k" 2>"$work/inject.$k.err" &
-  pids+=("$!")
-done
-(
-  fds=()
-  for ((k = 0; k < INJECT; k++)); do exec {fd}>"$work/inject.$k"; fds+=("$fd"); done
-  while true; do
-    sleep 1
-    for fd in "${fds[@]}"; do printf '{"value":50,"ts":%s}\n' "$EPOCHREALTIME" >&"$fd"; done
-  done
-) &
-injector_pid=$!
-pids+=("$injector_pid")
+start_outliers "${NATS_MQTT_PORTS[1]}" "$ASSETS" "$INJECT"  # on node 1
+injector_pid=$OUTLIERS_PID
 
 # --- 1. shared ------------------------------------------------------------------------------------
 t=$(now)
