@@ -40,6 +40,8 @@
 #                           and users without them.
 #   nats_stop_cluster       stops every running node (SIGTERM, by PID)
 #   nats_partition ID P     prints FNV-1a 32(ID) mod P: the partition the mapping gives ID
+#   replica_assets PORT FILE  the assets a replica holds (its /state), one per line, into FILE
+#   fleet_split ASSETS MIN_SHARE FILE...  the fleet split between replicas, each within a share
 
 NATS_WAIT=${NATS_WAIT:-60}
 NATS_SERVER=${NATS_SERVER:-/usr/sbin/nats-server}
@@ -213,4 +215,29 @@ nats_cluster_start() {
     return 0
   done
   return 1
+}
+
+# replica_assets PORT FILE: the assets a twind replica publishes states of (the /state of its HTTP
+# endpoint on 127.0.0.1:PORT), one per line, into FILE (empty when it does not answer).
+replica_assets() {
+  http_get "$1" /state 2>/dev/null |
+    python3 -c 'import json,sys
+for s in json.load(sys.stdin): print(s["asset"])' >"$2" 2>/dev/null || : >"$2"
+}
+
+# fleet_split ASSETS MIN_SHARE FILE...: true when every plant of the fleet (the ASSETS assets
+# p<n>) is in exactly one FILE (replica_assets' lists) and, with MIN_SHARE above 0, each FILE
+# holds at least that fraction of an even share and at most 2 - MIN_SHARE of it.
+fleet_split() {
+  python3 - "$@" <<'EOF'
+import sys
+n, share, files = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+sets = [set(x for x in open(f).read().split() if x[0] == "p") for f in files]  # the fleet's
+union = set().union(*sets)
+if sum(len(s) for s in sets) != len(union) or len(union) != n:
+    sys.exit(1)
+even = n / len(sets)
+if share > 0 and any(not (share * even <= len(s) <= (2 - share) * even) for s in sets):
+    sys.exit(1)
+EOF
 }

@@ -254,12 +254,13 @@ void Daemon::connected(const event::Connected& c) {
   l.publisher.connection_changed();
   if (l.ownership) {
     // While it was away the others may have taken its partitions: it starts again from none,
-    // announces itself and decides once its announcement has come back. It does so as a new
-    // run: the alert records it wrote before are those of twins it has let go, for the twins it
-    // takes now to settle like anyone else's.
-    new_run();
+    // announces itself and decides once its announcement has come back. The twins it lets go
+    // say their alerts' records once more, through the node it has now (the one it wrote them
+    // through may have died with them); then it goes on as a new run, for whom those records
+    // are another's, to settle like anyone else's.
     l.ownership->restart();
     apply_ownership();
+    new_run();
   }
   publish_status(c.at);
 }
@@ -309,7 +310,7 @@ void Daemon::apply_ownership() {
   const core::Ownership& own = *l.ownership;
   std::vector<std::string> before = l.engine.topics();
   before.insert(before.end(), l.record_filters.begin(), l.record_filters.end());
-  const std::size_t dropped = l.engine.set_partitions(own.subscribed(), own.held());
+  const std::size_t dropped = l.engine.set_partitions(own.subscribed(), own.held(), l.sink);
   // The records of the alerts raised on the assets of the partitions it subscribes to: those
   // retained come with the subscription, before it holds the partition.
   l.record_filters.clear();

@@ -63,6 +63,10 @@ void PublishingSink::on_handed_over(const core::AssetTwin& twin) {
   if (partitions_ > 0) publish_record(twin);
 }
 
+void PublishingSink::on_let_go(const core::AssetTwin& twin) {
+  if (partitions_ > 0) publish_record(twin);
+}
+
 void PublishingSink::publish_record(const core::AssetTwin& twin) {
   const std::string topic =
       record_topic_.with(twin.id(), std::to_string(core::partition_of(twin.id(), partitions_)));

@@ -63,7 +63,7 @@ std::size_t Engine::partitions_held() const noexcept {
 }
 
 std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
-                                   const std::vector<bool>& held) {
+                                   const std::vector<bool>& held, Sink& sink) {
   subscribed_ = subscribed;
   held_ = held;
   subscribed_.resize(partitions_, false);
@@ -78,7 +78,11 @@ std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
     for (Entry& e : entries) e.discovered = 0;
     Fleet kept(std::move(entries));
     for (std::size_t i = 0; i < fleet_.size(); ++i) {
-      if (!keep(i)) continue;
+      if (!keep(i)) {
+        const AssetTwin& twin = fleet_.twin(i);
+        if (twin.active_alerts() > 0 || !twin.handed_over().empty()) sink.on_let_go(twin);
+        continue;
+      }
       const std::uint32_t e = fleet_.entry_of(i);
       ++kept.entry(e).discovered;
       kept.add(std::move(fleet_.twin(i)), e);

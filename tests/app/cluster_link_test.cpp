@@ -151,5 +151,23 @@ TEST(ClusterLink, EachAlertTransitionRewritesTheAssetsRetainedRecordOnItsPartiti
   EXPECT_EQ(out.messages[2].payload, "");
 }
 
+// A twin let go with an alert to settle says its record once more, as its last transition did.
+TEST(ClusterLink, ATwinLetGoSaysItsRecordAgain) {
+  const config::Config c = testing::seed_config();
+  core::AssetTwin twin(c.assets[0].id, core::compile_asset(c.assets[0], c.topics), 0.0);
+  Kept out;
+  PublishingSink sut(out);
+  sut.alert_records(core::Pattern::of("twin/active_alerts/{partition}/{asset}", 0, 0), 7,
+                    "replica-1", 42);
+  twin.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
+  sut.on_handed_over(twin);
+  sut.on_let_go(twin);
+  ASSERT_EQ(out.messages.size(), 2u);
+  EXPECT_EQ(out.messages[1].topic, out.messages[0].topic);
+  EXPECT_EQ(out.messages[1].payload, out.messages[0].payload);
+  EXPECT_EQ(out.messages[1].qos, 1);
+  EXPECT_TRUE(out.messages[1].retained);
+}
+
 }  // namespace
 }  // namespace twind::app

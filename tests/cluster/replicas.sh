@@ -89,31 +89,16 @@ start_replica() {
   pids+=("${rpid[$i]}")
 }
 live=(1 2 3)
-# held I: the assets replica I publishes states of (its /state), one per line, into $work/held-I.
-held() {
-  http_get "${http[$1]}" /state 2>/dev/null |
-    python3 -c 'import json,sys
-for s in json.load(sys.stdin): print(s["asset"])' >"$work/held-$1" 2>/dev/null || : >"$work/held-$1"
-}
-# shared [MIN_SHARE]: every asset held by exactly one live replica; with MIN_SHARE, each replica
-# holds at least that fraction of an even share (and at most 2 - MIN_SHARE of it).
+# held I: the assets replica I publishes states of, into $work/held-I (replica_assets).
+held() { replica_assets "${http[$1]}" "$work/held-$1"; }
+# shared [MIN_SHARE]: the fleet split between the live replicas (fleet_split).
 shared() {
   local i files=()
   for i in "${live[@]}"; do
     held "$i"
     files+=("$work/held-$i")
   done
-  python3 - "$ASSETS" "${1:-0}" "${files[@]}" <<'EOF'
-import sys
-n, share, files = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
-sets = [set(x for x in open(f).read().split() if x[0] == "p") for f in files]  # the fleet's
-union = set().union(*sets)
-if sum(len(s) for s in sets) != len(union) or len(union) != n:
-    sys.exit(1)
-even = n / len(sets)
-if share > 0 and any(not (share * even <= len(s) <= (2 - share) * even) for s in sets):
-    sys.exit(1)
-EOF
+  fleet_split "$ASSETS" "${1:-0}" "${files[@]}"
 }
 counts() {
   local i out=""
@@ -272,14 +257,17 @@ done
 kill -TERM "$repair_pid" 2>/dev/null || true
 wait "$repair_pid" 2>/dev/null || true
 forget_pid "$repair_pid"
-# handed STATE ID: the subscriber has a message of repair1's alert ID in STATE with handed_over
-# (ID: divergence or stale), and the ids of both raised.
+# repair_log raised ID | handed ID: the subscriber has a message of repair1's alert ID (divergence
+# or stale) raised, or cleared with handed_over, among the lines of its log after the first
+# REPAIR_FROM (0: all; an earlier hand-over may have cleared a repair1 alert too).
 repair_log() {
-  python3 - "$work/alerts.log" "$@" <<'EOF'
+  python3 - "$work/alerts.log" "${REPAIR_FROM:-0}" "$@" <<'EOF'
 import json, sys
-path, want = sys.argv[1], sys.argv[2:]
+path, skip, want = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 ok = False
-for line in open(path):
+for n, line in enumerate(open(path)):
+    if n < skip:
+        continue
     a = json.loads(line)
     if a["asset"] != "repair1":
         continue
@@ -307,6 +295,7 @@ else
   live=()
   for i in 1 2 3; do ((i == holder)) || live+=("$i"); done
   wait_for "$RESUME" shared || fail "repair: the survivors did not hold the fleet within $RESUME s"
+  REPAIR_FROM=$(wc -l <"$work/alerts.log")
   start_repair -1 healthy
   t=$(now)
   if wait_for 30 repair_log handed stale && wait_for 30 repair_log handed divergence; then

@@ -277,7 +277,7 @@ TEST(ReplicaEngine, SubscribesToItsShareProcessesWhatItHoldsAndLetsGoOfTheRest) 
   EXPECT_EQ(sut.partitions(), 3u);
   // Nothing held yet: only the command topic.
   EXPECT_EQ(sut.topics(), std::vector<std::string>{"twin/+/cmd"});
-  EXPECT_EQ(sut.set_partitions({true, true, false}, {true, false, false}), 0u);
+  EXPECT_EQ(sut.set_partitions({true, true, false}, {true, false, false}, sink), 0u);
   EXPECT_EQ(sut.topics(), (std::vector<std::string>{"twin_in/0/plant/+/frame",
                                                     "twin_in/1/plant/+/frame", "twin/+/cmd"}));
   const std::vector<std::string> ids{"a1", "a2", "a3", "a4", "a5", "a6"};  // 1 0 2 0 2 1
@@ -294,13 +294,13 @@ TEST(ReplicaEngine, SubscribesToItsShareProcessesWhatItHoldsAndLetsGoOfTheRest) 
   EXPECT_EQ(sut.counters().not_held, 4u);
   EXPECT_EQ(sut.partitions_held(), 1u);
   // Taking more keeps the twins it has.
-  EXPECT_EQ(sut.set_partitions({true, true, true}, {true, true, true}), 0u);
+  EXPECT_EQ(sut.set_partitions({true, true, true}, {true, true, true}, sink), 0u);
   feed(1.1);
   EXPECT_EQ(sut.size(), 6u);
   ASSERT_NE(sut.find("a2"), nullptr);
   EXPECT_EQ(sut.find("a2")->signal(1).event_time, 1.1);
   // Letting go of partition 1 drops a1 and a6; the others go on.
-  EXPECT_EQ(sut.set_partitions({true, false, true}, {true, false, true}), 2u);
+  EXPECT_EQ(sut.set_partitions({true, false, true}, {true, false, true}, sink), 2u);
   EXPECT_EQ(sut.find("a1"), nullptr);
   EXPECT_EQ(sut.find("a6"), nullptr);
   feed(1.2);
@@ -319,7 +319,7 @@ TEST(ReplicaEngine, SubscribesToItsShareProcessesWhatItHoldsAndLetsGoOfTheRest) 
 TEST(ReplicaEngine, AnAssetOnAnotherPartitionIsRefusedAsWrongPartition) {
   Engine sut(replica_config(), 0.0);
   testing::CollectingSink sink;
-  sut.set_partitions({true, true, true}, {true, true, true});
+  sut.set_partitions({true, true, true}, {true, true, true}, sink);
   sut.on_message("twin_in/0/plant/a1/frame", R"({"ts": 1, "u": 1, "y": 0})", 1.0, sink);
   sut.on_message("twin_in/7/plant/a1/frame", R"({"ts": 1, "u": 1, "y": 0})", 1.0, sink);
   EXPECT_EQ(sut.counters().rejected[static_cast<std::size_t>(Reject::wrong_partition)], 2u);
@@ -337,12 +337,12 @@ TEST(HandOverEngine, ARecordWaitsForTheTwinAndIsHandedToItWhenItIsMade) {
   const std::uint32_t p = partition_of("a1", 3);
   std::vector<bool> taking(3, false);
   taking[p] = true;
-  sut.set_partitions(taking, std::vector<bool>(3, false));  // subscribed, not held yet
+  sut.set_partitions(taking, std::vector<bool>(3, false), sink);  // subscribed, not held yet
   EXPECT_TRUE(sut.take_over("a1", kRecord, 1.0, sink));
   EXPECT_EQ(sut.handed_records(), 1u);
   EXPECT_EQ(sut.size(), 0u);
 
-  sut.set_partitions(taking, taking);  // held
+  sut.set_partitions(taking, taking, sink);  // held
   sut.on_message(topic_of("a1"), R"({"ts": 2, "u": 1, "y": 1})", 2.0, sink);
 
   ASSERT_NE(sut.find("a1"), nullptr);
@@ -357,7 +357,7 @@ TEST(HandOverEngine, ARecordWaitsForTheTwinAndIsHandedToItWhenItIsMade) {
 TEST(HandOverEngine, ARecordForAHeldTwinIsHandedAtOnceAndAnEmptyOneWithdrawsIt) {
   Engine sut(replica_config(), 0.0);
   testing::CollectingSink sink;
-  sut.set_partitions({true, true, true}, {true, true, true});
+  sut.set_partitions({true, true, true}, {true, true, true}, sink);
   sut.on_message(topic_of("a1"), R"({"ts": 2, "u": 1, "y": 1})", 2.0, sink);
   ASSERT_NE(sut.find("a1"), nullptr);
 
@@ -369,6 +369,25 @@ TEST(HandOverEngine, ARecordForAHeldTwinIsHandedAtOnceAndAnEmptyOneWithdrawsIt) 
   EXPECT_EQ(sink.handed, (std::vector<std::string>{"a1", "a1"}));
 }
 
+// A twin let go with alerts to settle says so (its record, said once more by the daemon); one
+// with none does not.
+TEST(HandOverEngine, TwinsLetGoWithAlertsRaisedOrHandedOverAreReportedAndNoOther) {
+  Engine sut(replica_config(), 0.0);
+  testing::CollectingSink sink;
+  sut.set_partitions({true, true, true}, {true, true, true}, sink);
+  for (const char* id : {"a1", "a3", "a5", "a6"}) {  // partitions 1, 2, 2, 1
+    sut.on_message(topic_of(id), R"({"ts": 1, "u": 0, "y": 0})", 1.0, sink);
+  }
+  sut.on_message(topic_of("a1"), R"({"ts": 1.5, "u": 0, "y": 50})", 1.5, sink);  // raised
+  sut.take_over("a5", kRecord, 1.5, sink);                                       // handed
+  ASSERT_EQ(sut.find("a1")->active_alerts(), 1u);
+  ASSERT_EQ(sut.find("a5")->handed_over().size(), 1u);
+  EXPECT_EQ(sut.set_partitions({true, false, true}, {true, false, true}, sink), 2u);
+  EXPECT_EQ(sink.let_go, std::vector<std::string>{"a1"});  // not a6: nothing raised
+  EXPECT_EQ(sut.set_partitions({true, false, false}, {true, false, false}, sink), 2u);
+  EXPECT_EQ(sink.let_go, (std::vector<std::string>{"a1", "a5"}));  // not a3
+}
+
 TEST(HandOverEngine, RecordsOfPartitionsNotSubscribedToAreIgnoredAndLetGoWithThem) {
   Engine sut(replica_config(), 0.0);
   testing::CollectingSink sink;
@@ -377,10 +396,10 @@ TEST(HandOverEngine, RecordsOfPartitionsNotSubscribedToAreIgnoredAndLetGoWithThe
   EXPECT_FALSE(sut.take_over("a1", kRecord, 1.0, sink));
   std::vector<bool> taking(3, false);
   taking[p] = true;
-  sut.set_partitions(taking, none);
+  sut.set_partitions(taking, none, sink);
   EXPECT_TRUE(sut.take_over("a1", kRecord, 1.0, sink));
   EXPECT_EQ(sut.handed_records(), 1u);
-  sut.set_partitions(none, none);
+  sut.set_partitions(none, none, sink);
   EXPECT_EQ(sut.handed_records(), 0u);
 }
 

@@ -50,6 +50,7 @@ class CollectingSink final : public core::Sink {
   void on_reply(const core::CommandReply& reply) override { replies.push_back(reply); }
   void on_discovered(const core::AssetTwin& twin) override { discovered.push_back(twin.id()); }
   void on_handed_over(const core::AssetTwin& twin) override { handed.push_back(twin.id()); }
+  void on_let_go(const core::AssetTwin& twin) override { let_go.push_back(twin.id()); }
   void on_diagnosis(const core::AssetTwin& twin, const core::DiagnosisReport& r) override {
     diagnosed.push_back(twin.id());
     diagnoses.push_back(r);
@@ -60,6 +61,7 @@ class CollectingSink final : public core::Sink {
 
   std::vector<RecordedAlert> alerts;
   std::vector<std::string> handed;  ///< on_handed_over, by asset
+  std::vector<std::string> let_go;  ///< on_let_go, by asset
   std::vector<RecordedState> states;
   std::vector<RecordedReject> rejects;
   std::vector<RecordedModelChange> model_changes;

@@ -86,6 +86,7 @@ class PublishingSink final : public core::Sink {
   void on_reply(const core::CommandReply& reply) override;
   void on_discovered(const core::AssetTwin& twin) override;
   void on_handed_over(const core::AssetTwin& twin) override;
+  void on_let_go(const core::AssetTwin& twin) override;
   void on_reject(std::string_view topic, Reject reason, double arrival) override;
   void on_trace(const core::AssetTwin& twin, const core::TraceSample& sample) override;
 

@@ -146,8 +146,10 @@ class Engine {
   /// then lists them) and those whose messages to process. The twins of partitions no longer
   /// held are dropped without a word (their new holder starts them again from the next
   /// measurements); messages of partitions subscribed but not held are counted (not_held) and
-  /// left alone, as are commands to their assets. Returns how many twins were dropped.
-  std::size_t set_partitions(const std::vector<bool>& subscribed, const std::vector<bool>& held);
+  /// left alone, as are commands to their assets. The sink hears of each dropped twin with
+  /// alerts to settle (Sink::on_let_go). Returns how many twins were dropped.
+  std::size_t set_partitions(const std::vector<bool>& subscribed, const std::vector<bool>& held,
+                             Sink& sink);
 
   /// A replica: another replica's latest record of the alerts raised on asset `id` and not
   /// cleared (empty: none). Kept while `id`'s partition is subscribed to; once it is held, the

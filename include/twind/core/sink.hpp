@@ -103,6 +103,10 @@ class Sink : public AlertSink {
   /// A replica: the alerts handed over to `twin` and not settled yet (AssetTwin::handed_over)
   /// changed otherwise than by an alert transition (which on_alert reports).
   virtual void on_handed_over(const AssetTwin& twin) { (void)twin; }
+  /// A replica lets `twin` go (Engine::set_partitions) with alerts raised or handed over and
+  /// not settled: what its asset's next holder must settle, said once more. A record said
+  /// before may not have reached every node of a clustered broker.
+  virtual void on_let_go(const AssetTwin& twin) { (void)twin; }
   /// A message, or one value in a frame, was refused. `arrival` lets the driver rate-limit its
   /// log line per topic. Default: ignore (the engine counts every rejection anyway).
   virtual void on_reject(std::string_view topic, Reject reason, double arrival) {
