@@ -31,35 +31,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/broker.sh
 source scripts/lib/measure.sh
-
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
-failures=0
-fail() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
+source scripts/lib/podman.sh
 say() { echo "container-test: $*"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
-# podman and podman-compose without the noise of a machine without systemd (no timers for
-# healthchecks: this script runs them) and of Debian's unused CNI configuration.
-quiet() { grep -v -e 'systemd connection' -e 'CNI config' -e 'connect to syslog' || true; }
 
-[[ $(id -u) -eq 0 ]] || skip "needs root (rootful podman; scripts/container-images.sh sets it up)"
-for tool in podman podman-compose mosquitto_sub; do
-  command -v "$tool" >/dev/null || skip "no $tool (scripts/container-images.sh installs it)"
-done
+podman_ready debian:bookworm debian:bookworm-slim eclipse-mosquitto:2
 if ! command -v node >/dev/null || [[ ! -f tests/web/node_modules/mqtt/package.json ]]; then
   skip "no node or no MQTT.js in tests/web/node_modules (scripts/setup.sh installs them)"
-fi
-for base in debian:bookworm debian:bookworm-slim eclipse-mosquitto:2; do
-  podman image exists "docker.io/library/$base" 2>/dev/null ||
-    skip "no image $base (scripts/container-images.sh makes it)"
-done
-if ! podman run --rm --network none docker.io/library/debian:bookworm true >/dev/null 2>&1; then
-  skip "podman cannot start a container here (see scripts/container-images.sh on resource limits)"
 fi
 
 started=$(now)
@@ -69,53 +47,18 @@ prom_image=localhost/twind-prometheus:container-test
 project=twind-container-test-$$
 compose=(podman-compose -p "$project" -f docker-compose.yml)
 wear_at=${TWIN_SIM_WEAR_AT:-15}
-up=0
-anonymous=()
-
-# Removes what the project has left; silent, and safe to call twice.
-teardown() {
-  local c v
-  if ((up)); then "${compose[@]}" down -v >"$work/down-again.log" 2>&1 || true; fi
-  for c in $(podman ps -aq --filter "label=io.podman.compose.project=$project" 2>/dev/null); do
-    podman rm -f -v "$c" >/dev/null 2>&1 || true
-  done
-  for v in "${project}_mosquitto-data" "${project}_prometheus-data" "${anonymous[@]}"; do
-    podman volume rm -f "$v" >/dev/null 2>&1 || true
-  done
-  podman network rm -f "${project}_default" >/dev/null 2>&1 || true
-  podman pod rm -f "pod_$project" >/dev/null 2>&1 || true
-  up=0
-}
-# What the services said, once, when a check has failed (before they are removed).
-said=0
-show_logs() {
-  local c
-  ((failures && up && !said)) || return 0
-  said=1
-  for c in $(podman ps -aq --filter "label=io.podman.compose.project=$project" 2>/dev/null); do
-    echo "--- $(podman inspect --format '{{.Name}}' "$c" 2>/dev/null), last lines of its log:"
-    podman logs --tail 15 "$c" 2>&1 | quiet
-  done
-}
 on_exit() {
   show_logs
-  teardown
+  teardown mosquitto-data prometheus-data
   cleanup_work
 }
 trap on_exit EXIT
 
 # --- build -----------------------------------------------------------------------------------
-# The image and its build stage (tagged too, so that what an earlier run's build stage left can
-# be found and removed once this run has replaced it).
-images=("$image" "$image-build" "$prom_image")
-mapfile -t previous < <(podman image inspect --format '{{.Id}}' "${images[@]}" 2>/dev/null || true)
+images_before "$image" "$image-build" "$prom_image"
 t=$(now)
-# Docker's format: the OCI format has no HEALTHCHECK. Both stages at once: the runtime stage's
-# packages install while the build stage compiles. Then the build stage alone (from the cache).
 # Then Prometheus' image (the monitoring profile's), with docker/ as its context as in the file.
-if ! podman build --format docker --jobs 2 -f docker/Dockerfile -t "$image" . >"$work/build.log" 2>&1 ||
-  ! podman build --format docker --target build -f docker/Dockerfile -t "$image-build" . \
-    >>"$work/build.log" 2>&1 ||
+if ! build_twind_image "$image" "$work/build.log" ||
   ! podman build --format docker -f docker/prometheus.Dockerfile -t "$prom_image" docker \
     >>"$work/build.log" 2>&1; then
   tail -40 "$work/build.log"
@@ -123,11 +66,7 @@ if ! podman build --format docker --jobs 2 -f docker/Dockerfile -t "$image" . >"
   exit 1
 fi
 build_s=$(since "$t")
-current=$(podman image inspect --format '{{.Id}}' "${images[@]}")
-for id in "${previous[@]}"; do
-  # With the layers only it used; an image a container still uses stays.
-  grep -qx "$id" <<<"$current" || podman rmi "$id" >/dev/null 2>&1 || true
-done
+images_prune
 size=$(podman image inspect --format '{{.Size}}' "$image")
 base=$(podman image inspect --format '{{.Size}}' docker.io/library/debian:bookworm-slim)
 say "image $image: $((size / 1000000)) MB, of which $(((size - base) / 1000000)) MB on top of" \
@@ -136,15 +75,8 @@ prom_size=$(podman image inspect --format '{{.Size}}' "$prom_image")
 say "image $prom_image: $((prom_size / 1000000)) MB"
 
 # --- up --------------------------------------------------------------------------------------
-mqtt_port=$(free_port)
-http_port=$(free_port)
-while [[ $http_port == "$mqtt_port" ]]; do http_port=$(free_port); done
-ws_port=$(free_port)
-while [[ $ws_port == "$mqtt_port" || $ws_port == "$http_port" ]]; do ws_port=$(free_port); done
-prom_port=$(free_port)
-while [[ $prom_port == "$mqtt_port" || $prom_port == "$http_port" || $prom_port == "$ws_port" ]]; do
-  prom_port=$(free_port)
-done
+free_ports 4
+mqtt_port=${ports[0]} http_port=${ports[1]} ws_port=${ports[2]} prom_port=${ports[3]}
 export TWIND_IMAGE=$image TWIND_MQTT_PORT=$mqtt_port TWIND_HTTP_PORT=$http_port
 export TWIND_WS_PORT=$ws_port
 export TWIND_PROMETHEUS_IMAGE=$prom_image TWIND_PROMETHEUS_PORT=$prom_port
@@ -157,15 +89,7 @@ up=1
 services=(mosquitto twind twin-sim prometheus)
 "${compose[@]}" up -d "${services[@]}" >"$work/up.log" 2>&1 ||
   { quiet <"$work/up.log"; fail "compose up"; }
-container() { echo "${project}_$1_1"; }
-for service in "${services[@]}"; do
-  state=$(podman inspect --format '{{.State.Status}}' "$(container "$service")" 2>/dev/null || true)
-  [[ $state == running ]] || fail "$service is '${state:-absent}', not running"
-  # Anonymous volumes (the Mosquitto image declares some): `down -v` must take them too.
-  mapfile -t -O "${#anonymous[@]}" anonymous < <(podman inspect --format \
-    '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}}{{"\n"}}{{end}}{{end}}' \
-    "$(container "$service")" 2>/dev/null | grep -E '^[0-9a-f]{64}$' || true)
-done
+running "${services[@]}"
 if ((failures)); then
   quiet <"$work/up.log" | tail -20
   exit 1
@@ -295,31 +219,7 @@ say "prometheus: uid $uid, read-only root filesystem"
 
 # --- down ------------------------------------------------------------------------------------
 show_logs
-t=$(now)
-"${compose[@]}" down -v >"$work/down.log" 2>&1 || { quiet <"$work/down.log"; fail "compose down"; }
-down_s=$(since "$t")
-left=$(podman ps -aq --filter "label=io.podman.compose.project=$project")
-[[ -z $left ]] || fail "compose down left containers: $left"
-for v in mosquitto-data prometheus-data; do
-  if podman volume exists "${project}_$v"; then fail "compose down left its volume $v"; fi
-done
-if podman pod exists "pod_$project"; then fail "compose down left a pod"; fi
-# podman-compose 1.0 (Debian 12) removes neither the project's network nor the containers'
-# anonymous volumes, which `docker compose down -v` does: they are removed here, then checked.
-leftovers=()
-if podman network exists "${project}_default"; then leftovers+=("network"); fi
-for v in "${anonymous[@]}"; do
-  if podman volume exists "$v"; then leftovers+=("volume ${v:0:12}"); fi
-done
-up=0
-teardown
-for v in "${anonymous[@]}"; do
-  if podman volume exists "$v"; then fail "volume $v remains"; fi
-done
-if podman network exists "${project}_default"; then fail "network ${project}_default remains"; fi
-msg="down -v: ${down_s} s"
-if ((${#leftovers[@]})); then msg+="; left by podman-compose and removed here: ${leftovers[*]}"; fi
-say "$msg; nothing of $project is left"
+compose_down mosquitto-data prometheus-data
 
 say "total $(since "$started") s"
 if ((failures)); then
