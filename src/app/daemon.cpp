@@ -183,7 +183,10 @@ bool Daemon::poll(double now, std::size_t max_events) {
   if (l.ownership && now - l.announced_at >= kAnnounceEvery && l.client.connected()) {
     publish_status(now);
   }
-  l.counters.publish_denied_topics = l.publisher.poll_check(now);
+  // Judged on what it has read: a message of its own that it has not read yet because it is
+  // behind its input is not missing.
+  l.counters.publish_denied_topics = l.publisher.poll_check(std::min(now, l.heard_until));
+  l.counters.publish_republished = l.publisher.republished();
   if (options_.feed != nullptr) options_.feed->flush();
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace twind::app {
@@ -48,7 +49,38 @@ bool LivePublisher::publish(std::string_view topic, std::string_view payload, in
   if (track) watch_.on_published(topic, payload, now_);
   const bool ok = client_.publish(topic, payload, qos, retained);
   if (track && !ok) watch_.withdraw(topic, payload);
+  // A retained message is not kept: said again after a later one, it would take its place.
+  if (check_ && ok && qos >= 1 && !retained) keep(topic, payload);
   return ok;
+}
+
+void LivePublisher::keep(std::string_view topic, std::string_view payload) {
+  while (!kept_.empty() &&
+         (kept_.size() >= kKeepMessages || now_ - kept_.front().at > kKeepSeconds)) {
+    kept_.pop_front();
+  }
+  kept_.push_back(Kept{now_, std::string(topic), std::string(payload)});
+}
+
+void LivePublisher::republish(double since, double until) {
+  // A gap begun before the end of one already republished is that gap, seen on another watched
+  // topic: what it covers was said again, and what followed was delivered.
+  if (since < republished_until_ || until <= since) return;
+  republished_until_ = until;
+  std::size_t n = 0;
+  for (const Kept& k : kept_) {
+    if (k.at <= since || k.at > until) continue;
+    if (client_.publish(k.topic, k.payload, 1, false)) ++n;
+  }
+  republished_ += n;
+  const bool whole = kept_.empty() || kept_.front().at <= since || since == 0.0;
+  spdlog::warn(
+      "published once more the {} message(s) (alerts, diagnoses, replies) of the {:.1f} s the "
+      "broker did not deliver{}",
+      n, until - since,
+      whole ? std::string()
+            : fmt::format("; those before the last {:.0f} s of it were not kept and stay lost",
+                          until - kept_.front().at));
 }
 
 void LivePublisher::log(LineKind kind, LogLevel level, const std::string& line) {
@@ -71,6 +103,7 @@ std::size_t LivePublisher::poll_check(double now) {
   for (const PublishCheck::Finding& f : watch_.poll(now)) {
     if (f.delivered) {
       spdlog::info("messages twind publishes on {} reach the broker's subscribers again", f.topic);
+      republish(f.since, f.until);
     } else {
       spdlog::error(
           "the broker acknowledged what twind published on {} but never delivered it back ({} s): "

@@ -141,6 +141,11 @@ void driver_series(const DaemonCounters& d, Exposition& m) {
           "Watched topics (broker.check_publish) whose messages the broker acknowledged but never "
           "delivered back: an ACL denying twind's publications.",
           static_cast<double>(d.publish_denied_topics));
+  m.counter("twind_publish_republished_total",
+            "QoS 1 messages (alerts, diagnoses, model changes, replies) published once more "
+            "because the broker had acknowledged and not delivered what twind published when "
+            "they went out (broker.check_publish).",
+            d.publish_republished);
 }
 
 void client_series(const mqtt::ClientStats& cs, bool connected, Exposition& m) {

@@ -45,38 +45,48 @@ bool PublishCheck::watched(std::string_view topic) const {
 }
 
 void PublishCheck::reset() {
-  for (Topic& t : entries_) {
-    t.confirmed = false;
-    t.pending.clear();
-  }
+  for (Topic& t : entries_) t.pending.clear();
 }
 
 void PublishCheck::on_published(std::string_view topic, std::string_view payload, double now) {
   Topic* t = find(topic);
-  if (t == nullptr || t->confirmed) return;
+  if (t == nullptr) return;
   if (t->pending.empty()) t->first_pending = now;
-  if (t->pending.size() < kMaxPending) t->pending.push_back(fingerprint(payload));
+  // The newest few: a message published after some were lost must still confirm the topic.
+  if (t->pending.size() == kMaxPending) t->pending.erase(t->pending.begin());
+  t->pending.push_back({fingerprint(payload), now});
 }
 
 void PublishCheck::withdraw(std::string_view topic, std::string_view payload) {
   Topic* t = find(topic);
   if (t == nullptr) return;
-  const auto it = std::find(t->pending.begin(), t->pending.end(), fingerprint(payload));
-  if (it != t->pending.end()) t->pending.erase(it);
+  const std::uint64_t h = fingerprint(payload);
+  const auto it = std::find_if(t->pending.begin(), t->pending.end(),
+                               [&](const Pending& p) { return p.hash == h; });
+  if (it == t->pending.end()) return;
+  const bool oldest = it == t->pending.begin();
+  t->pending.erase(it);
+  if (oldest && !t->pending.empty()) t->first_pending = t->pending.front().at;
 }
 
 void PublishCheck::on_received(std::string_view topic, std::string_view payload) {
   Topic* t = find(topic);
   if (t == nullptr || t->pending.empty()) return;
-  if (std::find(t->pending.begin(), t->pending.end(), fingerprint(payload)) == t->pending.end()) {
-    return;
-  }
-  t->confirmed = true;
-  t->pending.clear();
+  const std::uint64_t h = fingerprint(payload);
+  const auto it = std::find_if(t->pending.begin(), t->pending.end(),
+                               [&](const Pending& p) { return p.hash == h; });
+  if (it == t->pending.end()) return;
+  const double at = it->at;
+  // Those published before it that have not come back are lost (or late): its coming back
+  // confirms the topic up to it.
+  t->pending.erase(t->pending.begin(), it + 1);
+  if (!t->pending.empty()) t->first_pending = t->pending.front().at;
   if (t->denied) {
     t->denied = false;
     t->delivered_news = true;
+    t->back_at = at;
   }
+  good_until_ = std::max(good_until_, at);
 }
 
 std::vector<PublishCheck::Finding> PublishCheck::poll(double now) {
@@ -84,10 +94,11 @@ std::vector<PublishCheck::Finding> PublishCheck::poll(double now) {
   for (Topic& t : entries_) {
     if (t.delivered_news) {
       t.delivered_news = false;
-      out.push_back(Finding{t.name, true});
+      out.push_back(Finding{t.name, true, t.gap_since, t.back_at});
     }
     if (!t.denied && !t.pending.empty() && now - t.first_pending > timeout_) {
       t.denied = true;
+      t.gap_since = good_until_;
       t.pending.clear();  // the next publication starts a new wait
       out.push_back(Finding{t.name, false});
     }

@@ -42,7 +42,9 @@ const std::vector<KeyDoc>& key_table() {
       {"broker.check_publish", "boolean", "true",
        "Subscribe to twind's own status topic and to one asset's state and alert topics, and "
        "log an error when what twind publishes there does not come back within 5 s: a broker "
-       "whose ACL denies a publication still acknowledges it under MQTT 3.1.1. The check needs "
+       "whose ACL denies a publication still acknowledges it under MQTT 3.1.1, and a clustered "
+       "one may drop what it acknowledged while it elects leaders. When they come back, the "
+       "alerts, diagnoses and replies of the gap are published once more. The check needs "
        "read access to those topics; turn it off where twind may only write them.",
        "true or false"},
       {"broker.client", "string", "driven",

@@ -127,6 +127,11 @@ void FakeBroker::deny_publish(std::string filter) {
   state_->denied.push_back(std::move(filter));
 }
 
+void FakeBroker::allow_publish() {
+  std::lock_guard lock(state_->mu);
+  state_->denied.clear();
+}
+
 void FakeBroker::refuse_connections(std::string cause) {
   std::lock_guard lock(state_->mu);
   state_->refusal = std::move(cause);

@@ -463,6 +463,39 @@ TEST(Daemon, AlertTopicDeniedIsReportedOnceAnAlertIsPublished) {
   ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().publish_denied_topics == 1; }));
 }
 
+// A broker that acknowledged and dropped twind's publications for a while (an ACL, or a clustered
+// broker electing leaders) and then delivers again: the alerts of that gap are published once
+// more, and those before it are not.
+TEST(Daemon, TheAlertsOfAGapInDeliveryArePublishedOnceMoreWhenDeliveryResumes) {
+  Driven f(fast_seed(), quick_publish_check());
+  ASSERT_TRUE(f.advance_until([&] { return f.broker.messages_on("twin/state").size() >= 3; }));
+  f.broker.publish("plant/u", "1");
+  f.broker.publish("plant/y", "1");
+  f.broker.publish("plant/y", "3");  // raised, delivered
+  ASSERT_TRUE(f.advance_until([&] { return f.broker.messages_on("twin/alert").size() == 1; }));
+  f.advance(0.2);
+
+  f.broker.deny_publish("twin/#");
+  f.broker.publish("plant/y", "1");  // cleared, dropped
+  f.broker.publish("plant/y", "3");  // raised again, dropped
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().publish_denied_topics >= 1; }));
+  EXPECT_EQ(f.broker.messages_on("twin/alert").size(), 1U);
+
+  f.broker.allow_publish();
+  ASSERT_TRUE(f.advance_until([&] { return f.sut.counters().publish_denied_topics == 0; }));
+  f.advance(0.2);
+  std::vector<std::string> divergence;  // (the plant, silent since, raises `stale` too)
+  for (const auto& m : f.broker.messages_on("twin/alert")) {
+    if (m.payload.find(R"("id":"divergence")") != std::string::npos)
+      divergence.push_back(m.payload);
+  }
+  ASSERT_EQ(divergence.size(), 3U);  // the first, then the two of the gap, once each
+  EXPECT_NE(divergence[1].find(R"("state":"cleared")"), std::string::npos) << divergence[1];
+  EXPECT_NE(divergence[2].find(R"("state":"raised")"), std::string::npos) << divergence[2];
+  EXPECT_NE(f.sut.snapshot()->metrics.find("twind_publish_republished_total 2\n"),
+            std::string::npos);
+}
+
 TEST(Daemon, ADiscoveredFleetWatchesItsFirstAssetsTopics) {
   config::Config c = testing::fleet_config();
   c.tick = 0.05;

@@ -45,13 +45,10 @@ struct SecureBroker {
     const std::string passwd = dir.path() + "/passwd";
     run_checked({"mosquitto_passwd", "-b", "-c", passwd, "twind", kPassword});
     run_checked({"mosquitto_passwd", "-b", passwd, "twind-denied", kDeniedPassword});
+    run_checked({"mosquitto_passwd", "-b", passwd, "twind-gap", kDeniedPassword});
     // twind reads its telemetry and writes its own topics; twind-denied may not write states.
     acl = dir.path() + "/acl";
-    write_file(acl,
-               "user twind\ntopic read plant/#\ntopic readwrite twin/#\n\n"
-               "user twind-client\ntopic read plant/#\ntopic readwrite twin/#\n\n"
-               "user twind-denied\ntopic read plant/#\ntopic readwrite twin/status\n"
-               "topic readwrite twin/alert\ntopic read twin/state\n");
+    write_acl(false);
     MosquittoOptions o;
     o.prelude = {"per_listener_settings true"};
     o.extra_config = {"listener " + std::to_string(password_port) + " 127.0.0.1",
@@ -75,6 +72,18 @@ struct SecureBroker {
         throw std::runtime_error("TLS listener down:\n" + log());
       }
     }
+  }
+
+  // twind-gap may publish its states and alerts once `gap_over`, and reads them always.
+  void write_acl(bool gap_over) const {
+    write_file(acl,
+               "user twind\ntopic read plant/#\ntopic readwrite twin/#\n\n"
+               "user twind-client\ntopic read plant/#\ntopic readwrite twin/#\n\n"
+               "user twind-denied\ntopic read plant/#\ntopic readwrite twin/status\n"
+               "topic readwrite twin/alert\ntopic read twin/state\n\n"
+               "user twind-gap\ntopic read plant/#\ntopic readwrite twin/status\n" +
+                   std::string(gap_over ? "topic readwrite twin/#\n"
+                                        : "topic read twin/state\ntopic read twin/alert\n"));
   }
 
   [[nodiscard]] std::string log() const { return broker->log(); }
@@ -353,6 +362,48 @@ TEST_F(Security, AnAclDenyingTheStateTopicIsReportedAndTheOthersAreNot) {
   EXPECT_TRUE(observer.payloads("twin/state").empty());
   // The broker saw the denial too.
   EXPECT_NE(secure.log().find("Denied PUBLISH"), std::string::npos);
+  expect_clean_exit(t);
+  expect_no_secret(t.log(), secure.pki);
+}
+
+// A broker that acknowledged twind's alerts and dropped them for a while (here its ACL, until it
+// is changed and reloaded; a clustered broker electing leaders does the same): once twind's
+// states come back to it, it publishes the alerts of that gap once more, and a subscriber gets
+// the alert it missed, under its id.
+TEST_F(Security, AlertsTheBrokerDroppedArePublishedOnceMoreWhenItDeliversAgain) {
+  write_file(password_file, kDeniedPassword + "\n");
+  Subscriber observer(secure.broker->uri(), {"twin/#"});
+  Twind t(dir.path(), "  uri: " + tls_uri(secure.password_port) +
+                          "\n  client_id: twind\n  username: twind-gap\n  password_file: " +
+                          password_file + "\n  tls:\n    ca_file: " + secure.pki.ca + "\n");
+  ASSERT_TRUE(t.process->wait_for_line("connected to the broker", 10s, true))
+      << t.log() << secure.log();
+  ASSERT_TRUE(online_from(observer, 5s)) << t.log();
+  observer.publish("plant/u", "1");
+  observer.publish("plant/y", "1");
+  observer.publish("plant/y", "3");  // raised: acknowledged, dropped
+  ASSERT_TRUE(t.process->wait_for_line("ALERT: divergence", 5s, true)) << t.log();
+  ASSERT_TRUE(t.process->wait_for_line("never delivered", 12s, true)) << t.log();
+  EXPECT_TRUE(observer.payloads("twin/alert").empty());
+
+  secure.write_acl(true);
+  secure.broker->reload();
+  observer.publish("plant/y", "3");  // the plant still worn: twind's states go on
+  ASSERT_TRUE(t.process->wait_for_line("published once more", 15s, true))
+      << t.log() << secure.log();
+  ASSERT_TRUE(observer.wait_for(
+      [](const std::vector<Received>& ms) {
+        for (const Received& r : ms) {
+          if (r.topic == "twin/alert" &&
+              r.payload.find(R"("id":"divergence")") != std::string::npos &&
+              r.payload.find(R"("state":"raised")") != std::string::npos) {
+            return true;
+          }
+        }
+        return false;
+      },
+      5s))
+      << t.log();
   expect_clean_exit(t);
   expect_no_secret(t.log(), secure.pki);
 }

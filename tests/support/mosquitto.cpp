@@ -125,6 +125,10 @@ void Mosquitto::kill9() {
   process_.reset();
 }
 
+void Mosquitto::reload() {
+  if (process_) process_->signal(SIGHUP);
+}
+
 void Mosquitto::pause() {
   if (process_) process_->signal(SIGSTOP);
 }

@@ -50,6 +50,8 @@ class Mosquitto {
   /// SIGSTOP / SIGCONT: a hung broker whose TCP connections stay open.
   void pause();
   void resume();
+  /// SIGHUP: the broker reads its password and ACL files again.
+  void reload();
   /// stop() then start() on the same port.
   void restart();
   [[nodiscard]] bool running() const;

@@ -1,12 +1,17 @@
 // The daemon's Publisher: messages to the broker through mqtt::Client, human lines to the log,
 // and the publication check (broker.check_publish, see publish_check.hpp) wrapped around both:
 // what goes out on a watched topic is expected back, and twind's own messages coming back are
-// evidence for the check rather than telemetry.
+// evidence for the check rather than telemetry. When the check finds that the broker dropped
+// what it acknowledged for a while and then delivers again, the QoS 1 messages that are not
+// retained (alerts, diagnoses, model changes, replies) of that gap are published once more:
+// the last minute of them is kept (at most kKeepMessages).
 //
 // Threads: used on the daemon's engine thread only (the client it calls is thread-safe).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 
@@ -45,11 +50,25 @@ class LivePublisher final : public Publisher {
   /// A message from the broker. True when it is on a watched topic: evidence for the check,
   /// which the caller must not take as telemetry.
   bool echo(std::string_view topic, std::string_view payload);
-  /// Logs what the check found by `now` (denials, deliveries again); returns how many watched
-  /// topics stand denied.
+  /// Logs what the check found by `now` (denials, deliveries again) and publishes once more the
+  /// messages of a gap it found; returns how many watched topics stand denied.
   std::size_t poll_check(double now);
+  /// Messages published once more after gaps, in all.
+  [[nodiscard]] std::uint64_t republished() const noexcept { return republished_; }
+
+  /// Seconds of QoS 1 messages kept for a gap, and at most how many.
+  static constexpr double kKeepSeconds = 60.0;
+  static constexpr std::size_t kKeepMessages = 4096;
 
  private:
+  struct Kept {
+    double at = 0.0;
+    std::string topic;
+    std::string payload;
+  };
+  void keep(std::string_view topic, std::string_view payload);
+  void republish(double since, double until);
+
   mqtt::Client& client_;
   const bool check_;
   int watch_qos_ = 1;
@@ -57,6 +76,9 @@ class LivePublisher final : public Publisher {
   bool asset_watched_ = false;
   double now_ = 0.0;
   PublishCheck watch_;
+  std::deque<Kept> kept_;
+  double republished_until_ = 0.0;
+  std::uint64_t republished_ = 0;
 };
 
 }  // namespace twind::app

@@ -23,6 +23,7 @@ struct DaemonCounters {
   std::uint64_t reloads = 0;
   std::uint64_t reloads_refused = 0;
   std::uint64_t publish_denied_topics = 0;  ///< watched topics whose messages never came back
+  std::uint64_t publish_republished = 0;    ///< messages of delivery gaps published once more
   /// How far the engine is behind its input, seconds, at the last tick: the time since it last
   /// had read everything sent to it, or since the tick it took last fell due, whichever is more.
   double lag_seconds = 0.0;

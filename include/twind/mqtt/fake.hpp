@@ -71,6 +71,9 @@ class FakeBroker {
   /// Messages that clients publish on topics matching `filter` are acknowledged and dropped, as
   /// by a broker whose ACL denies them (under MQTT 3.1.1 the publisher cannot be told).
   void deny_publish(std::string filter);
+  /// Lifts every deny_publish(): messages are delivered again (an ACL changed, or a clustered
+  /// broker's new leaders elected).
+  void allow_publish();
 
   /// Publishes as an external peer (no client id). Returns false (and drops it) when the broker
   /// is down or the topic name is invalid.
