@@ -147,6 +147,7 @@ start_outliers() {
   local port=$1 assets=$2 count=$3 k id
   for ((k = 0; k < count; k++)); do
     id=$(printf 'p%05d' $((assets - 1 - k)))
+    rm -f "$work/inject.$k"  # a FIFO of an earlier injector, stopped
     mkfifo "$work/inject.$k"
     mosquitto_pub -h 127.0.0.1 -p "$port" -i "inject-$k" -t "plant/$id/y" -l \
       <"$work/inject.$k" 2>"$work/inject.$k.err" &
