@@ -108,7 +108,8 @@ std::size_t LivePublisher::poll_check(double now) {
       spdlog::error(
           "the broker acknowledged what twind published on {} but never delivered it back ({} s): "
           "its ACL denies twind publishing to {} (or reading it, which this check needs; "
-          "broker.check_publish: false turns the check off); subscribers do not get these "
+          "broker.check_publish: false turns the check off), or it drops what it acknowledges "
+          "for a while (a clustered broker electing leaders); subscribers do not get these "
           "messages",
           f.topic, timeout_, f.topic);
     }
