@@ -314,6 +314,11 @@ void Daemon::apply_ownership() {
   std::vector<std::string> before = l.engine.topics();
   before.insert(before.end(), l.record_filters.begin(), l.record_filters.end());
   const std::size_t dropped = l.engine.set_partitions(own.subscribed(), own.held(), l.sink);
+  // The publication check follows an asset it still holds: the states of one let go stop.
+  if (dropped > 0 && !l.publisher.watched_asset().empty() &&
+      l.engine.find(l.publisher.watched_asset()) == nullptr) {
+    l.publisher.let_go_of_asset(l.engine.size() > 0 ? &l.engine.twin(0) : nullptr);
+  }
   // The records of the alerts raised on the assets of the partitions it subscribes to: those
   // retained come with the subscription, before it holds the partition.
   l.record_filters.clear();

@@ -37,7 +37,21 @@ void LivePublisher::watch_asset(const core::AssetTwin& twin) {
   const std::string alert = twin.topic(twin.def().alert_topic);
   watch_.watch(state);
   watch_.watch(alert);
-  client_.subscribe_optional({state, alert}, watch_qos_);
+  watched_asset_ = twin.id();
+  asset_topics_ = {state, alert};
+  client_.subscribe_optional(asset_topics_, watch_qos_);
+}
+
+void LivePublisher::let_go_of_asset(const core::AssetTwin* next) {
+  if (!check_ || !asset_watched_) return;
+  for (const std::string& t : asset_topics_) watch_.unwatch(t);
+  client_.unsubscribe(asset_topics_);
+  retired_.insert(retired_.end(), asset_topics_.begin(), asset_topics_.end());
+  if (retired_.size() > 8) retired_.erase(retired_.begin(), retired_.end() - 8);
+  asset_watched_ = false;
+  watched_asset_.clear();
+  asset_topics_.clear();
+  if (next != nullptr) watch_asset(*next);
 }
 
 bool LivePublisher::publish(std::string_view topic, std::string_view payload, int qos,
@@ -93,7 +107,10 @@ void LivePublisher::connection_changed() {
 }
 
 bool LivePublisher::echo(std::string_view topic, std::string_view payload) {
-  if (!check_ || !watch_.watched(topic)) return false;
+  if (!check_) return false;
+  if (!watch_.watched(topic)) {
+    return std::find(retired_.begin(), retired_.end(), topic) != retired_.end();
+  }
   watch_.on_received(topic, payload);
   return true;
 }

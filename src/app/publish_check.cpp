@@ -34,6 +34,10 @@ void PublishCheck::watch(std::string_view topic) {
   entries_.push_back(std::move(t));
 }
 
+void PublishCheck::unwatch(std::string_view topic) {
+  std::erase_if(entries_, [&](const Topic& t) { return t.name == topic; });
+}
+
 std::vector<std::string> PublishCheck::topics() const {
   std::vector<std::string> out;
   for (const Topic& t : entries_) out.push_back(t.name);

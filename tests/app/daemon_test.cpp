@@ -511,6 +511,65 @@ TEST(Daemon, ADiscoveredFleetWatchesItsFirstAssetsTopics) {
   EXPECT_FALSE(has_filter(*f.client, "twin/p2/state"));
 }
 
+// The publication check of a replica watches an asset it holds: when it lets the watched asset
+// go (another replica takes its partition), it watches one it kept, whose states go on.
+TEST(Daemon, AReplicaLettingTheWatchedAssetGoWatchesOneItKeeps) {
+  config::LoadResult r = config::load_string(R"(
+tick: 50ms
+cluster: {partitions: 3, member: r1}
+assets:
+  - template: plant
+    discover: true
+    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
+    signals:
+      - {name: u, role: input}
+      - {name: y, role: output}
+    frames:
+      - twin_in/{partition}/plant/{asset}/frame
+)",
+                                             "replica.yaml");
+  ASSERT_TRUE(r.ok());
+  config::Config replica = *r.config;
+  ASSERT_EQ(resolve_member(replica, ""), "");
+  Driven f(replica, quick_publish_check());
+  const auto holds = [&](int n) {
+    return f.sut.snapshot()->metrics.find("twind_cluster_partitions_held " + std::to_string(n) +
+                                          "\n") != std::string::npos;
+  };
+  ASSERT_TRUE(f.advance_until([&] { return holds(3); }));
+  // a2 first (partition 0), then one asset of every partition.
+  for (const char* id : {"a2", "a1", "a3", "a6"}) {  // partitions 0, 1, 2, 1
+    const std::string p = std::to_string(core::partition_of(id, 3));
+    f.broker.publish("twin_in/" + p + "/plant/" + id + "/frame", R"({"u": 1, "y": 1})");
+  }
+  f.advance(0.2);
+  ASSERT_TRUE(has_filter(*f.client, "twin/a2/state"));
+  // r2 takes its share: with r1 and r2, partition 0 (a2's) is r2's.
+  f.broker.publish(
+      "twin/members/r2",
+      R"({"state":"online","member":"r2","seq":1,"run":7,"holds":[],"taking":[0,1,2]})", 1, true);
+  ASSERT_TRUE(f.advance_until([&] { return holds(1) || holds(2); }));
+  f.advance(0.2);
+  const auto held = [&](const std::string& id) {
+    for (const auto& [asset, state] : f.sut.snapshot()->states) {
+      if (asset == id) return true;
+    }
+    return false;
+  };
+  ASSERT_FALSE(held("a2"));
+  EXPECT_FALSE(has_filter(*f.client, "twin/a2/state"));
+  EXPECT_FALSE(has_filter(*f.client, "twin/a2/alert"));
+  std::string watched;
+  for (const char* id : {"a1", "a3", "a6"}) {
+    if (has_filter(*f.client, std::string("twin/") + id + "/state")) watched = id;
+  }
+  ASSERT_FALSE(watched.empty());
+  EXPECT_TRUE(held(watched));
+  EXPECT_TRUE(has_filter(*f.client, "twin/" + watched + "/alert"));
+  f.advance(1.0);  // its states come back: nothing reported
+  EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);
+}
+
 TEST(Daemon, WithoutTheCheckNothingOfItsOwnIsSubscribedOrReported) {
   config::Config c = fast_seed();
   c.broker.check_publish = false;

@@ -14,6 +14,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "twind/app/publish_check.hpp"
 #include "twind/app/publisher.hpp"
@@ -33,8 +34,14 @@ class LivePublisher final : public Publisher {
   void set_watch_qos(int qos) { watch_qos_ = qos; }
   /// Watches `topic` (the status topic) and subscribes to it. Nothing without the check.
   void watch(const std::string& topic);
-  /// Watches the state and alert topics of `twin`, the first asset only: later calls do nothing.
+  /// Watches the state and alert topics of `twin`, the first asset only: later calls do nothing
+  /// until the watched asset is let go.
   void watch_asset(const core::AssetTwin& twin);
+  /// A replica let the watched asset go (its states stop): its topics are no longer watched, and
+  /// `next`, when given, is watched instead.
+  void let_go_of_asset(const core::AssetTwin* next);
+  /// The asset watched ("" when none).
+  [[nodiscard]] const std::string& watched_asset() const noexcept { return watched_asset_; }
 
   /// The clock's reading now: the time of the publications that follow, for the check.
   void set_clock(double now) { now_ = now; }
@@ -74,6 +81,9 @@ class LivePublisher final : public Publisher {
   int watch_qos_ = 1;
   const double timeout_;
   bool asset_watched_ = false;
+  std::string watched_asset_;
+  std::vector<std::string> asset_topics_;
+  std::vector<std::string> retired_;  // topics watched before: an echo still on its way is no input
   double now_ = 0.0;
   PublishCheck watch_;
   std::deque<Kept> kept_;

@@ -38,6 +38,8 @@ class PublishCheck {
 
   /// Adds a topic to watch (its echo must be subscribed by the caller). Idempotent.
   void watch(std::string_view topic);
+  /// Stops watching a topic (nothing will be published there any more); its report, if any, goes.
+  void unwatch(std::string_view topic);
   [[nodiscard]] bool watched(std::string_view topic) const;
   [[nodiscard]] std::vector<std::string> topics() const;
 
