@@ -101,19 +101,8 @@ done
 
 # --- shared ----------------------------------------------------------------------------------
 live=(1 2 3)
-shared() {
-  local i files=()
-  for i in "${live[@]}"; do
-    replica_assets "${http[i]}" "$work/held-$i"
-    files+=("$work/held-$i")
-  done
-  fleet_split "$assets" "${1:-0}" "${files[@]}"
-}
-counts() {
-  local i out=""
-  for i in "${live[@]}"; do out+=" replica-$i $(grep -c '^p' "$work/held-$i" || true)"; done
-  echo "${out# }"
-}
+shared() { fleet_shared "$assets" "$@"; }
+counts() { fleet_counts; }
 t=$(now)
 if wait_for 60 shared 0.8; then
   say "shared: every plant held by one replica within $(since "$t") s of healthy: $(counts)"

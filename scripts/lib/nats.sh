@@ -42,6 +42,9 @@
 #   nats_partition ID P     prints FNV-1a 32(ID) mod P: the partition the mapping gives ID
 #   replica_assets PORT FILE  the assets a replica holds (its /state), one per line, into FILE
 #   fleet_split ASSETS MIN_SHARE FILE...  the fleet split between replicas, each within a share
+#   fleet_shared ASSETS [MIN_SHARE]  fleet_split over the live replicas: `live` lists their
+#                           numbers I, `http[I]` their HTTP ports; their lists go to $work/held-I
+#   fleet_counts            "replica-I N ..." from those lists
 
 NATS_WAIT=${NATS_WAIT:-60}
 NATS_SERVER=${NATS_SERVER:-/usr/sbin/nats-server}
@@ -240,4 +243,19 @@ even = n / len(sets)
 if share > 0 and any(not (share * even <= len(s) <= (2 - share) * even) for s in sets):
     sys.exit(1)
 EOF
+}
+
+fleet_shared() {
+  local i files=()
+  for i in "${live[@]}"; do
+    replica_assets "${http[$i]}" "$work/held-$i"
+    files+=("$work/held-$i")
+  done
+  fleet_split "$1" "${2:-0}" "${files[@]}"
+}
+
+fleet_counts() {
+  local i out=""
+  for i in "${live[@]}"; do out+=" replica-$i $(grep -c '^p' "$work/held-$i" || true)"; done
+  echo "${out# }"
 }

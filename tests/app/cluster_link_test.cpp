@@ -119,13 +119,19 @@ class Kept final : public Publisher {
   std::vector<Message> messages;
 };
 
-TEST(ClusterLink, EachAlertTransitionRewritesTheAssetsRetainedRecordOnItsPartitionsTopic) {
-  const config::Config c = testing::seed_config();
-  core::AssetTwin twin(c.assets[0].id, core::compile_asset(c.assets[0], c.topics), 0.0);
+// The seed's twin and a replica's PublishingSink (replica-1, run 42, 7 partitions) into `out`.
+struct AlertRecordSink : ::testing::Test {
+  config::Config c = testing::seed_config();
+  core::AssetTwin twin{c.assets[0].id, core::compile_asset(c.assets[0], c.topics), 0.0};
   Kept out;
-  PublishingSink sut(out);
-  sut.alert_records(core::Pattern::of("twin/active_alerts/{partition}/{asset}", 0, 0), 7,
-                    "replica-1", 42);
+  PublishingSink sut{out};
+  AlertRecordSink() {
+    sut.alert_records(core::Pattern::of("twin/active_alerts/{partition}/{asset}", 0, 0), 7,
+                      "replica-1", 42);
+  }
+};
+
+TEST_F(AlertRecordSink, EachAlertTransitionRewritesTheAssetsRetainedRecordOnItsPartitionsTopic) {
   const std::string topic =
       "twin/active_alerts/" + std::to_string(core::partition_of("plant", 7)) + "/plant";
 
@@ -152,13 +158,7 @@ TEST(ClusterLink, EachAlertTransitionRewritesTheAssetsRetainedRecordOnItsPartiti
 }
 
 // A twin let go with an alert to settle says its record once more, as its last transition did.
-TEST(ClusterLink, ATwinLetGoSaysItsRecordAgain) {
-  const config::Config c = testing::seed_config();
-  core::AssetTwin twin(c.assets[0].id, core::compile_asset(c.assets[0], c.topics), 0.0);
-  Kept out;
-  PublishingSink sut(out);
-  sut.alert_records(core::Pattern::of("twin/active_alerts/{partition}/{asset}", 0, 0), 7,
-                    "replica-1", 42);
+TEST_F(AlertRecordSink, ATwinLetGoSaysItsRecordAgain) {
   twin.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
   sut.on_handed_over(twin);
   sut.on_let_go(twin);

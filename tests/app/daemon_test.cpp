@@ -326,9 +326,8 @@ TEST(Daemon, ReloadWithAnUnbuildableModelIsRefusedAndTheOldConfigurationKeepsRun
   ASSERT_TRUE(f.advance_until([&] { return !f.broker.messages_on("twin/alert").empty(); }));
 }
 
-// A replica's ownership, status topic and subscriptions stand on its cluster section: a reload
-// that changes it is refused, and the replica goes on reading the others' announcements.
-TEST(Daemon, AReloadThatChangesTheClusterSectionIsRefused) {
+// Replica r1 of three partitions, its member resolved, a 50 ms tick.
+config::Config replica_r1() {
   config::LoadResult r = config::load_string(R"(
 tick: 50ms
 cluster: {partitions: 3, member: r1}
@@ -343,9 +342,16 @@ assets:
       - twin_in/{partition}/plant/{asset}/frame
 )",
                                              "replica.yaml");
-  ASSERT_TRUE(r.ok());
-  config::Config replica = *r.config;
-  ASSERT_EQ(resolve_member(replica, ""), "");
+  EXPECT_TRUE(r.ok());
+  config::Config c = *r.config;
+  EXPECT_EQ(resolve_member(c, ""), "");
+  return c;
+}
+
+// A replica's ownership, status topic and subscriptions stand on its cluster section: a reload
+// that changes it is refused, and the replica goes on reading the others' announcements.
+TEST(Daemon, AReloadThatChangesTheClusterSectionIsRefused) {
+  const config::Config replica = replica_r1();
   Driven f(replica);
   f.advance(0.1);
   ASSERT_TRUE(f.broker.retained("twin/members/r1"));
@@ -514,23 +520,7 @@ TEST(Daemon, ADiscoveredFleetWatchesItsFirstAssetsTopics) {
 // The publication check of a replica watches an asset it holds: when it lets the watched asset
 // go (another replica takes its partition), it watches one it kept, whose states go on.
 TEST(Daemon, AReplicaLettingTheWatchedAssetGoWatchesOneItKeeps) {
-  config::LoadResult r = config::load_string(R"(
-tick: 50ms
-cluster: {partitions: 3, member: r1}
-assets:
-  - template: plant
-    discover: true
-    model: {name: m, version: 1, A: [[-1]], B: [[1]], C: [[1]]}
-    signals:
-      - {name: u, role: input}
-      - {name: y, role: output}
-    frames:
-      - twin_in/{partition}/plant/{asset}/frame
-)",
-                                             "replica.yaml");
-  ASSERT_TRUE(r.ok());
-  config::Config replica = *r.config;
-  ASSERT_EQ(resolve_member(replica, ""), "");
+  const config::Config replica = replica_r1();
   Driven f(replica, quick_publish_check());
   const auto holds = [&](int n) {
     return f.sut.snapshot()->metrics.find("twind_cluster_partitions_held " + std::to_string(n) +
