@@ -117,6 +117,11 @@ bool LivePublisher::echo(std::string_view topic, std::string_view payload) {
 
 std::size_t LivePublisher::poll_check(double now) {
   if (!check_) return 0;
+  // QoS 1 messages waiting for an acknowledgement that does not come: the connection is stalled
+  // (a frozen broker, before the keepalive finds it lost), and nothing it acknowledged is missing.
+  const mqtt::ClientStats st = client_.stats();
+  if (st.outbox > 0 && st.delivered == acked_) watch_.stalled(now);
+  acked_ = st.delivered;
   for (const PublishCheck::Finding& f : watch_.poll(now)) {
     if (f.delivered) {
       spdlog::info("messages twind publishes on {} reach the broker's subscribers again", f.topic);

@@ -93,6 +93,12 @@ void PublishCheck::on_received(std::string_view topic, std::string_view payload)
   good_until_ = std::max(good_until_, at);
 }
 
+void PublishCheck::stalled(double now) {
+  for (Topic& t : entries_) {
+    if (!t.pending.empty()) t.first_pending = std::max(t.first_pending, now);
+  }
+}
+
 std::vector<PublishCheck::Finding> PublishCheck::poll(double now) {
   std::vector<Finding> out;
   for (Topic& t : entries_) {

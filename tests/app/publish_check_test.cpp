@@ -110,6 +110,17 @@ TEST(PublishCheck, OnlyTheNewestPendingAreRememberedAndAnyOneConfirms) {
   EXPECT_EQ(c.denied(), 0U);
 }
 
+// A broker that acknowledges nothing (frozen, before the keepalive finds the connection lost) has
+// not dropped what it has not taken: the wait starts again once it acknowledges.
+TEST(PublishCheck, NothingIsJudgedWhileTheConnectionIsStalled) {
+  PublishCheck c = watching({"twin/state"});
+  c.on_published("twin/state", "s1", 100.0);
+  c.stalled(103.0);
+  c.stalled(104.0);
+  EXPECT_TRUE(c.poll(108.0).empty());  // 8 s since s1, 4 since the stall
+  EXPECT_EQ(c.poll(109.01), (Findings{{"twin/state", false}}));
+}
+
 TEST(PublishCheck, AWithdrawnPublicationIsNotWaitedFor) {
   PublishCheck c = watching({"twin/state"});
   c.on_published("twin/state", "s1", 100.0);

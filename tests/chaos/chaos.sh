@@ -23,10 +23,10 @@
 # alert payloads received by tests/chaos/alert_log.cpp (clean_session=false, QoS 1, fixed client id,
 # reconnecting by itself) must be 0; duplicates (at least once) are counted, not failed. Memory:
 # twind's VmRSS after each settled cycle; fail if the highest exceeds the one after the first cycle
-# by more than RSS_GROWTH_KB (default 3072 kB, see below).
+# by more than RSS_GROWTH_KB (default 4096 kB, see below).
 #
 #   tests/chaos/chaos.sh TWIND TWIN_SIM ALERT_LOG        (ctest -L chaos; about 9 minutes)
-#   env: KILLS=20 FREEZES=20 ASSETS=100 RATE=2 OUTAGE=3 FREEZE=10 SETTLE=30 RSS_GROWTH_KB=3072
+#   env: KILLS=20 FREEZES=20 ASSETS=100 RATE=2 OUTAGE=3 FREEZE=10 SETTLE=30 RSS_GROWTH_KB=4096
 #        KEEP=DIR (keep the logs, the alert log and the per-cycle table there)
 # At the end twin-sim, the subscriber and twind must exit 0 on SIGTERM, with no sanitizer report in
 # their stderr. Prints one line per cycle and a summary; exit 0 on success, 1 on a failed check.
@@ -48,7 +48,13 @@ SETTLE=${SETTLE:-30}
 # freezes rose 1,072 kB in such steps by the 21st and then stayed flat (14,784-14,800 kB) to the
 # 60th: a high-water mark, not a leak. 3 MB is about three times that, and a leak of one alert
 # payload (~250 B) per alert (3.6 MB over the run) or of 75 kB per outage fails it.
-RSS_GROWTH_KB=${RSS_GROWTH_KB:-3072}
+# Since 2026-12-04 twind also keeps its QoS 1 messages of the last 60 s (at most 4,096) to publish
+# again after a delivery gap (broker.check_publish): at this test's ~40 alerts a second, up to
+# ~2,400 of them, filled over the first 60 s of kills. Two runs that day (8,000 alerts each) grew
+# by 2,656 and 2,700 kB, in steps over the 20 kills, then flat over the 20 freezes: ~1.6 MB more
+# than before. The bound is 4 MB: a leak of one alert payload per alert (2 MB over the run) on
+# top of that still fails it.
+RSS_GROWTH_KB=${RSS_GROWTH_KB:-4096}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/scripts/lib/broker.sh"
 source "$root/scripts/lib/measure.sh"

@@ -88,6 +88,7 @@ class LivePublisher final : public Publisher {
   PublishCheck watch_;
   std::deque<Kept> kept_;
   double republished_until_ = 0.0;
+  std::uint64_t acked_ = 0;  // the client's QoS 1 acknowledgements at the last poll
   std::uint64_t republished_ = 0;
 };
 

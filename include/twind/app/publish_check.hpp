@@ -58,6 +58,10 @@ class PublishCheck {
   /// ignored.
   void on_received(std::string_view topic, std::string_view payload);
 
+  /// The broker acknowledges nothing at the moment (a stalled connection, not yet found lost):
+  /// what is pending waits from `now` on, since a message it has not taken is not one it dropped.
+  void stalled(double now);
+
   /// Topics whose oldest pending message has waited longer than the timeout (each reported once,
   /// until it is delivered again), and topics delivered again since their denial was reported.
   [[nodiscard]] std::vector<Finding> poll(double now);
