@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the container tests (scripts/container-test.sh, scripts/container-cluster-test.sh):
 # what they need before they start, twind's image built from docker/Dockerfile, and a compose
 # project torn down whatever happened. Source it after broker.sh and measure.sh; the script sets
