@@ -31,8 +31,7 @@ void LivePublisher::watch(const std::string& topic) {
 }
 
 void LivePublisher::watch_asset(const core::AssetTwin& twin) {
-  if (!check_ || asset_watched_) return;
-  asset_watched_ = true;
+  if (!check_ || !watched_asset_.empty()) return;
   const std::string state = twin.topic(twin.def().state_topic);
   const std::string alert = twin.topic(twin.def().alert_topic);
   watch_.watch(state);
@@ -43,12 +42,11 @@ void LivePublisher::watch_asset(const core::AssetTwin& twin) {
 }
 
 void LivePublisher::let_go_of_asset(const core::AssetTwin* next) {
-  if (!check_ || !asset_watched_) return;
+  if (!check_ || watched_asset_.empty()) return;
   for (const std::string& t : asset_topics_) watch_.unwatch(t);
   client_.unsubscribe(asset_topics_);
   retired_.insert(retired_.end(), asset_topics_.begin(), asset_topics_.end());
   if (retired_.size() > 8) retired_.erase(retired_.begin(), retired_.end() - 8);
-  asset_watched_ = false;
   watched_asset_.clear();
   asset_topics_.clear();
   if (next != nullptr) watch_asset(*next);

@@ -27,6 +27,13 @@ const PublishCheck::Topic* PublishCheck::find(std::string_view topic) const {
   return nullptr;
 }
 
+std::vector<PublishCheck::Pending>::iterator PublishCheck::pending_of(Topic& t,
+                                                                      std::string_view payload) {
+  const std::uint64_t h = fingerprint(payload);
+  return std::find_if(t.pending.begin(), t.pending.end(),
+                      [&](const Pending& p) { return p.hash == h; });
+}
+
 void PublishCheck::watch(std::string_view topic) {
   if (find(topic) != nullptr) return;
   Topic t;
@@ -64,9 +71,7 @@ void PublishCheck::on_published(std::string_view topic, std::string_view payload
 void PublishCheck::withdraw(std::string_view topic, std::string_view payload) {
   Topic* t = find(topic);
   if (t == nullptr) return;
-  const std::uint64_t h = fingerprint(payload);
-  const auto it = std::find_if(t->pending.begin(), t->pending.end(),
-                               [&](const Pending& p) { return p.hash == h; });
+  const auto it = pending_of(*t, payload);
   if (it == t->pending.end()) return;
   const bool oldest = it == t->pending.begin();
   t->pending.erase(it);
@@ -76,9 +81,7 @@ void PublishCheck::withdraw(std::string_view topic, std::string_view payload) {
 void PublishCheck::on_received(std::string_view topic, std::string_view payload) {
   Topic* t = find(topic);
   if (t == nullptr || t->pending.empty()) return;
-  const std::uint64_t h = fingerprint(payload);
-  const auto it = std::find_if(t->pending.begin(), t->pending.end(),
-                               [&](const Pending& p) { return p.hash == h; });
+  const auto it = pending_of(*t, payload);
   if (it == t->pending.end()) return;
   const double at = it->at;
   // Those published before it that have not come back are lost (or late): its coming back

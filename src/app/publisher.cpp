@@ -72,7 +72,7 @@ void PublishingSink::publish_record(const core::AssetTwin& twin) {
       record_topic_.with(twin.id(), std::to_string(core::partition_of(twin.id(), partitions_)));
   payload_.clear();
   // None raised: the retained record goes (an empty retained message clears the topic's).
-  if (twin.active_alerts() > 0 || !twin.handed_over().empty()) {
+  if (twin.has_alerts_to_settle()) {
     core::encode_active_alerts(twin, now_, member_, run_, payload_);
   }
   if (!out_.publish(topic, payload_, 1, true, now_)) ++failed_;

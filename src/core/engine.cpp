@@ -80,7 +80,7 @@ std::size_t Engine::set_partitions(const std::vector<bool>& subscribed,
     for (std::size_t i = 0; i < fleet_.size(); ++i) {
       if (!keep(i)) {
         const AssetTwin& twin = fleet_.twin(i);
-        if (twin.active_alerts() > 0 || !twin.handed_over().empty()) sink.on_let_go(twin);
+        if (twin.has_alerts_to_settle()) sink.on_let_go(twin);
         continue;
       }
       const std::uint32_t e = fleet_.entry_of(i);

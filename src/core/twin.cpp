@@ -668,7 +668,7 @@ void AssetTwin::emit(AlertSink& sink, const AlertEvent& e) {
 Status AssetTwin::status() const noexcept {
   if (stale_count_ > 0) return Status::stale;
   if (!initialised_) return Status::starting;
-  if (active_alerts_ > 0 || !handed_.empty()) return Status::alert;
+  if (has_alerts_to_settle()) return Status::alert;
   return Status::ok;
 }
 

@@ -80,8 +80,7 @@ class LivePublisher final : public Publisher {
   const bool check_;
   int watch_qos_ = 1;
   const double timeout_;
-  bool asset_watched_ = false;
-  std::string watched_asset_;
+  std::string watched_asset_;  // "" until one is watched
   std::vector<std::string> asset_topics_;
   std::vector<std::string> retired_;  // topics watched before: an echo still on its way is no input
   double now_ = 0.0;

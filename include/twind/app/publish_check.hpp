@@ -87,6 +87,8 @@ class PublishCheck {
     std::vector<Pending> pending;  // the newest kMaxPending
   };
   Topic* find(std::string_view topic);
+  // The pending publication of `payload` on `t`, or t.pending.end().
+  static std::vector<Pending>::iterator pending_of(Topic& t, std::string_view payload);
   [[nodiscard]] const Topic* find(std::string_view topic) const;
 
   double timeout_;

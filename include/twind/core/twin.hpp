@@ -312,6 +312,10 @@ class AssetTwin {
     return detectors_[i];
   }
   [[nodiscard]] std::size_t active_alerts() const noexcept { return active_alerts_; }
+  /// Alerts raised, or handed over and not settled: what an alert record of the asset lists.
+  [[nodiscard]] bool has_alerts_to_settle() const noexcept {
+    return active_alerts_ > 0 || !handed_.empty();
+  }
   /// Diagnosis: the latest kRecent accepted samples are kept in a ring; from the raise of a
   /// divergence alert on, every sample is kept until no divergence is active any more, so that
   /// the samples around the fault (the onset before the raise) can be explained, up to kHeld.
