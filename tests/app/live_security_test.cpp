@@ -178,13 +178,16 @@ class Security : public ::testing::Test {
   [[nodiscard]] std::string tls_uri(int port) const {
     return "ssl://127.0.0.1:" + std::to_string(port);
   }
+  // The broker section for the TLS listener with a password: `user`, the password file, `ca`.
+  [[nodiscard]] std::string with_password(const std::string& user, const std::string& ca) const {
+    return "  uri: " + tls_uri(secure.password_port) + "\n  client_id: twind\n  username: " + user +
+           "\n  password_file: " + password_file + "\n  tls:\n    ca_file: " + ca + "\n";
+  }
 };
 
 TEST_F(Security, TlsWithAPasswordConnectsAndTheTwinRunsOnTelemetryFromThePlaintextSide) {
   Subscriber observer(secure.broker->uri(), {"twin/#"});
-  Twind t(dir.path(), "  uri: " + tls_uri(secure.password_port) +
-                          "\n  client_id: twind\n  username: twind\n  password_file: " +
-                          password_file + "\n  tls:\n    ca_file: " + secure.pki.ca + "\n");
+  Twind t(dir.path(), with_password("twind", secure.pki.ca));
 
   ASSERT_TRUE(t.process->wait_for_line("connected to the broker", 10s, true))
       << t.log() << secure.log();
@@ -290,17 +293,13 @@ void expect_one_line_and_backoff(Twind& t, const SecureBroker& secure, int port,
 }
 
 TEST_F(Security, AWrongCaIsOneClearLineAndRetriesWithBackoff) {
-  Twind t(dir.path(), "  uri: " + tls_uri(secure.password_port) +
-                          "\n  client_id: twind\n  username: twind\n  password_file: " +
-                          password_file + "\n  tls:\n    ca_file: " + secure.pki.rogue_ca + "\n");
+  Twind t(dir.path(), with_password("twind", secure.pki.rogue_ca));
   expect_one_line_and_backoff(t, secure, secure.password_port, "certificate verify failed");
 }
 
 TEST_F(Security, AWrongPasswordIsOneClearLineAndRetriesWithBackoff) {
   write_file(password_file, "not-the-password\n");
-  Twind t(dir.path(), "  uri: " + tls_uri(secure.password_port) +
-                          "\n  client_id: twind\n  username: twind\n  password_file: " +
-                          password_file + "\n  tls:\n    ca_file: " + secure.pki.ca + "\n");
+  Twind t(dir.path(), with_password("twind", secure.pki.ca));
   // Mosquitto answers a wrong password with CONNACK 5 under MQTT 3.1.1.
   expect_one_line_and_backoff(t, secure, secure.password_port, "not authorized");
   EXPECT_EQ(t.log().find("not-the-password"), std::string::npos) << t.log();
@@ -341,9 +340,7 @@ TEST_F(Security, TlsAskedForNeverFallsBackToPlaintext) {
 TEST_F(Security, AnAclDenyingTheStateTopicIsReportedAndTheOthersAreNot) {
   write_file(password_file, kDeniedPassword + "\n");
   Subscriber observer(secure.broker->uri(), {"twin/#"});
-  Twind t(dir.path(), "  uri: " + tls_uri(secure.password_port) +
-                          "\n  client_id: twind\n  username: twind-denied\n  password_file: " +
-                          password_file + "\n  tls:\n    ca_file: " + secure.pki.ca + "\n");
+  Twind t(dir.path(), with_password("twind-denied", secure.pki.ca));
 
   const auto line = t.process->wait_for_line("never delivered", 12s, true);
   ASSERT_TRUE(line) << t.log() << secure.log();
@@ -373,9 +370,7 @@ TEST_F(Security, AnAclDenyingTheStateTopicIsReportedAndTheOthersAreNot) {
 TEST_F(Security, AlertsTheBrokerDroppedArePublishedOnceMoreWhenItDeliversAgain) {
   write_file(password_file, kDeniedPassword + "\n");
   Subscriber observer(secure.broker->uri(), {"twin/#"});
-  Twind t(dir.path(), "  uri: " + tls_uri(secure.password_port) +
-                          "\n  client_id: twind\n  username: twind-gap\n  password_file: " +
-                          password_file + "\n  tls:\n    ca_file: " + secure.pki.ca + "\n");
+  Twind t(dir.path(), with_password("twind-gap", secure.pki.ca));
   ASSERT_TRUE(t.process->wait_for_line("connected to the broker", 10s, true))
       << t.log() << secure.log();
   ASSERT_TRUE(online_from(observer, 5s)) << t.log();
