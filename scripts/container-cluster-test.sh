@@ -54,13 +54,7 @@ trap on_exit EXIT
 # --- build -----------------------------------------------------------------------------------
 images_before "$image" "$image-build" "$nats_image"
 t=$(now)
-if ! build_twind_image "$image" "$work/build.log" ||
-  ! podman build --format docker -f docker/nats.Dockerfile -t "$nats_image" docker \
-    >>"$work/build.log" 2>&1; then
-  tail -40 "$work/build.log"
-  echo "FAIL: podman build"
-  exit 1
-fi
+build_images "$work/build.log" "$image" docker/nats.Dockerfile "$nats_image"
 say "images built in $(since "$t") s; $nats_image:" \
   "$(($(podman image inspect --format '{{.Size}}' "$nats_image") / 1000000)) MB"
 images_prune
@@ -190,11 +184,7 @@ fi
 
 # --- unprivileged, read-only -----------------------------------------------------------------
 for service in twind-1 nats-1; do
-  c=$(container "$service")
-  uid=$(podman exec "$c" id -u 2>/dev/null || echo "?")
-  [[ $uid =~ ^[0-9]+$ && $uid -ne 0 ]] || fail "$service runs as uid $uid"
-  [[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$c") == true ]] ||
-    fail "$service's root filesystem is not read-only"
+  unprivileged "$service"
   say "$service: uid $uid, read-only root filesystem"
 done
 

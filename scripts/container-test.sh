@@ -58,13 +58,7 @@ trap on_exit EXIT
 images_before "$image" "$image-build" "$prom_image"
 t=$(now)
 # Then Prometheus' image (the monitoring profile's), with docker/ as its context as in the file.
-if ! build_twind_image "$image" "$work/build.log" ||
-  ! podman build --format docker -f docker/prometheus.Dockerfile -t "$prom_image" docker \
-    >>"$work/build.log" 2>&1; then
-  tail -40 "$work/build.log"
-  echo "FAIL: podman build"
-  exit 1
-fi
+build_images "$work/build.log" "$image" docker/prometheus.Dockerfile "$prom_image"
 build_s=$(since "$t")
 images_prune
 size=$(podman image inspect --format '{{.Size}}' "$image")
@@ -199,22 +193,15 @@ fi
 
 # --- unprivileged, read-only -----------------------------------------------------------------
 for service in twind twin-sim; do
+  unprivileged "$service"
   c=$(container "$service")
-  uid=$(podman exec "$c" id -u 2>/dev/null || echo "?")
-  [[ $uid =~ ^[0-9]+$ && $uid -ne 0 ]] || fail "$service runs as uid $uid"
-  [[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$c") == true ]] ||
-    fail "$service's root filesystem is not read-only"
   if podman exec "$c" sh -c ': >/usr/bin/twind-probe' 2>/dev/null; then
     fail "$service can write to /usr/bin"
   fi
   podman exec "$c" sh -c ': >/tmp/twind-probe' 2>/dev/null || fail "$service cannot write /tmp"
   say "$service: uid $uid, read-only root filesystem, /tmp writable"
 done
-c=$(container prometheus)
-uid=$(podman exec "$c" id -u 2>/dev/null || echo "?")
-[[ $uid =~ ^[0-9]+$ && $uid -ne 0 ]] || fail "prometheus runs as uid $uid"
-[[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$c") == true ]] ||
-  fail "prometheus's root filesystem is not read-only"
+unprivileged prometheus
 say "prometheus: uid $uid, read-only root filesystem"
 
 # --- down ------------------------------------------------------------------------------------

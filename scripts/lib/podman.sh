@@ -12,7 +12,11 @@
 #                            images IMAGE... (docker.io/library/...) and a container that starts
 #   images_before TAG...     notes the images the tags name now; images_prune removes those the
 #                            tags no longer name (kept: the next run's build cache)
-#   build_twind_image TAG LOG  docker/Dockerfile into TAG, its build stage into TAG-build
+#   build_images LOG TAG [DOCKERFILE TAG]...  docker/Dockerfile into TAG (its build stage into
+#                            TAG-build), then each DOCKERFILE with docker/ as its context; on a
+#                            failure, the log's end and FAIL, and exit 1
+#   unprivileged SERVICE     fails unless the service's container runs as a user other than root
+#                            on a read-only root filesystem; sets `uid`
 #   running SERVICE...       fails each service whose container is not running and notes its
 #                            anonymous volumes (in `anonymous`, for teardown)
 #   container SERVICE        the container's name in the project
@@ -66,11 +70,30 @@ images_prune() {
 # Docker's format: the OCI format has no HEALTHCHECK. Both stages at once: the runtime stage's
 # packages install while the build stage compiles. Then the build stage alone (from the cache),
 # tagged so that what an earlier run's build stage left can be found and removed.
-build_twind_image() {
-  local tag=$1 log=$2
-  podman build --format docker --jobs 2 -f docker/Dockerfile -t "$tag" . >>"$log" 2>&1 &&
+build_images() {
+  local log=$1 tag=$2
+  shift 2
+  if podman build --format docker --jobs 2 -f docker/Dockerfile -t "$tag" . >>"$log" 2>&1 &&
     podman build --format docker --target build -f docker/Dockerfile -t "$tag-build" . \
-      >>"$log" 2>&1
+      >>"$log" 2>&1; then
+    while (($# >= 2)); do
+      podman build --format docker -f "$1" -t "$2" docker >>"$log" 2>&1 || break
+      shift 2
+    done
+    (($# == 0)) && return 0
+  fi
+  tail -40 "$log"
+  echo "FAIL: podman build"
+  exit 1
+}
+
+unprivileged() {
+  local c
+  c=$(container "$1")
+  uid=$(podman exec "$c" id -u 2>/dev/null || echo "?")
+  [[ $uid =~ ^[0-9]+$ && $uid -ne 0 ]] || fail "$1 runs as uid $uid"
+  [[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$c") == true ]] ||
+    fail "$1's root filesystem is not read-only"
 }
 
 container() { echo "${project}_$1_1"; }
