@@ -15,8 +15,9 @@
 #   3. KILLS times, a replica killed with SIGKILL: the survivors hold the whole fleet again (its
 #      assets' states resume from them) within RESUME s, printed (will + hand-over + first samples
 #      + a tick, as the test's polls of three replicas' /state see it; printed too, from the
-#      survivors' logs: when they saw the will, and when they had made the last of its twins); each wearing plant the dead replica held has its alert confirmed by its new
-#      holder within 30 s (raised again, handed_over, under the same alert_id: a twin started from
+#      survivors' logs: when they saw the will, and when they had made the last of its twins);
+#      each wearing plant the dead replica held has its alert confirmed by its new holder
+#      within 30 s (raised again, handed_over, under the same alert_id: a twin started from
 #      the measurements agrees with a worn plant until its input moves); the replica then starts again
 #      under its name and the fleet is shared by three again within SETTLE s;
 #   4. a machine repaired while its replica dies: repair1 (a closed-loop seed plant, worn since
@@ -332,9 +333,7 @@ fi
 # --- 5. by alert_id, across the replica kills: none lost, none stuck -------------------------------
 # The injector stops; 3 s later every id the subscriber saw cleared it saw raised, and every id
 # it saw raised is cleared but the one alert of each wearing plant.
-kill "$injector_pid" 2>/dev/null || true
-wait "$injector_pid" 2>/dev/null || true
-forget_pid "$injector_pid"
+stop_pid "$injector_pid" || true
 sleep 3
 if ! ids; then
   head -20 "$work/ids.txt"
@@ -365,9 +364,7 @@ fi
 nats_restart_node 2 60 || fail "node 2 did not come back"
 
 # --- 7. no alert lost ------------------------------------------------------------------------------
-kill "$injector_pid" 2>/dev/null || true
-wait "$injector_pid" 2>/dev/null || true
-forget_pid "$injector_pid"
+stop_pid "$injector_pid" || true
 # A handed divergence clears after cluster.handover_settle (10 s) of agreement.
 sleep 15
 logged=$(cat "$work"/replica-*.log | sed -n 's/.*ALERT: divergence .*(\(p[0-9]*\)\/y).*/\1/p' | sort -u)
