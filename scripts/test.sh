@@ -36,8 +36,9 @@ ctest_in() {
 
 # Line tables only (-g1) in every tree: file, line and function for a sanitizer report, a failed
 # test's backtrace or gdb's stacks (tests/chaos), without the types and variables of -g, which
-# cost a fifth of the compile time at -O2 (a test file: 14.2 s of CPU with -g, 11.2 s with -g1;
-# src/ident/fit.cpp under ASan: 59 s and 41 s).
+# cost up to a fifth of the compile time at -O2 (a test file: 14.2 s of CPU with -g, 11.2 s with
+# -g1), less in the unoptimised ASan tree (src/ident/fit.cpp 59 s and 41 s, but other files 0-6 %
+# less, one of five not at all).
 release=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 scripts/build.sh build "${release[@]}" -DTWIND_WARNINGS_AS_ERRORS=ON
 if [[ $quick -eq 1 ]]; then
