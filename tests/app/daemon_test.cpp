@@ -471,9 +471,12 @@ TEST(Daemon, AlertTopicDeniedIsReportedOnceAnAlertIsPublished) {
 
 // A broker that acknowledged and dropped twind's publications for a while (an ACL, or a clustered
 // broker electing leaders) and then delivers again: the alerts of that gap are published once
-// more, and those before it are not.
+// more, and those before it are not. Diagnosis is off: it is computed on a thread of its own, so
+// whether its message falls in the gap would depend on the machine's timing.
 TEST(Daemon, TheAlertsOfAGapInDeliveryArePublishedOnceMoreWhenDeliveryResumes) {
-  Driven f(fast_seed(), quick_publish_check());
+  config::Config c = fast_seed();
+  for (auto& a : c.assets) a.diagnose.enabled = false;
+  Driven f(c, quick_publish_check());
   ASSERT_TRUE(f.advance_until([&] { return f.broker.messages_on("twin/state").size() >= 3; }));
   f.broker.publish("plant/u", "1");
   f.broker.publish("plant/y", "1");
