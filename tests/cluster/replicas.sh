@@ -177,7 +177,51 @@ start_repair() {
 }
 start_repair 20 worn
 
-start_outliers "${NATS_MQTT_PORTS[1]}" "$ASSETS" "$INJECT"  # on node 1
+# start_plant_outliers PORT ASSETS COUNT RATE: about every second, an outlier y (50, far past any
+# threshold) for each of the last COUNT plants of a fleet of ASSETS at RATE Hz (p<ASSETS-1>, ...),
+# on plant/<id>/y of the MQTT listener on 127.0.0.1:PORT, stamped half a period after the plant's
+# own frame it follows (between two frames, as a sample of the plant's would be): one mosquitto_sub
+# of those plants' frames, one awk that writes an outlier after every second frame of a plant, and
+# one mosquitto_pub -l per plant fed through a FIFO in $work. Unlike broker.sh's start_outliers,
+# stamped in the plant's time, not the wall clock's: twin-sim stamps its schedule, and on a loaded
+# cluster it runs seconds behind it; an outlier stamped with the wall clock is then later than the
+# plant's next frames, which its twin refuses as going back in time, so the outlier is never cleared
+# (seen once: ten such ids left raised after the replica kills). Sets OUTLIERS_PID (the subscriber;
+# the others exit when it stops) and adds every PID to `pids`.
+start_plant_outliers() {
+  local port=$1 assets=$2 count=$3 rate=$4 k id topics=()
+  for ((k = 0; k < count; k++)); do
+    id=$(printf 'p%05d' $((assets - 1 - k)))
+    topics+=(-t "twin_in/+/plant/$id/frame")  # the nodes' mapping delivers frames there
+    rm -f "$work/inject.$k"  # a FIFO of an earlier injector, stopped
+    mkfifo "$work/inject.$k"
+    mosquitto_pub -h 127.0.0.1 -p "$port" -i "inject-$k" -t "plant/$id/y" -l \
+      <"$work/inject.$k" 2>"$work/inject.$k.err" &
+    pids+=("$!")
+  done
+  rm -f "$work/inject.frames"
+  mkfifo "$work/inject.frames"
+  # Plant p<ASSETS-1-k> is written to FIFO k. Line by line: stdbuf for mosquitto_sub's stdout,
+  # mawk (Debian's awk, always installed) -W interactive, which otherwise reads a FIFO by the block.
+  mawk -W interactive -v dir="$work" -v assets="$assets" -v count="$count" -v rate="$rate" '
+    BEGIN { for (k = 0; k < count; k++) printf "" > (dir "/inject." k) }  # each opened: all end
+    match($2, /"ts":[0-9.eE+-]+/) {
+      id = $1; sub(/^.*plant\/p/, "", id); sub(/\/frame$/, "", id)
+      k = assets - 1 - id
+      if (++seen[k] % 2 == 0) {
+        out = dir "/inject." k
+        printf "{\"value\":50,\"ts\":%.6f}\n", substr($2, RSTART + 5, RLENGTH - 5) + 0.5 / rate > out
+        fflush(out)
+      }
+    }' <"$work/inject.frames" 2>"$work/inject.awk.err" &
+  pids+=("$!")
+  stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$port" -i inject-frames -v "${topics[@]}" \
+    >"$work/inject.frames" 2>"$work/inject.sub.err" &
+  OUTLIERS_PID=$!
+  pids+=("$OUTLIERS_PID")
+}
+
+start_plant_outliers "${NATS_MQTT_PORTS[1]}" "$ASSETS" "$INJECT" "$RATE"  # on node 1
 injector_pid=$OUTLIERS_PID
 
 # --- 1. shared ------------------------------------------------------------------------------------
@@ -211,6 +255,12 @@ print(len(bad))
 EOF
 )
 ((false_alarms == 0)) || fail "$false_alarms healthy plants raised a divergence"
+# The outliers do raise alerts: what the hand-overs below carry.
+injected=()
+for ((k = 0; k < INJECT; k++)); do injected+=("$(printf 'p%05d' $((ASSETS - 1 - k)))"); done
+if ((INJECT > 0)) && ! wait_for 10 raised_since "${injected[@]}"; then
+  fail "not every plant given outliers raised a divergence"
+fi
 
 # --- 3. replicas killed ---------------------------------------------------------------------------
 # handover_times T I...: from the logs of replicas I..., the seconds from T (a replica's kill) to
@@ -344,7 +394,7 @@ echo "alert ids after $KILLS replica kills: $(tail -1 "$work/ids.txt")"
 # --- 6. a node killed ------------------------------------------------------------------------------
 # Node 2 is replica-2's: it must move to another node, start again from nothing and take its
 # share back. The outliers flow again meanwhile: alerts are raised and cleared throughout.
-start_outliers "${NATS_MQTT_PORTS[1]}" "$ASSETS" "$INJECT"
+start_plant_outliers "${NATS_MQTT_PORTS[1]}" "$ASSETS" "$INJECT" "$RATE"
 injector_pid=$OUTLIERS_PID
 sleep 3
 before=$(connects 2)
