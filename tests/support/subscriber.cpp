@@ -8,6 +8,18 @@
 #include <mutex>
 #include <stdexcept>
 
+// LeakSanitizer's default suppressions for a test process that links the Subscriber (called by
+// the sanitizer runtime of an ASan build, ignored otherwise). Once in a full ASan run, a test
+// process exited with one 124,800-byte block lost inside libpaho-mqtt3as, allocated when a Paho
+// client was created (the distribution's library has no symbols; a block of this size from
+// MQTTAsync_createWithOptions is reported upstream, eclipse-paho/paho.mqtt.cpp#541). That is the
+// library's bookkeeping in the test's own clients, not twind's: twind runs in child processes,
+// which do not link this and keep the full leak check.
+extern "C" const char* __lsan_default_suppressions();
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libpaho-mqtt3as.so\n";
+}
+
 namespace twind::testing {
 namespace {
 
