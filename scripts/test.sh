@@ -5,10 +5,10 @@
 # (.ci/run) runs.
 #   scripts/test.sh             everything: in build/ every test, the broker chaos run (label
 #                               chaos, ~9 min), the 60 s soak (label soak), the container run
-#                               (label container) and the NATS cluster runs (label cluster, ~9
-#                               min) last and one at a time, since they measure or are heavy; in
-#                               build-asan/ every test but those four; in build-tsan/ the unit
-#                               and integration tests
+#                               (label container) and the NATS broker run (label cluster; not the
+#                               replicas run, labelled quarantine too) last and one at a time,
+#                               since they measure or are heavy; in build-asan/ every test but
+#                               those four labels; in build-tsan/ the unit and integration tests
 #   scripts/test.sh --quick     the warnings-as-errors build only, without the long runs
 #   scripts/test.sh -L unit     pass ctest arguments (here: only the unit label), in every build
 set -euo pipefail
@@ -19,7 +19,9 @@ if [[ ${1:-} == --quick ]]; then quick=1; shift; fi
 scripts/setup.sh
 jobs=$(nproc)
 # The long, measuring runs: kept out of the parallel runs and out of --quick. `container` builds
-# the image and runs the compose file with podman (see the containers block below).
+# the image and runs the compose file with podman (see the containers block below). A test also
+# labelled `quarantine` is known to fail now and then for a reason not yet understood; it is not
+# run here (`ctest -L quarantine` runs it), and tests/*/CMakeLists.txt says why at the test.
 long='chaos|soak|container|cluster'
 
 # ctest_in DIR [with-long]: the tests of DIR, or those given on the command line.
@@ -30,7 +32,7 @@ ctest_in() {
   fi
   ctest --test-dir "$1" --output-on-failure -j "$jobs" -LE "$long"
   if [[ ${2:-} == with-long ]]; then
-    ctest --test-dir "$1" --output-on-failure --no-tests=error -L "$long"
+    ctest --test-dir "$1" --output-on-failure --no-tests=error -L "$long" -LE quarantine
   fi
 }
 
