@@ -138,21 +138,32 @@ start_twind_http() {
   return 1
 }
 
-# start_outliers PORT ASSETS COUNT: every second, an outlier y (50, far past any threshold, stamped
-# with the wall clock) for each of the last COUNT plants of a fleet of ASSETS (p<ASSETS-1>, ...),
-# on plant/<id>/y of the MQTT listener on 127.0.0.1:PORT: one mosquitto_pub -l per plant, fed
-# through a FIFO in $work by one loop ($EPOCHREALTIME, no fork). Sets OUTLIERS_PID (the loop; the
-# publishers exit when it stops) and adds every PID to `pids`.
-start_outliers() {
+# outlier_publishers PORT ASSETS COUNT: for each of the last COUNT plants of a fleet of ASSETS
+# (p<ASSETS-1>, ...), a FIFO $work/inject.K and a mosquitto_pub -l that publishes each line written
+# to it on plant/<id>/y of the MQTT listener on 127.0.0.1:PORT (it exits once the FIFO's writers
+# close it). Sets OUTLIER_IDS (the plants, K-th first) and adds every PID to `pids`.
+outlier_publishers() {
   local port=$1 assets=$2 count=$3 k id
+  OUTLIER_IDS=()
   for ((k = 0; k < count; k++)); do
     id=$(printf 'p%05d' $((assets - 1 - k)))
+    OUTLIER_IDS+=("$id")
     rm -f "$work/inject.$k"  # a FIFO of an earlier injector, stopped
     mkfifo "$work/inject.$k"
     mosquitto_pub -h 127.0.0.1 -p "$port" -i "inject-$k" -t "plant/$id/y" -l \
       <"$work/inject.$k" 2>"$work/inject.$k.err" &
     pids+=("$!")
   done
+}
+
+# start_outliers PORT ASSETS COUNT: every second, an outlier y (50, far past any threshold, stamped
+# with the wall clock) for each of the last COUNT plants of a fleet of ASSETS (p<ASSETS-1>, ...),
+# on plant/<id>/y of the MQTT listener on 127.0.0.1:PORT: outlier_publishers, fed by one loop
+# ($EPOCHREALTIME, no fork). Sets OUTLIERS_PID (the loop; the publishers exit when it stops) and
+# adds every PID to `pids`.
+start_outliers() {
+  local count=$3 k
+  outlier_publishers "$@"
   (
     fds=()
     for ((k = 0; k < count; k++)); do exec {fd}>"$work/inject.$k"; fds+=("$fd"); done

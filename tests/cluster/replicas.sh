@@ -182,23 +182,17 @@ start_repair 20 worn
 # on plant/<id>/y of the MQTT listener on 127.0.0.1:PORT, stamped half a period after the plant's
 # own frame it follows (between two frames, as a sample of the plant's would be): one mosquitto_sub
 # of those plants' frames, one awk that writes an outlier after every second frame of a plant, and
-# one mosquitto_pub -l per plant fed through a FIFO in $work. Unlike broker.sh's start_outliers,
+# outlier_publishers (broker.sh; OUTLIER_IDS names the plants). Unlike broker.sh's start_outliers,
 # stamped in the plant's time, not the wall clock's: twin-sim stamps its schedule, and on a loaded
 # cluster it runs seconds behind it; an outlier stamped with the wall clock is then later than the
 # plant's next frames, which its twin refuses as going back in time, so the outlier is never cleared
 # (seen once: ten such ids left raised after the replica kills). Sets OUTLIERS_PID (the subscriber;
 # the others exit when it stops) and adds every PID to `pids`.
 start_plant_outliers() {
-  local port=$1 assets=$2 count=$3 rate=$4 k id topics=()
-  for ((k = 0; k < count; k++)); do
-    id=$(printf 'p%05d' $((assets - 1 - k)))
-    topics+=(-t "twin_in/+/plant/$id/frame")  # the nodes' mapping delivers frames there
-    rm -f "$work/inject.$k"  # a FIFO of an earlier injector, stopped
-    mkfifo "$work/inject.$k"
-    mosquitto_pub -h 127.0.0.1 -p "$port" -i "inject-$k" -t "plant/$id/y" -l \
-      <"$work/inject.$k" 2>"$work/inject.$k.err" &
-    pids+=("$!")
-  done
+  local port=$1 assets=$2 count=$3 rate=$4 id topics=()
+  outlier_publishers "$port" "$assets" "$count"
+  # the nodes' mapping delivers the frames there
+  for id in "${OUTLIER_IDS[@]}"; do topics+=(-t "twin_in/+/plant/$id/frame"); done
   rm -f "$work/inject.frames"
   mkfifo "$work/inject.frames"
   # Plant p<ASSETS-1-k> is written to FIFO k. Line by line: stdbuf for mosquitto_sub's stdout,
@@ -256,9 +250,7 @@ EOF
 )
 ((false_alarms == 0)) || fail "$false_alarms healthy plants raised a divergence"
 # The outliers do raise alerts: what the hand-overs below carry.
-injected=()
-for ((k = 0; k < INJECT; k++)); do injected+=("$(printf 'p%05d' $((ASSETS - 1 - k)))"); done
-if ((INJECT > 0)) && ! wait_for 10 raised_since "${injected[@]}"; then
+if ((INJECT > 0)) && ! wait_for 10 raised_since "${OUTLIER_IDS[@]}"; then
   fail "not every plant given outliers raised a divergence"
 fi
 
