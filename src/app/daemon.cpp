@@ -30,6 +30,14 @@ constexpr double kMaxStateStride = 8.0;
 // broker lost on the way to a member (a NATS cluster under load was seen to lose a QoS 1 message
 // between nodes) would otherwise leave that member waiting for a hand-over for good.
 constexpr double kAnnounceEvery = 5.0;
+// A replica's alert records (retained) go out while fewer than this many QoS 1 messages await
+// the broker's acknowledgement. nats-server stores a retained message in a JetStream stream
+// before it reads on from the connection (about 2 ms each on an idle node, far more on a busy
+// one), so a burst of records (a replica letting a thousand twins with alerts go) sent at once
+// would hold up for seconds what follows them on the connection: its announcements, and the
+// keepalive pings whose answer decides whether the connection is dead. Paced, a record waits
+// in the sink, where a newer one of its asset replaces it.
+constexpr std::size_t kRecordsInFlight = 16;
 }  // namespace
 
 // Everything the engine thread owns.
@@ -90,6 +98,7 @@ Daemon::Daemon(config::Config config, mqtt::Client& client, DaemonOptions option
     l.ownership.emplace(l.config.cluster->member, l.config.cluster->partitions);
     client.subscribe({members_filter(l.config.cluster->members)}, l.inbound_qos);
     l.records = core::Pattern::of(l.config.cluster->active_alerts, 0, 0);
+    l.sink.pace_records(true);
     new_run();
   }
   // broker.check_publish: the status topic and the first asset known now; with discovery only,
@@ -154,6 +163,8 @@ DaemonCounters Daemon::counters() const {
   DaemonCounters c = loop_->counters;
   c.inbox_dropped = inbox_.dropped();
   c.publish_failed = loop_->sink.publish_failed();
+  c.records_waiting = loop_->sink.records_waiting();
+  c.records_superseded = loop_->sink.records_superseded();
   c.clock = wall_clock_stats();
   if (options_.recorder != nullptr) {
     c.recording = true;
@@ -171,6 +182,8 @@ bool Daemon::poll(double now, std::size_t max_events) {
     Event e = std::move(l.batch.front());
     l.batch.pop_front();
     if (std::holds_alternative<event::Stop>(e)) {
+      // The records still waiting go to the client, which gives its outbox time at the stop.
+      l.sink.flush_records(l.sink.records_waiting());
       l.stopped = true;
       return false;
     }
@@ -182,6 +195,10 @@ bool Daemon::poll(double now, std::size_t max_events) {
   take_ticks(now);
   if (l.ownership && now - l.announced_at >= kAnnounceEvery && l.client.connected()) {
     publish_status(now);
+  }
+  if (l.sink.records_waiting() > 0 && l.client.connected()) {
+    const std::size_t outbox = l.client.stats().outbox;
+    if (outbox < kRecordsInFlight) l.sink.flush_records(kRecordsInFlight - outbox);
   }
   // Judged on what it has read: a message of its own that it has not read yet because it is
   // behind its input is not missing.

@@ -146,6 +146,13 @@ void driver_series(const DaemonCounters& d, Exposition& m) {
             "because the broker had acknowledged and not delivered what twind published when "
             "they went out (broker.check_publish).",
             d.publish_republished);
+  m.gauge("twind_cluster_records_waiting",
+          "A replica's alert records (cluster.active_alerts) waiting to be sent: they go out while "
+          "fewer than 16 QoS 1 messages await the broker's acknowledgement.",
+          static_cast<double>(d.records_waiting));
+  m.counter("twind_cluster_records_superseded_total",
+            "Alert records replaced by a newer record of their asset while they waited.",
+            d.records_superseded);
 }
 
 void client_series(const mqtt::ClientStats& cs, bool connected, Exposition& m) {

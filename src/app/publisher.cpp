@@ -75,7 +75,28 @@ void PublishingSink::publish_record(const core::AssetTwin& twin) {
   if (twin.has_alerts_to_settle()) {
     core::encode_active_alerts(twin, now_, member_, run_, payload_);
   }
-  if (!out_.publish(topic, payload_, 1, true, now_)) ++failed_;
+  if (!pace_records_) {
+    if (!out_.publish(topic, payload_, 1, true, now_)) ++failed_;
+    return;
+  }
+  const auto [it, added] = waiting_.try_emplace(topic, payload_);
+  if (added) {
+    waiting_order_.push_back(topic);
+  } else {
+    it->second = payload_;
+    ++superseded_;
+  }
+}
+
+std::size_t PublishingSink::flush_records(std::size_t max) {
+  std::size_t sent = 0;
+  for (; sent < max && !waiting_order_.empty(); ++sent) {
+    const auto it = waiting_.find(waiting_order_.front());
+    if (!out_.publish(it->first, it->second, 1, true, now_)) ++failed_;
+    waiting_.erase(it);
+    waiting_order_.pop_front();
+  }
+  return sent;
 }
 
 void PublishingSink::on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) {

@@ -20,6 +20,7 @@ struct FakeBroker::State {
   std::condition_variable_any cv;
   const bool keep_retained;
   bool up = true;
+  bool hold_acks = false;
   std::optional<std::string> refusal;
   std::vector<std::string> denied;  // filters of topics clients may not publish to
   std::map<std::string, FakeMessage, std::less<>> retained;
@@ -120,6 +121,21 @@ void FakeBroker::bring_up() {
 bool FakeBroker::is_up() const {
   std::lock_guard lock(state_->mu);
   return state_->up;
+}
+
+void FakeBroker::hold_acks() {
+  std::lock_guard lock(state_->mu);
+  state_->hold_acks = true;
+}
+
+void FakeBroker::release_acks(bool stop_holding) {
+  std::lock_guard lock(state_->mu);
+  for (FakeClient* c : state_->clients) {
+    c->stats_.delivered += c->unacked_;
+    c->unacked_ = 0;
+  }
+  if (stop_holding) state_->hold_acks = false;
+  state_->cv.notify_all();
 }
 
 void FakeBroker::deny_publish(std::string filter) {
@@ -245,7 +261,7 @@ bool FakeClient::publish_locked(FakeMessage m) {
     const bool reliable = m.qos > 0;
     state_->route(std::move(m));
     ++stats_.published;
-    if (reliable) ++stats_.delivered;
+    if (reliable) acknowledge_locked();
     return true;
   }
   if (connected_) {
@@ -265,6 +281,14 @@ bool FakeClient::publish_locked(FakeMessage m) {
   }
   outbox_.push_back(std::move(m));
   return true;
+}
+
+void FakeClient::acknowledge_locked() {
+  if (state_->hold_acks) {
+    ++unacked_;
+  } else {
+    ++stats_.delivered;
+  }
 }
 
 void FakeClient::try_connect_locked() {
@@ -287,7 +311,7 @@ void FakeClient::try_connect_locked() {
     const bool reliable = m.qos > 0;
     state_->route(std::move(m));
     ++stats_.published;
-    if (reliable) ++stats_.delivered;
+    if (reliable) acknowledge_locked();
   }
   flushing_ = false;
   state_->cv.notify_all();
@@ -307,7 +331,7 @@ std::string FakeClient::connected_uri() const {
 ClientStats FakeClient::stats() const {
   std::lock_guard lock(state_->mu);
   ClientStats s = stats_;
-  s.outbox = reliable_count(outbox_);
+  s.outbox = reliable_count(outbox_) + unacked_;
   return s;
 }
 
@@ -319,11 +343,12 @@ bool FakeClient::stop(const std::optional<Will>& last, std::chrono::milliseconds
       publish_locked(FakeMessage{last->topic, last->payload, std::max(1, last->qos), last->retained,
                                  options_.client_id});
     }
-    state_->cv.wait_for(lock, timeout, [&] { return reliable_count(outbox_) == 0 || killed_; });
+    state_->cv.wait_for(lock, timeout,
+                        [&] { return reliable_count(outbox_) + unacked_ == 0 || killed_; });
   }
   connected_ = false;  // a clean disconnect: no will
   stopped_ = true;
-  stop_result_ = reliable_count(outbox_) == 0;
+  stop_result_ = reliable_count(outbox_) + unacked_ == 0;
   return stop_result_;
 }
 

@@ -169,5 +169,41 @@ TEST_F(AlertRecordSink, ATwinLetGoSaysItsRecordAgain) {
   EXPECT_TRUE(out.messages[1].retained);
 }
 
+// Paced, records wait until flushed, the first queued first; a newer record of an asset replaces
+// its waiting one in its place, so that only an asset's latest record goes out.
+TEST_F(AlertRecordSink, PacedRecordsWaitToBeFlushedAndANewerOneOfTheAssetReplacesItsWaitingOne) {
+  core::AssetTwin other{"plant-2", core::compile_asset(c.assets[0], c.topics), 0.0};
+  sut.pace_records(true);
+  twin.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
+  sut.on_handed_over(twin);
+  other.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
+  sut.on_handed_over(other);
+  ASSERT_TRUE(out.messages.empty());
+  EXPECT_EQ(sut.records_waiting(), 2U);
+
+  // A sample of y clears the first twin's handed alert: its record is now empty, still first.
+  ASSERT_FALSE(twin.on_sample(1, 1.0, 15.0, 15.0, sut).has_value());
+  ASSERT_EQ(out.messages.size(), 1U);  // the alert goes out at once
+  EXPECT_EQ(out.messages[0].topic, "twin/alert");
+  EXPECT_EQ(sut.records_waiting(), 2U);
+  EXPECT_EQ(sut.records_superseded(), 1U);
+
+  EXPECT_EQ(sut.flush_records(1), 1U);
+  ASSERT_EQ(out.messages.size(), 2U);
+  EXPECT_TRUE(out.messages[1].topic.ends_with("/plant")) << out.messages[1].topic;
+  EXPECT_EQ(out.messages[1].payload, "");  // the latest record, not the first
+  EXPECT_TRUE(out.messages[1].retained);
+  EXPECT_EQ(out.messages[1].qos, 1);
+
+  EXPECT_EQ(sut.flush_records(5), 1U);
+  ASSERT_EQ(out.messages.size(), 3U);
+  EXPECT_TRUE(out.messages[2].topic.ends_with("/plant-2")) << out.messages[2].topic;
+  const std::optional<AlertRecord> r = parse_alert_record(out.messages[2].payload);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->alerts.size(), 1U);
+  EXPECT_EQ(sut.records_waiting(), 0U);
+  EXPECT_EQ(sut.flush_records(5), 0U);
+}
+
 }  // namespace
 }  // namespace twind::app

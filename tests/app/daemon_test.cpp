@@ -12,6 +12,7 @@
 #include "twind/app/run.hpp"
 #include "twind/config/loader.hpp"
 #include "twind/mqtt/fake.hpp"
+#include "twind/mqtt/topic.hpp"
 
 namespace twind::app {
 namespace {
@@ -561,6 +562,90 @@ TEST(Daemon, AReplicaLettingTheWatchedAssetGoWatchesOneItKeeps) {
   EXPECT_TRUE(has_filter(*f.client, "twin/" + watched + "/alert"));
   f.advance(1.0);  // its states come back: nothing reported
   EXPECT_EQ(f.sut.counters().publish_denied_topics, 0U);
+}
+
+// Replica r1 holding every partition, with `n` assets a0 .. whose twins have started.
+struct ReplicaWithFleet {
+  explicit ReplicaWithFleet(int n) : f(without_diagnoses()) {
+    const bool held = f.advance_until([&] {
+      return f.sut.snapshot()->metrics.find("twind_cluster_partitions_held 3\n") !=
+             std::string::npos;
+    });
+    EXPECT_TRUE(held);
+    for (int i = 0; i < n; ++i) ids.push_back("a" + std::to_string(i));
+    frames(R"({"u": 1, "y": 1})");
+    f.advance(0.1);
+  }
+  static config::Config without_diagnoses() {
+    config::Config c = replica_r1();
+    for (auto& a : c.assets) {
+      a.diagnose.enabled = false;  // no QoS 1 diagnoses at odd times
+      for (auto& s : a.signals) {
+        if (s.name == "y") s.threshold = 0.5;
+      }
+    }
+    return c;
+  }
+  void frames(const std::string& payload) {
+    for (const std::string& id : ids) {
+      const std::string p = std::to_string(core::partition_of(id, 3));
+      f.broker.publish("twin_in/" + p + "/plant/" + id + "/frame", payload);
+    }
+  }
+  [[nodiscard]] std::size_t records() const {
+    return f.broker.messages_on("twin/active_alerts/#").size();
+  }
+  Driven f;
+  std::vector<std::string> ids;
+};
+
+// nats-server stores each retained message before it reads on from the connection: a replica's
+// alert records go out while fewer than 16 QoS 1 messages of its own await acknowledgement.
+TEST(Daemon, AReplicasAlertRecordsGoOutWhileFewerThanSixteenMessagesAwaitAcknowledgement) {
+  ReplicaWithFleet r(40);
+  r.f.broker.hold_acks();
+  r.frames(R"({"u": 1, "y": 3})");  // 40 divergences raised: 40 alerts await acknowledgement
+  r.f.advance(0.1);
+  ASSERT_EQ(r.f.broker.messages_on("twin/+/alert").size(), 40U);
+  EXPECT_EQ(r.records(), 0U);
+  EXPECT_EQ(r.f.sut.counters().records_waiting, 40U);
+  EXPECT_NE(r.f.sut.snapshot()->metrics.find("twind_cluster_records_waiting 40\n"),
+            std::string::npos);
+
+  for (const std::size_t sent : {16U, 32U}) {
+    r.f.broker.release_acks();
+    r.f.advance(0.1);
+    EXPECT_EQ(r.records(), sent);
+  }
+  r.f.broker.release_acks(true);
+  r.f.advance(0.1);
+  EXPECT_EQ(r.records(), 40U);
+  EXPECT_EQ(r.f.sut.counters().records_waiting, 0U);
+  for (const auto& m : r.f.broker.messages_on("twin/active_alerts/#")) {
+    EXPECT_TRUE(m.retained);
+    EXPECT_EQ(m.qos, 1);
+    EXPECT_NE(m.payload.find(R"("id":"divergence")"), std::string::npos) << m.payload;
+  }
+}
+
+// A replica that reconnects lets every twin go and says the records of those with alerts once
+// more: its announcement goes out first, so that the others hear of it without waiting for them.
+TEST(Daemon, AReconnectingReplicaAnnouncesItselfBeforeTheRecordsOfTheTwinsItLetsGo) {
+  ReplicaWithFleet r(40);
+  r.frames(R"({"u": 1, "y": 3})");
+  ASSERT_TRUE(r.f.advance_until([&] { return r.records() == 40U; }));
+  r.f.broker.take_down();
+  r.f.advance(0.1);
+  r.f.broker.clear_messages();
+  r.f.broker.bring_up();
+  ASSERT_TRUE(r.f.advance_until([&] { return r.records() == 40U; }));
+  const std::vector<mqtt::FakeMessage> sent = r.f.broker.messages();
+  const auto first = [&](std::string_view filter) {
+    return std::find_if(sent.begin(), sent.end(),
+                        [&](const auto& m) { return mqtt::topic_matches(filter, m.topic); }) -
+           sent.begin();
+  };
+  EXPECT_LT(first("twin/members/r1"), first("twin/active_alerts/#"));
 }
 
 TEST(Daemon, WithoutTheCheckNothingOfItsOwnIsSubscribedOrReported) {

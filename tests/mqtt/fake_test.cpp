@@ -117,6 +117,36 @@ TEST(FakeBroker, RestartLosesRetainedMessagesUnlessKept) {
   EXPECT_TRUE(persistent_broker.retained("twin/status").has_value());
 }
 
+TEST(FakeBroker, HeldAcknowledgementsKeepQos1MessagesInTheOutboxButDeliverThem) {
+  FakeBroker broker;
+  RecordingHandler subscriber;
+  auto sub = broker.make_client();
+  sub->subscribe({"twin/#"}, 1);
+  sub->start(subscriber);
+  RecordingHandler handler;
+  auto sut = broker.make_client();
+  sut->start(handler);
+
+  broker.hold_acks();
+  EXPECT_TRUE(sut->publish("twin/alert", "1", 1, false));
+  EXPECT_TRUE(sut->publish("twin/alert", "2", 1, false));
+  EXPECT_TRUE(sut->publish("twin/state", "3", 0, false));
+  EXPECT_EQ(subscriber.payloads("twin/alert"), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(sut->stats().outbox, 2U);
+  EXPECT_EQ(sut->stats().delivered, 0U);
+
+  broker.release_acks();  // those two; the next is held again
+  EXPECT_EQ(sut->stats().outbox, 0U);
+  EXPECT_EQ(sut->stats().delivered, 2U);
+  EXPECT_TRUE(sut->publish("twin/alert", "4", 1, false));
+  EXPECT_EQ(sut->stats().outbox, 1U);
+
+  broker.release_acks(true);
+  EXPECT_TRUE(sut->publish("twin/alert", "5", 1, false));
+  EXPECT_EQ(sut->stats().outbox, 0U);
+  EXPECT_EQ(sut->stats().delivered, 4U);
+}
+
 TEST(FakeBroker, Qos0WhileDownIsDroppedAndCounted) {
   FakeBroker broker;
   RecordingHandler handler;

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -73,6 +75,16 @@ class PublishingSink final : public core::Sink {
   /// raised.
   void alert_records(core::Pattern topic, std::uint32_t partitions, std::string member,
                      std::uint64_t run);
+  /// Records wait (one per asset) until flush_records() sends them, instead of going out at
+  /// once. A record is its asset's state, not an event: a newer one replaces one still waiting
+  /// (counted in records_superseded()), in its place in the queue.
+  void pace_records(bool on) noexcept { pace_records_ = on; }
+  /// Sends up to `max` waiting records, those first queued first; returns how many it sent.
+  std::size_t flush_records(std::size_t max);
+  /// Records waiting for flush_records().
+  [[nodiscard]] std::size_t records_waiting() const noexcept { return waiting_order_.size(); }
+  /// Records replaced by a newer one of their asset while they waited.
+  [[nodiscard]] std::uint64_t records_superseded() const noexcept { return superseded_; }
 
   /// Messages the publisher refused.
   [[nodiscard]] std::uint64_t publish_failed() const noexcept { return failed_; }
@@ -109,6 +121,11 @@ class PublishingSink final : public core::Sink {
   std::uint32_t partitions_ = 0;
   std::string member_;
   std::uint64_t run_ = 0;
+  // pace_records()'s: the waiting records' payloads by topic, and their topics in queue order.
+  bool pace_records_ = false;
+  std::unordered_map<std::string, std::string> waiting_;
+  std::deque<std::string> waiting_order_;
+  std::uint64_t superseded_ = 0;
 };
 
 }  // namespace twind::app

@@ -75,6 +75,13 @@ class FakeBroker {
   /// broker's new leaders elected).
   void allow_publish();
 
+  /// While held, the QoS >= 1 messages clients publish are delivered but not acknowledged: they
+  /// stay in their publisher's outbox (ClientStats::outbox) until release_acks(), as with a
+  /// broker that is slow to store them.
+  void hold_acks();
+  /// Acknowledges the messages held so far; later ones are held again unless `stop_holding`.
+  void release_acks(bool stop_holding = false);
+
   /// Publishes as an external peer (no client id). Returns false (and drops it) when the broker
   /// is down or the topic name is invalid.
   bool publish(std::string_view topic, std::string_view payload, int qos = 0,
@@ -141,6 +148,7 @@ class FakeClient final : public Client {
 
   void try_connect_locked();
   bool publish_locked(FakeMessage m);
+  void acknowledge_locked();  // of a QoS >= 1 message delivered
 
   std::shared_ptr<FakeBroker::State> state_;
   const ConnectOptions options_;
@@ -153,6 +161,7 @@ class FakeClient final : public Client {
   bool stop_result_ = false;
   std::vector<std::pair<std::string, int>> filters_;
   std::deque<FakeMessage> outbox_;  // in order
+  std::size_t unacked_ = 0;         // delivered, acknowledgement held (hold_acks())
   ClientStats stats_;
 };
 
