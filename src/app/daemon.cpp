@@ -30,14 +30,19 @@ constexpr double kMaxStateStride = 8.0;
 // broker lost on the way to a member (a NATS cluster under load was seen to lose a QoS 1 message
 // between nodes) would otherwise leave that member waiting for a hand-over for good.
 constexpr double kAnnounceEvery = 5.0;
-// A replica's alert records (retained) go out while fewer than this many QoS 1 messages await
+// A replica's alert records (retained) go out one at a time, each once no QoS 1 message awaits
 // the broker's acknowledgement. nats-server stores a retained message in a JetStream stream
-// before it reads on from the connection (about 2 ms each on an idle node, far more on a busy
-// one), so a burst of records (a replica letting a thousand twins with alerts go) sent at once
-// would hold up for seconds what follows them on the connection: its announcements, and the
-// keepalive pings whose answer decides whether the connection is dead. Paced, a record waits
-// in the sink, where a newer one of its asset replaces it.
-constexpr std::size_t kRecordsInFlight = 16;
+// before it reads on from the connection: about 2 ms each on an idle node, and while JetStream
+// elects leaders after a node's loss, 4 s each (its JetStream request timeout; the tests' node
+// logs show read loops stalled 4.0 and 8.0 s). A burst of records (a replica letting a thousand
+// twins with alerts go) sent at once held up what followed them on the connection for longer
+// than a keepalive: its announcements, and the pings whose answers keep the connection alive.
+// One at a time, the connection is held up by one record's store at most (4 s, under the
+// cluster's 1.5 keepalives of 7.5 s). A record waits in the sink, where a newer one of its asset
+// replaces it.
+constexpr std::size_t kRecordsInFlight = 1;
+// This many alert records waiting, a replica says so (and again once they are all sent).
+constexpr std::size_t kManyRecordsWaiting = 100;
 }  // namespace
 
 // Everything the engine thread owns.
@@ -72,8 +77,10 @@ struct Daemon::Loop {
   // A replica's: who holds which partition, and where the replicas announce themselves.
   std::optional<core::Ownership> ownership;
   std::uint64_t run_id = 0;
-  double announced_at = 0.0;  // the last announcement
-  int inbound_qos = 1;        // of its subscriptions
+  double announced_at = 0.0;        // the last announcement
+  double records_lag_since = -1.0;  // kManyRecordsWaiting records waited since; -1: not now
+  std::uint64_t records_sent = 0;   // since then
+  int inbound_qos = 1;              // of its subscriptions
   // cluster.active_alerts, and its filters for the partitions subscribed to.
   core::Pattern records;
   std::vector<std::string> record_filters;
@@ -165,6 +172,7 @@ DaemonCounters Daemon::counters() const {
   c.publish_failed = loop_->sink.publish_failed();
   c.records_waiting = loop_->sink.records_waiting();
   c.records_superseded = loop_->sink.records_superseded();
+  c.waiting_dropped = loop_->sink.waiting_dropped();
   c.clock = wall_clock_stats();
   if (options_.recorder != nullptr) {
     c.recording = true;
@@ -183,7 +191,7 @@ bool Daemon::poll(double now, std::size_t max_events) {
     l.batch.pop_front();
     if (std::holds_alternative<event::Stop>(e)) {
       // The records still waiting go to the client, which gives its outbox time at the stop.
-      l.sink.flush_records(l.sink.records_waiting());
+      l.sink.flush_records(l.sink.messages_waiting());
       l.stopped = true;
       return false;
     }
@@ -191,15 +199,17 @@ bool Daemon::poll(double now, std::size_t max_events) {
   }
   // A threaded client's messages come through the inbox: all of them handled means everything
   // posted before `now` has been read. A driven client's are read in run_driven().
-  if (!driven_ && l.batch.empty()) l.heard_until = now;
+  if (!driven_ && l.batch.empty() && hearing()) l.heard_until = now;
   take_ticks(now);
   if (l.ownership && now - l.announced_at >= kAnnounceEvery && l.client.connected()) {
     publish_status(now);
   }
-  if (l.sink.records_waiting() > 0 && l.client.connected()) {
+  if (l.sink.messages_waiting() > 0 && l.client.connected()) {
     const std::size_t outbox = l.client.stats().outbox;
-    if (outbox < kRecordsInFlight) l.sink.flush_records(kRecordsInFlight - outbox);
+    if (outbox < kRecordsInFlight)
+      l.records_sent += l.sink.flush_records(kRecordsInFlight - outbox);
   }
+  if (l.ownership) note_records_waiting(now);
   // Judged on what it has read: a message of its own that it has not read yet because it is
   // behind its input is not missing.
   l.counters.publish_denied_topics = l.publisher.poll_check(std::min(now, l.heard_until));
@@ -283,6 +293,31 @@ void Daemon::connected(const event::Connected& c) {
     new_run();
   }
   publish_status(c.at);
+}
+
+// A replica whose alert records queue up says so: its alerts wait with them.
+void Daemon::note_records_waiting(double now) {
+  Loop& l = *loop_;
+  const std::size_t waiting = l.sink.records_waiting();
+  if (l.records_lag_since < 0.0 && waiting >= kManyRecordsWaiting) {
+    l.records_lag_since = now;
+    l.records_sent = 0;
+    spdlog::warn(
+        "{} alert records wait to be sent, and the alerts behind them: the broker stores each "
+        "before it reads on, so they go one at a time",
+        waiting);
+  } else if (l.records_lag_since >= 0.0 && waiting == 0) {
+    spdlog::info("alert records all sent: {} in {:.1f} s", l.records_sent,
+                 now - l.records_lag_since);
+    l.records_lag_since = -1.0;
+  }
+}
+
+// Whether silence now is the plants': a replica cut off from the broker hears nothing through no
+// fault of theirs (and lets its twins go when it reconnects), so it judges no staleness
+// meanwhile; a single twind does, as a dashboard of its states expects.
+bool Daemon::hearing() const {
+  return !loop_->ownership || loop_->client.connected();
 }
 
 void Daemon::announcement(std::string_view member, std::string_view payload, double now) {
@@ -542,7 +577,7 @@ void Daemon::run_driven() {
     const std::size_t taken = client.drive(
         std::chrono::milliseconds(static_cast<long>(std::ceil(wait * 1000.0))), kCheckClockEvery);
     // Fewer than asked for: the client found nothing more to read.
-    if (taken < kCheckClockEvery) loop_->heard_until = options_.clock();
+    if (taken < kCheckClockEvery && hearing()) loop_->heard_until = options_.clock();
   }
 }
 

@@ -147,12 +147,17 @@ void driver_series(const DaemonCounters& d, Exposition& m) {
             "they went out (broker.check_publish).",
             d.publish_republished);
   m.gauge("twind_cluster_records_waiting",
-          "A replica's alert records (cluster.active_alerts) waiting to be sent: they go out while "
-          "fewer than 16 QoS 1 messages await the broker's acknowledgement.",
+          "A replica's alert records (cluster.active_alerts) waiting to be sent: they go out one "
+          "at a time, each once no QoS 1 message awaits the broker's acknowledgement, and its "
+          "alerts with them, in order.",
           static_cast<double>(d.records_waiting));
   m.counter("twind_cluster_records_superseded_total",
             "Alert records replaced by a newer record of their asset while they waited.",
             d.records_superseded);
+  m.counter("twind_cluster_waiting_dropped_total",
+            "Alert records and alerts dropped while they waited to be sent: beyond 65,536 waiting, "
+            "the oldest.",
+            d.waiting_dropped);
 }
 
 void client_series(const mqtt::ClientStats& cs, bool connected, Exposition& m) {

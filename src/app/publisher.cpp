@@ -44,10 +44,19 @@ void PublishingSink::on_state(const core::AssetTwin& twin, double ts) {
 void PublishingSink::on_alert(const core::AssetTwin& twin, const core::AlertEvent& event) {
   payload_.clear();
   core::encode_alert(twin, event, payload_);
-  publish(twin.topic(twin.def().alert_topic), 1, now_);
   if (feed_ != nullptr) feed_->alert(twin, payload_);
   out_.log(LineKind::alert, event.raised ? LogLevel::warning : LogLevel::info,
            core::console_line(twin, event, started_ ? now_ - origin_ : 0.0));
+  if (partitions_ > 0 && pace_records_) {
+    // The record never says less than what subscribers have been told: a raise goes behind a
+    // record that lists it, a clearing before the record that no longer does.
+    std::string alert = std::move(payload_);
+    if (event.raised) queue_record(twin);
+    queue(Outgoing{twin.topic(twin.def().alert_topic), std::move(alert), twin.id(), false});
+    if (!event.raised) queue_record(twin);
+    return;
+  }
+  publish(twin.topic(twin.def().alert_topic), 1, now_);
   if (partitions_ > 0) publish_record(twin);
 }
 
@@ -67,34 +76,74 @@ void PublishingSink::on_let_go(const core::AssetTwin& twin) {
   if (partitions_ > 0) publish_record(twin);
 }
 
-void PublishingSink::publish_record(const core::AssetTwin& twin) {
-  const std::string topic =
-      record_topic_.with(twin.id(), std::to_string(core::partition_of(twin.id(), partitions_)));
+void PublishingSink::encode_record(const core::AssetTwin& twin) {
   payload_.clear();
   // None raised: the retained record goes (an empty retained message clears the topic's).
   if (twin.has_alerts_to_settle()) {
     core::encode_active_alerts(twin, now_, member_, run_, payload_);
   }
-  if (!pace_records_) {
-    if (!out_.publish(topic, payload_, 1, true, now_)) ++failed_;
+}
+
+std::string PublishingSink::record_topic(const core::AssetTwin& twin) const {
+  return record_topic_.with(twin.id(), std::to_string(core::partition_of(twin.id(), partitions_)));
+}
+
+void PublishingSink::publish_record(const core::AssetTwin& twin) {
+  if (pace_records_) {
+    queue_record(twin);
     return;
   }
-  const auto [it, added] = waiting_.try_emplace(topic, payload_);
-  if (added) {
-    waiting_order_.push_back(topic);
-  } else {
-    it->second = payload_;
+  encode_record(twin);
+  if (!out_.publish(record_topic(twin), payload_, 1, true, now_)) ++failed_;
+}
+
+void PublishingSink::queue_record(const core::AssetTwin& twin) {
+  encode_record(twin);
+  // The asset's record waiting with no alert of the asset behind it yet takes the newer payload.
+  if (const auto open = open_record_.find(twin.id()); open != open_record_.end()) {
+    queue_[static_cast<std::size_t>(open->second - queue_base_)].payload = payload_;
     ++superseded_;
+    return;
   }
+  queue(Outgoing{record_topic(twin), payload_, twin.id(), true});
+}
+
+void PublishingSink::queue(Outgoing m) {
+  if (queue_.size() >= kMaxWaiting) pop_front(true);
+  const std::uint64_t at = queue_base_ + queue_.size();
+  if (m.record) {
+    open_record_.insert_or_assign(m.asset, at);
+    ++records_waiting_;
+  } else {
+    open_record_.erase(m.asset);  // a later record of the asset goes after this alert
+  }
+  queue_.push_back(std::move(m));
+}
+
+void PublishingSink::pop_front(bool dropped) {
+  const Outgoing& m = queue_.front();
+  if (m.record) {
+    --records_waiting_;
+    if (const auto open = open_record_.find(m.asset);
+        open != open_record_.end() && open->second == queue_base_) {
+      open_record_.erase(open);
+    }
+  }
+  if (dropped) ++waiting_dropped_;
+  queue_.pop_front();
+  ++queue_base_;
 }
 
 std::size_t PublishingSink::flush_records(std::size_t max) {
   std::size_t sent = 0;
-  for (; sent < max && !waiting_order_.empty(); ++sent) {
-    const auto it = waiting_.find(waiting_order_.front());
-    if (!out_.publish(it->first, it->second, 1, true, now_)) ++failed_;
-    waiting_.erase(it);
-    waiting_order_.pop_front();
+  while (!queue_.empty()) {
+    const Outgoing& m = queue_.front();
+    if (m.record) {
+      if (sent == max) break;
+      ++sent;
+    }
+    if (!out_.publish(m.topic, m.payload, 1, m.record, now_)) ++failed_;
+    pop_front(false);
   }
   return sent;
 }

@@ -169,40 +169,70 @@ TEST_F(AlertRecordSink, ATwinLetGoSaysItsRecordAgain) {
   EXPECT_TRUE(out.messages[1].retained);
 }
 
-// Paced, records wait until flushed, the first queued first; a newer record of an asset replaces
-// its waiting one in its place, so that only an asset's latest record goes out.
-TEST_F(AlertRecordSink, PacedRecordsWaitToBeFlushedAndANewerOneOfTheAssetReplacesItsWaitingOne) {
+// Paced, records and alerts wait until flushed, in order, a record at a time; a newer record of an
+// asset replaces its waiting one while no alert of the asset follows it, and a clearing goes
+// before the record that no longer lists it.
+TEST_F(AlertRecordSink, PacedRecordsWaitTheLatestOfAnAssetAndAClearingGoesBeforeItsRecord) {
   core::AssetTwin other{"plant-2", core::compile_asset(c.assets[0], c.topics), 0.0};
   sut.pace_records(true);
   twin.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
   sut.on_handed_over(twin);
+  sut.on_handed_over(twin);  // replaces the first
   other.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
   sut.on_handed_over(other);
   ASSERT_TRUE(out.messages.empty());
   EXPECT_EQ(sut.records_waiting(), 2U);
-
-  // A sample of y clears the first twin's handed alert: its record is now empty, still first.
-  ASSERT_FALSE(twin.on_sample(1, 1.0, 15.0, 15.0, sut).has_value());
-  ASSERT_EQ(out.messages.size(), 1U);  // the alert goes out at once
-  EXPECT_EQ(out.messages[0].topic, "twin/alert");
-  EXPECT_EQ(sut.records_waiting(), 2U);
   EXPECT_EQ(sut.records_superseded(), 1U);
 
-  EXPECT_EQ(sut.flush_records(1), 1U);
-  ASSERT_EQ(out.messages.size(), 2U);
-  EXPECT_TRUE(out.messages[1].topic.ends_with("/plant")) << out.messages[1].topic;
-  EXPECT_EQ(out.messages[1].payload, "");  // the latest record, not the first
-  EXPECT_TRUE(out.messages[1].retained);
-  EXPECT_EQ(out.messages[1].qos, 1);
+  // A sample of y clears the first twin's handed alert: the clearing, then its empty record.
+  ASSERT_FALSE(twin.on_sample(1, 1.0, 15.0, 15.0, sut).has_value());
+  EXPECT_TRUE(out.messages.empty());
+  EXPECT_EQ(sut.records_waiting(), 3U);
+  EXPECT_EQ(sut.messages_waiting(), 4U);
 
-  EXPECT_EQ(sut.flush_records(5), 1U);
-  ASSERT_EQ(out.messages.size(), 3U);
-  EXPECT_TRUE(out.messages[2].topic.ends_with("/plant-2")) << out.messages[2].topic;
-  const std::optional<AlertRecord> r = parse_alert_record(out.messages[2].payload);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->alerts.size(), 1U);
+  EXPECT_EQ(sut.flush_records(1), 1U);  // up to the second record
+  ASSERT_EQ(out.messages.size(), 1U);
+  EXPECT_TRUE(out.messages[0].topic.ends_with("/plant")) << out.messages[0].topic;
+  EXPECT_TRUE(out.messages[0].retained);
+  EXPECT_EQ(out.messages[0].qos, 1);
+  const std::optional<AlertRecord> first = parse_alert_record(out.messages[0].payload);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->alerts.size(), 1U);
+
+  EXPECT_EQ(sut.flush_records(5), 2U);
+  ASSERT_EQ(out.messages.size(), 4U);
+  EXPECT_TRUE(out.messages[1].topic.ends_with("/plant-2")) << out.messages[1].topic;
+  EXPECT_EQ(out.messages[2].topic, "twin/alert");
+  EXPECT_NE(out.messages[2].payload.find(R"("state":"cleared")"), std::string::npos);
+  EXPECT_EQ(out.messages[2].qos, 1);
+  EXPECT_FALSE(out.messages[2].retained);
+  EXPECT_TRUE(out.messages[3].topic.ends_with("/plant")) << out.messages[3].topic;
+  EXPECT_EQ(out.messages[3].payload, "");
+  EXPECT_TRUE(out.messages[3].retained);
   EXPECT_EQ(sut.records_waiting(), 0U);
+  EXPECT_EQ(sut.messages_waiting(), 0U);
   EXPECT_EQ(sut.flush_records(5), 0U);
+}
+
+// What waits is bounded: beyond kMaxWaiting messages the oldest goes, counted.
+TEST_F(AlertRecordSink, AtMostKMaxWaitingMessagesWaitTheOldestDroppedAndCounted) {
+  sut.pace_records(true);
+  // Each round queues a clearing and a record (the handed record replaces the last round's).
+  const std::size_t rounds = PublishingSink::kMaxWaiting / 2 + 2;
+  for (std::size_t k = 0; k < rounds; ++k) {
+    const auto i = static_cast<double>(k);
+    twin.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5 + i}}, 14.0 + i, sut);
+    sut.on_handed_over(twin);
+    ASSERT_FALSE(twin.on_sample(1, 1.0, 14.5 + i, 14.5 + i, sut).has_value());  // cleared
+  }
+  const std::size_t queued = 1 + 2 * rounds;
+  EXPECT_EQ(sut.messages_waiting(), PublishingSink::kMaxWaiting);
+  EXPECT_EQ(sut.waiting_dropped(), queued - PublishingSink::kMaxWaiting);
+  EXPECT_EQ(sut.flush_records(1), 1U);
+  ASSERT_GE(out.messages.size(), 1U);
+  // The first left is a clearing of a later round: the oldest went.
+  EXPECT_EQ(out.messages[0].topic, "twin/alert");
+  EXPECT_EQ(out.messages[0].payload.find("/stale/12500\""), std::string::npos);
 }
 
 }  // namespace

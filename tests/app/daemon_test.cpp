@@ -600,32 +600,75 @@ struct ReplicaWithFleet {
 };
 
 // nats-server stores each retained message before it reads on from the connection: a replica's
-// alert records go out while fewer than 16 QoS 1 messages of its own await acknowledgement.
-TEST(Daemon, AReplicasAlertRecordsGoOutWhileFewerThanSixteenMessagesAwaitAcknowledgement) {
+// alert records go out one at a time, each once no QoS 1 message of its own awaits
+// acknowledgement, and each alert right behind its asset's record.
+TEST(Daemon, AReplicasRecordsGoOutOneAtATimeAndEachAlertBehindItsRecord) {
   ReplicaWithFleet r(40);
   r.f.broker.hold_acks();
-  r.frames(R"({"u": 1, "y": 3})");  // 40 divergences raised: 40 alerts await acknowledgement
+  r.frames(R"({"u": 1, "y": 3})");  // 40 divergences raised
   r.f.advance(0.1);
-  ASSERT_EQ(r.f.broker.messages_on("twin/+/alert").size(), 40U);
-  EXPECT_EQ(r.records(), 0U);
-  EXPECT_EQ(r.f.sut.counters().records_waiting, 40U);
-  EXPECT_NE(r.f.sut.snapshot()->metrics.find("twind_cluster_records_waiting 40\n"),
+  const auto alerts = [&] { return r.f.broker.messages_on("twin/+/alert").size(); };
+  EXPECT_EQ(r.records(), 1U);  // the first record and its alert await acknowledgement
+  EXPECT_EQ(alerts(), 1U);
+  EXPECT_EQ(r.f.sut.counters().records_waiting, 39U);
+  EXPECT_NE(r.f.sut.snapshot()->metrics.find("twind_cluster_records_waiting 39\n"),
             std::string::npos);
 
-  for (const std::size_t sent : {16U, 32U}) {
+  for (const std::size_t sent : {2U, 3U}) {
     r.f.broker.release_acks();
     r.f.advance(0.1);
     EXPECT_EQ(r.records(), sent);
+    EXPECT_EQ(alerts(), sent);
   }
-  r.f.broker.release_acks(true);
-  r.f.advance(0.1);
-  EXPECT_EQ(r.records(), 40U);
+  r.f.broker.release_acks(true);  // acknowledged at once from now on: one record per poll
+  EXPECT_TRUE(r.f.advance_until([&] { return r.records() == 40U; }));
+  EXPECT_EQ(alerts(), 40U);
   EXPECT_EQ(r.f.sut.counters().records_waiting, 0U);
-  for (const auto& m : r.f.broker.messages_on("twin/active_alerts/#")) {
+  // Each asset's record, then its alert.
+  const std::vector<mqtt::FakeMessage> sent = r.f.broker.messages();
+  for (const std::string& id : r.ids) {
+    const auto at = [&](std::string_view filter) {
+      return std::find_if(sent.begin(), sent.end(),
+                          [&](const auto& m) { return mqtt::topic_matches(filter, m.topic); }) -
+             sent.begin();
+    };
+    const std::string p = std::to_string(core::partition_of(id, 3));
+    const auto record = at("twin/active_alerts/" + p + "/" + id);
+    ASSERT_LT(record, static_cast<std::ptrdiff_t>(sent.size())) << id;
+    EXPECT_EQ(at("twin/" + id + "/alert"), record + 1) << id;
+    const mqtt::FakeMessage& m = sent[static_cast<std::size_t>(record)];
     EXPECT_TRUE(m.retained);
-    EXPECT_EQ(m.qos, 1);
-    EXPECT_NE(m.payload.find(R"("id":"divergence")"), std::string::npos) << m.payload;
+    EXPECT_NE(m.payload.find(R"("id":"divergence")"), std::string::npos);
   }
+}
+
+// A replica cut off from the broker hears nothing through no fault of the plants, and lets its
+// twins go when it reconnects: it raises no `stale` meanwhile, where a twind alone would.
+TEST(Daemon, AReplicaCutOffFromTheBrokerRaisesNoStaleOnItsTwins) {
+  config::Config c = ReplicaWithFleet::without_diagnoses();
+  for (auto& a : c.assets) {
+    for (auto& s : a.signals) {
+      if (s.name == "y") s.stale_after = 1.0;
+    }
+  }
+  Driven f(c);
+  ASSERT_TRUE(f.advance_until([&] {
+    return f.sut.snapshot()->metrics.find("twind_cluster_partitions_held 3\n") != std::string::npos;
+  }));
+  for (const char* id : {"a1", "a2", "a3"}) {
+    const std::string p = std::to_string(core::partition_of(id, 3));
+    f.broker.publish("twin_in/" + p + "/plant/" + id + "/frame", R"({"u": 1, "y": 1})");
+  }
+  f.advance(0.5);
+  const double cut_at = f.now;
+  f.broker.take_down();
+  f.advance(3.0);  // three times stale_after
+  ASSERT_GE(f.now - cut_at, 3.0 - 1e-9);
+  f.broker.bring_up();
+  f.advance(0.2);
+  const std::uint64_t raised = f.sut.snapshot()->alerts;
+  EXPECT_EQ(raised, 0U);
+  for (const auto& m : f.broker.messages_on("twin/+/alert")) ADD_FAILURE() << m.payload;
 }
 
 // A replica that reconnects lets every twin go and says the records of those with alerts once

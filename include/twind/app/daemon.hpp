@@ -138,6 +138,8 @@ class Daemon final : public mqtt::Handler {
   // Hands the jobs the ticks cut to the diagnosis thread; takes a result back.
   void send_diagnoses();
   void diagnosed(const core::DiagnosisResult& result, double now);
+  void note_records_waiting(double now);
+  [[nodiscard]] bool hearing() const;
   void note_lag(double now, double due);
   void publish_status(double at);
   void take_snapshot(double ts, bool period_complete);

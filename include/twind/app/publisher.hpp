@@ -75,16 +75,26 @@ class PublishingSink final : public core::Sink {
   /// raised.
   void alert_records(core::Pattern topic, std::uint32_t partitions, std::string member,
                      std::uint64_t run);
-  /// Records wait (one per asset) until flush_records() sends them, instead of going out at
-  /// once. A record is its asset's state, not an event: a newer one replaces one still waiting
-  /// (counted in records_superseded()), in its place in the queue.
+  /// Records wait in a queue until flush_records() sends them, instead of going out at once, and
+  /// so do the alerts (in their order), placed so that the record never says less than what
+  /// subscribers have been told: a raise behind a record that lists it, a clearing before the
+  /// record that no longer does. A record is its asset's state, not an event: a newer one
+  /// replaces the asset's waiting one when no alert of the asset follows that
+  /// (records_superseded()). At most kMaxWaiting messages wait, the oldest dropped beyond
+  /// (waiting_dropped()).
   void pace_records(bool on) noexcept { pace_records_ = on; }
-  /// Sends up to `max` waiting records, those first queued first; returns how many it sent.
+  /// Sends what waits, in order, up to (not including) the record after the `max`-th; returns
+  /// how many records it sent.
   std::size_t flush_records(std::size_t max);
   /// Records waiting for flush_records().
-  [[nodiscard]] std::size_t records_waiting() const noexcept { return waiting_order_.size(); }
+  [[nodiscard]] std::size_t records_waiting() const noexcept { return records_waiting_; }
+  /// Messages waiting (records and alerts).
+  [[nodiscard]] std::size_t messages_waiting() const noexcept { return queue_.size(); }
   /// Records replaced by a newer one of their asset while they waited.
   [[nodiscard]] std::uint64_t records_superseded() const noexcept { return superseded_; }
+  /// Messages dropped because kMaxWaiting were waiting already.
+  [[nodiscard]] std::uint64_t waiting_dropped() const noexcept { return waiting_dropped_; }
+  static constexpr std::size_t kMaxWaiting = 65536;
 
   /// Messages the publisher refused.
   [[nodiscard]] std::uint64_t publish_failed() const noexcept { return failed_; }
@@ -104,7 +114,18 @@ class PublishingSink final : public core::Sink {
 
  private:
   void publish(const std::string& topic, int qos, double ts);
+  struct Outgoing {  // waiting, paced
+    std::string topic;
+    std::string payload;
+    std::string asset;
+    bool record = false;  // a record (retained) or an alert
+  };
   void publish_record(const core::AssetTwin& twin);
+  void encode_record(const core::AssetTwin& twin);  // into payload_
+  [[nodiscard]] std::string record_topic(const core::AssetTwin& twin) const;
+  void queue_record(const core::AssetTwin& twin);
+  void queue(Outgoing m);
+  void pop_front(bool dropped);
 
   Publisher& out_;
   bool keep_states_;
@@ -123,9 +144,13 @@ class PublishingSink final : public core::Sink {
   std::uint64_t run_ = 0;
   // pace_records()'s: the waiting records' payloads by topic, and their topics in queue order.
   bool pace_records_ = false;
-  std::unordered_map<std::string, std::string> waiting_;
-  std::deque<std::string> waiting_order_;
+  std::deque<Outgoing> queue_;
+  std::uint64_t queue_base_ = 0;  // the number of queue_.front() among all ever queued
+  std::size_t records_waiting_ = 0;
+  // By asset: the number of its latest waiting record that no alert of the asset follows.
+  std::unordered_map<std::string, std::uint64_t> open_record_;
   std::uint64_t superseded_ = 0;
+  std::uint64_t waiting_dropped_ = 0;
 };
 
 }  // namespace twind::app
