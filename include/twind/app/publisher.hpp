@@ -142,7 +142,7 @@ class PublishingSink final : public core::Sink {
   std::uint32_t partitions_ = 0;
   std::string member_;
   std::uint64_t run_ = 0;
-  // pace_records()'s: the waiting records' payloads by topic, and their topics in queue order.
+  // pace_records()'s queue: records and alerts, in the order they go out.
   bool pace_records_ = false;
   std::deque<Outgoing> queue_;
   std::uint64_t queue_base_ = 0;  // the number of queue_.front() among all ever queued
