@@ -566,7 +566,7 @@ TEST(Daemon, AReplicaLettingTheWatchedAssetGoWatchesOneItKeeps) {
 
 // Replica r1 holding every partition, with `n` assets a0 .. whose twins have started.
 struct ReplicaWithFleet {
-  explicit ReplicaWithFleet(int n) : f(without_diagnoses()) {
+  explicit ReplicaWithFleet(int n, const config::Config& c = without_diagnoses()) : f(c) {
     const bool held = f.advance_until([&] {
       return f.sut.snapshot()->metrics.find("twind_cluster_partitions_held 3\n") !=
              std::string::npos;
@@ -651,15 +651,9 @@ TEST(Daemon, AReplicaCutOffFromTheBrokerRaisesNoStaleOnItsTwins) {
       if (s.name == "y") s.stale_after = 1.0;
     }
   }
-  Driven f(c);
-  ASSERT_TRUE(f.advance_until([&] {
-    return f.sut.snapshot()->metrics.find("twind_cluster_partitions_held 3\n") != std::string::npos;
-  }));
-  for (const char* id : {"a1", "a2", "a3"}) {
-    const std::string p = std::to_string(core::partition_of(id, 3));
-    f.broker.publish("twin_in/" + p + "/plant/" + id + "/frame", R"({"u": 1, "y": 1})");
-  }
-  f.advance(0.5);
+  ReplicaWithFleet r(3, c);  // a0 .. a2, twins started 0.1 s ago
+  Driven& f = r.f;
+  f.advance(0.4);
   const double cut_at = f.now;
   f.broker.take_down();
   f.advance(3.0);  // three times stale_after
