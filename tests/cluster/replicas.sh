@@ -41,7 +41,7 @@
 #      alert_id as in 5 (while JetStream elects new leaders nats-server may serve an older
 #      retained record and drop QoS 1 messages it acknowledged: the replicas say those again).
 # Prints one line per step with the times measured and a summary; exit 0 pass, 1 fail, 77 skipped
-# (no nats-server: scripts/setup.sh installs it). About 8 minutes.
+# (no nats-server: scripts/setup.sh installs it). About 5 minutes on two cores.
 #   tests/cluster/replicas.sh TWIND TWIN_SIM ALERT_LOG       (ctest -L cluster)
 #   env: ASSETS=3000 RATE=2 WEAR=30 WEAR_AT=45 INJECT=10 KILLS=10 RESUME=30 NODE_RESUME=90
 #        SETTLE=60 KEEP=DIR
@@ -66,9 +66,43 @@ source "$root/scripts/lib/nats.sh"
 init_work
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# The logs and configurations (JetStream's stores change under cp: whatever can be copied).
-keep() { [[ -z ${KEEP:-} ]] || { mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP/" 2>/dev/null || true; }; }
-die() { echo "FAIL: $*"; keep; exit 1; }
+# The logs and configurations (JetStream's stores change under cp: whatever can be copied): to
+# KEEP, or after a failed check to test-artifacts/ beside twind's binary (build/test-artifacts/),
+# so that a failure under ctest or CI leaves its evidence.
+keep() {
+  local dir=${KEEP:-}
+  if [[ -z $dir ]] && ((failures > 0)); then
+    dir="$(cd "$(dirname "$twind_bin")" && pwd)/test-artifacts/replicas-$(date -u +%Y%m%dT%H%M%SZ)"
+  fi
+  [[ -n $dir ]] || return 0
+  mkdir -p "$dir" && cp -r "$work"/. "$dir/" 2>/dev/null || true
+  ((failures == 0)) || echo "replicas: the run's logs are kept in $dir"
+}
+die() { echo "FAIL: $*"; failures=$((failures + 1)); keep; exit 1; }
+# stuck_evidence: for the first ids ids() found lost or stuck, what each replica logged of the
+# asset from 2 s before the alert was raised to 10 s after; the replicas' connections and delivery
+# checks; the nodes' last warnings and errors (but their attempts to reach a dead node's route).
+stuck_evidence() {
+  local id a ms from to i
+  for id in $(sed -n 's#^[^:]*: \(p[0-9]*/[^ ]*\)$#\1#p' "$work/ids.txt" | head -3); do
+    a=${id%%/*} ms=${id##*/}
+    [[ $ms =~ ^[0-9]+$ ]] || continue
+    from=$(date -u -d "@$((ms / 1000 - 2))" +%FT%T) to=$(date -u -d "@$((ms / 1000 + 10))" +%FT%T)
+    echo "-- $id: what the replicas logged of $a from $from to $to (UTC):"
+    for i in 1 2 3; do
+      grep -hw "$a" "$work/replica-$i.log" | awk -v f="$from" -v t="$to" '$1 >= f && $1 <= t' |
+        head -12 | sed "s/^/replica-$i: /"
+    done
+  done
+  echo "-- the replicas' connections and delivery checks (the last of each):"
+  for i in 1 2 3; do
+    grep -h "lost the broker\|connected to the broker\|once more\|come back\|records" \
+      "$work/replica-$i.log" | tail -6 | sed "s/^/replica-$i: /"
+  done
+  echo "-- the nodes' last warnings and errors:"
+  grep -rh "\[WRN\]\|\[ERR\]" "$work/nats" 2>/dev/null | grep -v "connect to route" |
+    sort -k2,3 | tail -12 || true
+}
 # wait_for (measure.sh) polls every 0.2 s: each poll reads three replicas' /state.
 # shellcheck disable=SC2034
 WAIT_EVERY=0.2
@@ -412,6 +446,7 @@ stop_pid "$injector_pid" || true
 sleep 3
 if ! ids; then
   head -20 "$work/ids.txt"
+  stuck_evidence
   fail "by alert_id: an alert lost or stuck across the replica kills (above)"
 fi
 echo "alert ids after $KILLS replica kills: $(tail -1 "$work/ids.txt")"
@@ -451,6 +486,7 @@ fi
 # was said again by the replicas (records of twins let go, alerts of a delivery gap).
 if ! ids; then
   head -20 "$work/ids.txt"
+  stuck_evidence
   fail "by alert_id: an alert lost or stuck across the node's loss (above)"
 fi
 echo "alert ids after node 2's loss: $(tail -1 "$work/ids.txt");" \
