@@ -43,6 +43,12 @@ constexpr double kAnnounceEvery = 5.0;
 constexpr std::size_t kRecordsInFlight = 1;
 // This many alert records waiting, a replica says so (and again once they are all sent).
 constexpr std::size_t kManyRecordsWaiting = 100;
+// Records and alerts acknowledged this many seconds or more after they were sent are sent once
+// more: nats-server gives up a store after 4 s (while JetStream elects leaders, on surviving
+// nodes too: "unable to store retained message" in their logs) and acknowledges the message all
+// the same, so a record the next holder must read may be gone. A store that succeeds takes
+// milliseconds, seconds only on a node that is itself overloaded.
+constexpr double kLateAcknowledgement = 2.0;
 }  // namespace
 
 // Everything the engine thread owns.
@@ -79,6 +85,7 @@ struct Daemon::Loop {
   std::uint64_t run_id = 0;
   double announced_at = 0.0;        // the last announcement
   double records_lag_since = -1.0;  // kManyRecordsWaiting records waited since; -1: not now
+  double flushed_at = 0.0;          // the last paced messages were sent
   std::uint64_t records_sent = 0;   // since then
   int inbound_qos = 1;              // of its subscriptions
   // cluster.active_alerts, and its filters for the partitions subscribed to.
@@ -172,6 +179,7 @@ DaemonCounters Daemon::counters() const {
   c.publish_failed = loop_->sink.publish_failed();
   c.records_waiting = loop_->sink.records_waiting();
   c.records_superseded = loop_->sink.records_superseded();
+  c.records_resent = loop_->sink.resent();
   c.waiting_dropped = loop_->sink.waiting_dropped();
   c.clock = wall_clock_stats();
   if (options_.recorder != nullptr) {
@@ -204,10 +212,13 @@ bool Daemon::poll(double now, std::size_t max_events) {
   if (l.ownership && now - l.announced_at >= kAnnounceEvery && l.client.connected()) {
     publish_status(now);
   }
-  if (l.sink.messages_waiting() > 0 && l.client.connected()) {
+  if (l.client.connected() && (l.sink.messages_waiting() > 0 || l.sink.unacknowledged() > 0)) {
     const std::size_t outbox = l.client.stats().outbox;
-    if (outbox < kRecordsInFlight)
+    if (outbox == 0 && l.sink.unacknowledged() > 0) acknowledged(now);
+    if (outbox < kRecordsInFlight && l.sink.messages_waiting() > 0) {
       l.records_sent += l.sink.flush_records(kRecordsInFlight - outbox);
+      l.flushed_at = now;
+    }
   }
   if (l.ownership) note_records_waiting(now);
   // Judged on what it has read: a message of its own that it has not read yet because it is
@@ -293,6 +304,20 @@ void Daemon::connected(const event::Connected& c) {
     new_run();
   }
   publish_status(c.at);
+}
+
+// The paced messages last sent are all acknowledged: late, they are sent once more.
+void Daemon::acknowledged(double now) {
+  Loop& l = *loop_;
+  const double after = now - l.flushed_at;
+  const bool late = after >= kLateAcknowledgement;
+  if (late) {
+    spdlog::warn(
+        "the broker acknowledged {} alert record(s) and alert(s) only {:.1f} s after they were "
+        "sent: it may not have stored them; sending them once more",
+        l.sink.unacknowledged(), after);
+  }
+  l.sink.acknowledged(late);
 }
 
 // A replica whose alert records queue up says so: its alerts wait with them.

@@ -154,6 +154,11 @@ void driver_series(const DaemonCounters& d, Exposition& m) {
   m.counter("twind_cluster_records_superseded_total",
             "Alert records replaced by a newer record of their asset while they waited.",
             d.records_superseded);
+  m.counter("twind_cluster_resent_total",
+            "Alert records and alerts sent once more because the broker acknowledged them 2 s or "
+            "more after they were sent: a broker whose store gave up meanwhile may not have kept "
+            "them.",
+            d.records_resent);
   m.counter("twind_cluster_waiting_dropped_total",
             "Alert records and alerts dropped while they waited to be sent: beyond 65,536 waiting, "
             "the oldest.",

@@ -143,9 +143,25 @@ std::size_t PublishingSink::flush_records(std::size_t max) {
       ++sent;
     }
     if (!out_.publish(m.topic, m.payload, 1, m.record, now_)) ++failed_;
+    Outgoing kept = m;
     pop_front(false);
+    sent_.push_back(std::move(kept));
   }
   return sent;
+}
+
+void PublishingSink::acknowledged(bool late) {
+  if (late) {
+    // Back at the front, in their order: what waits was decided after them. Not open to a newer
+    // payload (one may wait behind them already); the open ones' numbers stay theirs.
+    resent_ += sent_.size();
+    for (auto m = sent_.rbegin(); m != sent_.rend(); ++m) {
+      if (m->record) ++records_waiting_;
+      queue_.push_front(std::move(*m));
+      --queue_base_;
+    }
+  }
+  sent_.clear();
 }
 
 void PublishingSink::on_model_change(const core::AssetTwin& twin, const core::ModelChange& change) {

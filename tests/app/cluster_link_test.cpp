@@ -214,6 +214,51 @@ TEST_F(AlertRecordSink, PacedRecordsWaitTheLatestOfAnAssetAndAClearingGoesBefore
   EXPECT_EQ(sut.flush_records(5), 0U);
 }
 
+// A late acknowledgement (a broker's store may have given up meanwhile): what the last flush
+// sent waits again, ahead of what was decided after it and in its order; a timely one lets it go.
+TEST_F(AlertRecordSink, MessagesAcknowledgedLateWaitAgainAheadOfTheRestInTheirOrder) {
+  sut.pace_records(true);
+  twin.take_over(std::vector<core::HandedAlert>{{AlertId::stale, 1, 12.5}}, 14.0, sut);
+  sut.on_handed_over(twin);  // the record listing the handed stale alert
+  EXPECT_EQ(sut.flush_records(1), 1U);
+  ASSERT_EQ(out.messages.size(), 1U);
+  const auto first = out.messages[0];
+  EXPECT_EQ(sut.unacknowledged(), 1U);
+  // Decided while it awaits its acknowledgement: the clearing, then the empty record.
+  ASSERT_FALSE(twin.on_sample(1, 1.0, 15.0, 15.0, sut).has_value());
+  EXPECT_EQ(sut.messages_waiting(), 2U);
+
+  sut.acknowledged(true);
+  EXPECT_EQ(sut.unacknowledged(), 0U);
+  EXPECT_EQ(sut.resent(), 1U);
+  EXPECT_EQ(sut.messages_waiting(), 3U);
+  EXPECT_EQ(sut.records_waiting(), 2U);
+  // A newer record of the asset replaces the one waiting behind the clearing, not the one sent
+  // again.
+  sut.on_handed_over(twin);
+  EXPECT_EQ(sut.records_superseded(), 1U);
+  EXPECT_EQ(sut.messages_waiting(), 3U);
+
+  EXPECT_EQ(sut.flush_records(1), 1U);  // the record again, and the clearing up to the next
+  ASSERT_EQ(out.messages.size(), 3U);
+  EXPECT_EQ(out.messages[1].topic, first.topic);
+  EXPECT_EQ(out.messages[1].payload, first.payload);
+  EXPECT_TRUE(out.messages[1].retained);
+  EXPECT_EQ(out.messages[2].topic, "twin/alert");
+  EXPECT_NE(out.messages[2].payload.find(R"("state":"cleared")"), std::string::npos);
+  EXPECT_EQ(sut.unacknowledged(), 2U);
+  sut.acknowledged(false);
+  EXPECT_EQ(sut.flush_records(1), 1U);
+  ASSERT_EQ(out.messages.size(), 4U);
+  EXPECT_EQ(out.messages[3].topic, first.topic);
+  EXPECT_EQ(out.messages[3].payload, "");
+  sut.acknowledged(false);
+  EXPECT_EQ(sut.resent(), 1U);
+  EXPECT_EQ(sut.messages_waiting(), 0U);
+  EXPECT_EQ(sut.records_waiting(), 0U);
+  EXPECT_EQ(sut.flush_records(1), 0U);
+}
+
 // What waits is bounded: beyond kMaxWaiting messages the oldest goes, counted.
 TEST_F(AlertRecordSink, AtMostKMaxWaitingMessagesWaitTheOldestDroppedAndCounted) {
   sut.pace_records(true);

@@ -642,6 +642,43 @@ TEST(Daemon, AReplicasRecordsGoOutOneAtATimeAndEachAlertBehindItsRecord) {
   }
 }
 
+// nats-server gives up storing a message after 4 s and acknowledges it all the same: a record
+// and its alert acknowledged 2 s or more after they went out are sent once more; acknowledged
+// sooner, once.
+TEST(Daemon, AReplicaSendsARecordAndItsAlertOnceMoreWhenTheBrokerAcknowledgesThemLate) {
+  for (const double held : {0.5, 2.5}) {
+    SCOPED_TRACE(held);
+    ReplicaWithFleet r(1);
+    const auto alerts = [&] { return r.f.broker.messages_on("twin/+/alert").size(); };
+    r.f.broker.hold_acks();
+    r.frames(R"({"u": 1, "y": 3})");  // a0's divergence raised: its record, then the alert
+    r.f.advance(0.1);
+    ASSERT_EQ(r.records(), 1U);
+    ASSERT_EQ(alerts(), 1U);
+    r.f.advance(held - 0.1);
+    EXPECT_EQ(r.records(), 1U);  // nothing more while they await acknowledgement
+    r.f.broker.release_acks(true);
+    r.f.advance(0.5);
+    const std::size_t times = held >= 2.0 ? 2U : 1U;
+    EXPECT_EQ(r.records(), times);
+    EXPECT_EQ(alerts(), times);
+    EXPECT_EQ(r.f.sut.counters().records_resent, times == 2U ? 2U : 0U);
+    const std::vector<mqtt::FakeMessage> sent = r.f.broker.messages();
+    std::vector<std::string> order;
+    for (const auto& m : sent) {
+      if (m.topic.starts_with("twin/active_alerts/")) order.push_back("record");
+      if (m.topic == "twin/a0/alert") {
+        order.push_back("alert");
+        EXPECT_NE(m.payload.find(R"("state":"raised")"), std::string::npos);
+      }
+    }
+    const std::vector<std::string> once{"record", "alert"};
+    std::vector<std::string> expected = once;
+    if (times == 2U) expected.insert(expected.end(), once.begin(), once.end());
+    EXPECT_EQ(order, expected);
+  }
+}
+
 // A replica cut off from the broker hears nothing through no fault of the plants, and lets its
 // twins go when it reconnects: it raises no `stale` meanwhile, where a twind alone would.
 TEST(Daemon, AReplicaCutOffFromTheBrokerRaisesNoStaleOnItsTwins) {

@@ -139,6 +139,7 @@ class Daemon final : public mqtt::Handler {
   void send_diagnoses();
   void diagnosed(const core::DiagnosisResult& result, double now);
   void note_records_waiting(double now);
+  void acknowledged(double now);
   [[nodiscard]] bool hearing() const;
   void note_lag(double now, double due);
   void publish_status(double at);

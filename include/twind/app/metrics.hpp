@@ -26,6 +26,7 @@ struct DaemonCounters {
   std::uint64_t publish_republished = 0;    ///< messages of delivery gaps published once more
   std::uint64_t records_waiting = 0;        ///< a replica's alert records not sent yet (paced)
   std::uint64_t records_superseded = 0;     ///< records replaced by a newer one while they waited
+  std::uint64_t records_resent = 0;         ///< records and alerts sent again, acknowledged late
   std::uint64_t waiting_dropped = 0;        ///< records and alerts dropped beyond those waiting
   /// How far the engine is behind its input, seconds, at the last tick: the time since it last
   /// had read everything sent to it, or since the tick it took last fell due, whichever is more.

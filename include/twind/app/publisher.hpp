@@ -84,8 +84,18 @@ class PublishingSink final : public core::Sink {
   /// (waiting_dropped()).
   void pace_records(bool on) noexcept { pace_records_ = on; }
   /// Sends what waits, in order, up to (not including) the record after the `max`-th; returns
-  /// how many records it sent.
+  /// how many records it sent. What it sent is kept until acknowledged().
   std::size_t flush_records(std::size_t max);
+  /// The broker has acknowledged everything flush_records() sent; `late`: only after a broker's
+  /// store may have given up on it (nats-server abandons a JetStream store after 4 s and
+  /// acknowledges the message all the same, logging the failure). Late, those messages wait
+  /// again ahead of the others, in their order, to be sent once more (resent()): a subscriber
+  /// may see an alert twice (its alert_id tells), and the broker keeps the record.
+  void acknowledged(bool late);
+  /// Messages flush_records() sent that await acknowledged().
+  [[nodiscard]] std::size_t unacknowledged() const noexcept { return sent_.size(); }
+  /// Messages queued again by a late acknowledged().
+  [[nodiscard]] std::uint64_t resent() const noexcept { return resent_; }
   /// Records waiting for flush_records().
   [[nodiscard]] std::size_t records_waiting() const noexcept { return records_waiting_; }
   /// Messages waiting (records and alerts).
@@ -151,6 +161,8 @@ class PublishingSink final : public core::Sink {
   std::unordered_map<std::string, std::uint64_t> open_record_;
   std::uint64_t superseded_ = 0;
   std::uint64_t waiting_dropped_ = 0;
+  std::vector<Outgoing> sent_;  // by the last flush_records(), not yet acknowledged()
+  std::uint64_t resent_ = 0;
 };
 
 }  // namespace twind::app
