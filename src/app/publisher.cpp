@@ -120,8 +120,9 @@ void PublishingSink::queue(Outgoing m) {
   queue_.push_back(std::move(m));
 }
 
-void PublishingSink::pop_front(bool dropped) {
-  const Outgoing& m = queue_.front();
+PublishingSink::Outgoing PublishingSink::pop_front(bool dropped) {
+  Outgoing m = std::move(queue_.front());
+  queue_.pop_front();
   if (m.record) {
     --records_waiting_;
     if (const auto open = open_record_.find(m.asset);
@@ -130,8 +131,8 @@ void PublishingSink::pop_front(bool dropped) {
     }
   }
   if (dropped) ++waiting_dropped_;
-  queue_.pop_front();
   ++queue_base_;
+  return m;
 }
 
 std::size_t PublishingSink::flush_records(std::size_t max) {
@@ -143,9 +144,7 @@ std::size_t PublishingSink::flush_records(std::size_t max) {
       ++sent;
     }
     if (!out_.publish(m.topic, m.payload, 1, m.record, now_)) ++failed_;
-    Outgoing kept = m;
-    pop_front(false);
-    sent_.push_back(std::move(kept));
+    sent_.push_back(pop_front(false));
   }
   return sent;
 }

@@ -135,7 +135,7 @@ class PublishingSink final : public core::Sink {
   [[nodiscard]] std::string record_topic(const core::AssetTwin& twin) const;
   void queue_record(const core::AssetTwin& twin);
   void queue(Outgoing m);
-  void pop_front(bool dropped);
+  Outgoing pop_front(bool dropped);  // the front, out of the queue and its counts
 
   Publisher& out_;
   bool keep_states_;
