@@ -1,13 +1,15 @@
 // Drives Debian's chromium (headless, through playwright-core) over twind's dashboard while
 // twin-sim wears the plant; MQTT.js, subscribed to twin/alert over TCP, stamps the alert's
 // publication. Exits 1 with "FAIL: ..." lines on the first check that does not hold.
-//   node dashboard.mjs HTTP_URL MQTT_URL ARTIFACTS WEAR_AT
+//   node dashboard.mjs HTTP_URL MQTT_URL ARTIFACTS WEAR_AT SIM_STARTED_MS
+// Times are counted from twin-sim's start (SIM_STARTED_MS, milliseconds since the epoch), the
+// clock its wear WEAR_AT seconds in runs on.
 import { chromium } from "playwright-core";
 import mqtt from "mqtt";
 
-const [base, broker, artifacts, wearAtText] = process.argv.slice(2);
+const [base, broker, artifacts, wearAtText, simStartedText] = process.argv.slice(2);
 const wearAt = Number(wearAtText);
-const started = Date.now();
+const started = Number(simStartedText);
 const failures = [];
 const check = (ok, what) => {
   if (!ok) failures.push(what);
@@ -26,6 +28,7 @@ await new Promise((resolve, reject) => {
   client.once("connect", () => client.subscribe("twin/alert", { qos: 1 }, (e) => (e ? reject(e) : resolve())));
   client.once("error", reject);
 });
+const subscribedAt = seconds();
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -71,15 +74,25 @@ try {
     const p = await page.evaluate(() => window.twindDebug.points);
     check(true, "points drawn: output " + p.output + ", divergence " + p.divergence + ", input " + p.input);
   }
+  // No alert before the wear: on the page, looked at before the wear by twin-sim's clock (a page
+  // ready only after it proves nothing and fails), and on twin/alert, subscribed before it.
   const before = await page.evaluate(() => window.twindDebug.alerts.filter((a) => a.raised).length);
-  check(published === null && before === 0,
-        "no alert before the wear (" + seconds() + " s in, the wear at " + wearAt + " s)");
+  const lookedAt = seconds();
+  check(lookedAt < wearAt && before === 0,
+        lookedAt < wearAt ? "the page shows no alert before the wear (" + lookedAt + " s in, the wear at " + wearAt + " s)"
+                          : "the asset page was drawing only " + lookedAt + " s in, after the wear at " + wearAt +
+                              " s: no alert before it cannot be seen");
 
   // The wear's alert: published, then on the page within a second.
   await until(page, () => window.twindDebug.alerts.some((a) => a.id === "divergence" && a.raised),
               null, (wearAt + 8) * 1000, "the divergence alert appears on the asset page");
   for (let i = 0; i < 40 && published === null; i++) await new Promise((r) => setTimeout(r, 50));
   check(published !== null, "the divergence alert was published on twin/alert");
+  if (published !== null) {
+    const at = ((published.at - started) / 1000).toFixed(2);
+    check(Number(subscribedAt) < wearAt && published.at - started >= wearAt * 1000,
+          "no alert on twin/alert before the wear (subscribed " + subscribedAt + " s in, the first at " + at + " s)");
+  }
   if (published !== null) {
     const shown = await page.evaluate(() => window.twindDebug.alerts.find((a) => a.id === "divergence" && a.raised));
     const delay = shown ? shown.shownAt - published.at : NaN;
