@@ -5,8 +5,8 @@
 #   scripts/test.sh             everything: in build/ every test, then the long, measuring runs
 #                               one at a time (label soak: the 60 s soak; container: the compose
 #                               files run with podman; cluster: the NATS broker run and the
-#                               replicas run, unless also labelled quarantine), then the broker
-#                               chaos run (label chaos, ~9 min) beside the ASan build; in
+#                               replicas run; none also labelled quarantine), then the broker
+#                               chaos run (label chaos, ~7 min) beside the ASan build; in
 #                               build-asan/ every test but those four labels; in build-tsan/ the
 #                               unit and integration tests of the folders whose code starts threads
 #   scripts/test.sh --quick     the warnings-as-errors build only, without the long runs
@@ -28,7 +28,8 @@ long='chaos|soak|container|cluster'
 # twice as many at once as cores, those marked RUN_SERIAL (the cases that bound a wall-clock
 # delay) alone whatever -j says. Most tests wait on a broker or a child process: the plain tree's
 # 1,670 took 4 min 3 s four at a time and 5 min 46 s two at a time (2 cores, 2026-12-04), using
-# 2 CPU-minutes; the ASan tree's 8 min 26 s and 8 min 43 s four at a time, 9 min 43 s two at a time.
+# 2 CPU-minutes; the ASan tree's 8 min 26 s and 8 min 43 s four at a time, 9 min 43 s two at a
+# time (7 min 11 s and 7 min 36 s four at a time since its executables are linked -no-pie).
 ctest_in() {
   local dir=$1
   shift
