@@ -11,9 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/podman.sh
 podman_ready debian:bookworm debian:bookworm-slim
-image=localhost/twind:container-test
-prom_image=localhost/twind-prometheus:container-test
-nats_image=localhost/twind-nats:container-test
 images_before "$image" "$image-build" "$prom_image" "$nats_image"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

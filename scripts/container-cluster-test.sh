@@ -37,8 +37,6 @@ podman_ready debian:bookworm debian:bookworm-slim
 
 started=$(now)
 init_work
-image=localhost/twind:container-test
-nats_image=localhost/twind-nats:container-test
 project=twind-cluster-test-$$
 compose=(podman-compose -p "$project" -f docker/compose.cluster.yml)
 wear_at=${TWIN_SIM_WEAR_AT:-20}

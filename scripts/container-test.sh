@@ -42,8 +42,6 @@ fi
 
 started=$(now)
 init_work
-image=localhost/twind:container-test
-prom_image=localhost/twind-prometheus:container-test
 project=twind-container-test-$$
 compose=(podman-compose -p "$project" -f docker-compose.yml)
 wear_at=${TWIN_SIM_WEAR_AT:-15}

@@ -5,6 +5,7 @@
 # `project` (its compose project's name) and `compose` (the podman-compose command line) before
 # it calls the functions that use them, and defines say() (its own prefix).
 #
+#   image, prom_image, nats_image  the tags of twind's, Prometheus' and nats-server's test images
 #   skip WHY                 prints SKIP and exits 77
 #   fail WHAT                prints FAIL and counts it in `failures`
 #   quiet                    filters podman's noise on a machine without systemd
@@ -26,6 +27,11 @@
 failures=0
 up=0
 anonymous=()
+# The images the container tests run, built by build_images (scripts/container-build.sh builds
+# all three ahead of the tests); kept between runs as the next run's build cache.
+# shellcheck disable=SC2034  # read by the scripts that source this file
+image=localhost/twind:container-test prom_image=localhost/twind-prometheus:container-test \
+  nats_image=localhost/twind-nats:container-test
 
 skip() {
   echo "SKIP: $*"
