@@ -43,10 +43,12 @@ ctest_in() {
 # -g1), less in the unoptimised ASan tree (src/ident/fit.cpp 59 s and 41 s, but other files 0-6 %
 # less, one of five not at all).
 release=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
-# A background job of this script (the base images, then the chaos run) runs in a process group
-# of its own (setsid), which is stopped if the script stops before it has waited for the job.
+# A background job of this script (the base images, the container tests' images, the chaos run)
+# runs in a process group of its own (setsid), which is stopped if the script stops before it has
+# waited for the job. Their logs go to a directory removed at exit.
 running=
-trap 'if [[ -n $running ]]; then kill -- "-$running" 2>/dev/null || true; fi' EXIT
+logs=$(mktemp -d)
+trap 'if [[ -n $running ]]; then kill -- "-$running" 2>/dev/null || true; fi; rm -rf "$logs"' EXIT
 # start_job LOG COMMAND...: starts COMMAND in the background, its output to LOG.
 start_job() {
   local log=$1
@@ -73,7 +75,6 @@ wait_job() {
 # scripts/container-test.sh can build docker/Dockerfile and run docker-compose.yml. Otherwise it
 # runs if podman can start a container here, and reports itself skipped if not. The images are
 # made while the plain tree builds: debootstrap and apt mostly wait on the mirror and the disk.
-logs=$(mktemp -d)
 if [[ $quick -eq 0 && $# -eq 0 && $(id -u) -eq 0 ]]; then
   start_job "$logs/images.log" scripts/container-images.sh
 fi
